@@ -1,0 +1,36 @@
+"""Errors a user can act on.
+
+Every error raised for bad input derives from :class:`SitegenError`. The CLI prints its message
+on one line (no traceback) and exits non-zero, so each message must name the place at fault
+(file, entry, content type, setting or request path) and what to do about it. Messages never
+contain credentials.
+"""
+
+
+class SitegenError(Exception):
+    """A failure the user can fix; ``str(err)`` is the whole message shown to them."""
+
+
+class ConfigError(SitegenError):
+    """sitegen.toml or the environment is missing, malformed or inconsistent."""
+
+
+class StackFolderError(SitegenError):
+    """A local stack folder (content types, entries, assets) is malformed."""
+
+
+class APIError(SitegenError):
+    """The Content Delivery API refused a request or could not be reached.
+
+    ``status`` is the HTTP status (None when no response arrived), ``error_code`` the
+    Contentstack error code from the body when there was one.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, error_code: int | None = None):
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+
+
+class BuildError(SitegenError):
+    """Content or templates cannot be turned into a site (bad url, template error, clash)."""
