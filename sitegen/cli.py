@@ -1,0 +1,83 @@
+"""The ``sitegen`` command line. Thin: it parses arguments, shows progress and calls the pipeline.
+
+Heavy imports happen inside the commands so that ``sitegen --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from sitegen import __version__
+from sitegen.errors import SitegenError
+
+
+def _fail(err: SitegenError) -> None:
+    click.echo(click.style("error: ", fg="red", bold=True) + str(err), err=True)
+    sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sitegen")
+def cli() -> None:
+    """sitegen: build static sites from Contentstack content."""
+
+
+@cli.command()
+@click.argument("site_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Pull everything and render every page (the only kind of build for now).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print only warnings, errors and the summary.")
+def build(site_dir: Path, full: bool, quiet: bool) -> None:
+    """Build the site described by SITE_DIR/sitegen.toml."""
+    from sitegen.build import build_site
+    from sitegen.config import load_config
+    from sitegen.progress import TerminalProgress, summary
+
+    try:
+        config = load_config(site_dir)
+        with TerminalProgress(quiet=quiet) as progress:
+            result = build_site(config, progress=progress)
+    except SitegenError as err:
+        _fail(err)
+    except KeyboardInterrupt:
+        click.echo("interrupted: the previous site was left as it was", err=True)
+        sys.exit(130)
+    click.echo(summary(result, config))
+
+
+@cli.group()
+def stack() -> None:
+    """Work with a local stack folder (the offline stand-in for Contentstack)."""
+
+
+@stack.command("serve")
+@click.argument("stack_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on.",
+)
+def stack_serve(stack_dir: Path, host: str, port: int) -> None:
+    """Serve STACK_DIR over the Content Delivery API (CDA v3, Sync API included)."""
+    from sitegen.stack.app import serve
+    from sitegen.stack.folder import load_stack
+
+    try:
+        load_stack(stack_dir)
+    except SitegenError as err:
+        _fail(err)
+    click.echo(f"serving {stack_dir} at http://{host}:{port} (Ctrl-C to stop)", err=True)
+    serve(stack_dir, host=host, port=port)
+
+
+def main() -> None:
+    cli(prog_name="sitegen")

@@ -1,0 +1,352 @@
+"""Load and validate ``sitegen.toml`` into one frozen, typed object.
+
+This is the only module that reads the configuration file and the environment: every later
+stage receives a :class:`SiteConfig`. Every mistake is reported with the file and the dotted
+key at fault, because a build that silently ignores a misspelt key is worse than one that stops.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from sitegen.errors import ConfigError
+from sitegen.source.regions import REGIONS, cda_base_url
+
+CONFIG_NAME = "sitegen.toml"
+LOCALE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+CONTENT_TYPE_UID = re.compile(r"^[a-z][a-z0-9_]*$")
+ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Where content comes from and how to ask for it."""
+
+    environment: str
+    base_url: str
+    include_depth: int
+    api_key: str | None = field(default=None, repr=False)
+    delivery_token: str | None = field(default=None, repr=False)
+    region: str = "us"
+    branch: str | None = None
+    local: Path | None = None
+    concurrency: int = 8
+    timeout: float = 30.0
+    max_tries: int = 6
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never appear in output, logs or messages."""
+        return tuple(s for s in (self.api_key, self.delivery_token) if s)
+
+
+@dataclass(frozen=True)
+class LocaleConfig:
+    code: str
+    name: str
+    prefix: str  # "" for the default locale, else "/fr" style, never a trailing slash
+
+
+@dataclass(frozen=True)
+class ContentTypeConfig:
+    uid: str
+    template: str | None  # None: templates/<uid>.html
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    root: Path
+    config_file: Path
+    title: str
+    base_url: str
+    output: Path
+    templates: Path
+    static: Path | None
+    state_dir: Path
+    locales: tuple[LocaleConfig, ...]
+    content_types: Mapping[str, ContentTypeConfig]
+    extra: Mapping[str, Any]
+    stack: StackConfig
+
+    @property
+    def default_locale(self) -> LocaleConfig:
+        return self.locales[0]
+
+    def template_for(self, content_type: str) -> str:
+        ct = self.content_types.get(content_type)
+        return (ct.template if ct and ct.template else None) or f"{content_type}.html"
+
+
+class _Table:
+    """A TOML table being validated: tracks the keys read so unknown ones can be reported."""
+
+    def __init__(self, data: Mapping[str, Any], path: str, file: Path):
+        self.data, self.path, self.file = data, path, file
+        self.known: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def error(self, name: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.file}: {self.key(name)} {message}")
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        self.known.add(name)
+        if name not in self.data:
+            return default
+        value = self.data[name]
+        ok = isinstance(value, kind) and not (isinstance(value, bool) and kind in (int, float))
+        if not ok:
+            wanted = (
+                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            )
+            raise self.error(name, f"must be a {_toml_type(wanted)}, got {value!r}")
+        return value
+
+    def table(self, name: str) -> _Table:
+        value = self.get(name, dict, {})
+        return _Table(value, self.key(name), self.file)
+
+    def check_unknown(self) -> None:
+        unknown = sorted(set(self.data) - self.known)
+        if unknown:
+            known = ", ".join(sorted(self.known))
+            raise self.error(unknown[0], f"is not a known setting (known here: {known})")
+
+
+def _toml_type(python_name: str) -> str:
+    names = {"str": "string", "int": "integer", "float": "number", "dict": "table", "list": "array"}
+    return " or ".join(names.get(n, n) for n in python_name.split(" or "))
+
+
+def interpolate(data: Any, file: Path, env: Mapping[str, str], path: str = "") -> Any:
+    """Replace ``${VAR}`` in every string value; ``$$`` stands for a literal ``$``."""
+    if isinstance(data, dict):
+        return {k: interpolate(v, file, env, f"{path}.{k}" if path else k) for k, v in data.items()}
+    if isinstance(data, list):
+        return [interpolate(v, file, env, f"{path}[{i}]") for i, v in enumerate(data)]
+    if not isinstance(data, str):
+        return data
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "$"
+        if name not in env:
+            raise ConfigError(
+                f"{file}: {path} refers to ${{{name}}}, but the environment variable {name} "
+                "is not set; set it or write the value in the file"
+            )
+        return env[name]
+
+    return ENV_REF.sub(substitute, data)
+
+
+def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> SiteConfig:
+    """Read ``SITE_DIR/sitegen.toml`` and the CONTENTSTACK_* environment variables."""
+    env = os.environ if env is None else env
+    root = Path(site_dir).resolve()
+    file = root / CONFIG_NAME
+    if not root.is_dir():
+        raise ConfigError(f"{root}: no such folder; give the folder that holds {CONFIG_NAME}")
+    if not file.is_file():
+        raise ConfigError(
+            f"{file}: not found; create it (see the README's configuration reference)"
+        )
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{file}: not valid TOML: {err}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{file}: not UTF-8 text") from None
+    data = interpolate(raw, file, env)
+
+    top = _Table(data, "", file)
+    site = top.table("site")
+    stack = _stack_config(top.table("stack"), root, env)
+    locales = _locales(site, top.table("locales"))
+    content_types = _content_types(top.table("content_types"))
+    extra = top.get("extra", dict, {})
+
+    base_url = site.get("base_url", str, "")
+    if base_url and not re.match(r"^https?://[^/\s]+", base_url):
+        raise site.error("base_url", f"must be an absolute http(s) URL, got {base_url!r}")
+    output = _site_path(site, root, "output", "public")
+    templates = _site_path(site, root, "templates", "templates")
+    static = _site_path(site, root, "static", "static")
+    state_dir = _site_path(site, root, "state_dir", ".sitegen")
+    title = site.get("title", str, "")
+    site.check_unknown()
+    top.check_unknown()
+
+    for name, value in (("output", output), ("state_dir", state_dir)):
+        if value == root or value in root.parents:
+            raise site.error(name, f"must be a folder inside or beside the site, not {value}")
+        if templates == value or templates.is_relative_to(value):
+            raise site.error(name, f"must not contain the templates folder ({templates})")
+    if not templates.is_dir():
+        raise site.error("templates", f"names {templates}, which is not a folder; create it")
+
+    return SiteConfig(
+        root=root,
+        config_file=file,
+        title=title,
+        base_url=base_url.rstrip("/"),
+        output=output,
+        templates=templates,
+        static=static if static.is_dir() else None,
+        state_dir=state_dir,
+        locales=locales,
+        content_types=MappingProxyType(content_types),
+        extra=MappingProxyType(extra),
+        stack=stack,
+    )
+
+
+def _site_path(table: _Table, root: Path, name: str, default: str) -> Path:
+    value = table.get(name, str, default)
+    if not value.strip():
+        raise table.error(name, "must not be empty")
+    return (root / value).resolve()
+
+
+def _stack_config(t: _Table, root: Path, env: Mapping[str, str]) -> StackConfig:
+    def setting(name: str, var: str | None, default: str | None = None) -> str | None:
+        value = t.get(name, str, default)
+        if var and env.get(var):
+            value = env[var]
+        return value
+
+    local_value = t.get("local", str)
+    host = setting("host", "CONTENTSTACK_HOST")
+    region = setting("region", "CONTENTSTACK_REGION", "us") or "us"
+    environment = setting("environment", "CONTENTSTACK_ENVIRONMENT")
+    api_key = setting("api_key", "CONTENTSTACK_API_KEY")
+    delivery_token = setting("delivery_token", "CONTENTSTACK_DELIVERY_TOKEN")
+    branch = setting("branch", "CONTENTSTACK_BRANCH")
+    depth = t.get("include_depth", int, 2)
+    concurrency = t.get("concurrency", int, 8)
+    timeout = t.get("timeout", (int, float), 30.0)
+    max_tries = t.get("max_tries", int, 6)
+    t.check_unknown()
+
+    if region not in REGIONS:
+        raise t.error(
+            "region", f"is {region!r}, which is not a region; use one of {', '.join(REGIONS)}"
+        )
+    if not 1 <= depth <= 5:
+        raise t.error("include_depth", f"must be from 1 to 5 (include_all_depth), got {depth}")
+    if not 1 <= concurrency <= 64:
+        raise t.error("concurrency", f"must be from 1 to 64, got {concurrency}")
+    if not 0 < timeout <= 600:
+        raise t.error("timeout", f"must be a number of seconds from 0 to 600, got {timeout}")
+    if not 1 <= max_tries <= 20:
+        raise t.error("max_tries", f"must be from 1 to 20, got {max_tries}")
+    if not environment:
+        raise t.error(
+            "environment", 'is missing; set it (e.g. "production") or CONTENTSTACK_ENVIRONMENT'
+        )
+
+    local = None
+    if local_value is not None:
+        if host:
+            raise t.error("local", "and stack.host are both set; keep one of them")
+        local = (root / local_value).resolve()
+        if not local.is_dir():
+            raise t.error("local", f"names {local}, which is not a folder")
+        base_url = "http://local-stack"
+    elif host:
+        if not re.match(r"^https?://[^/\s]+", host):
+            raise t.error(
+                "host", f"must be an http(s) URL such as https://cdn.contentstack.io, got {host!r}"
+            )
+        base_url = re.sub(r"/v3/?$", "", host.rstrip("/"))
+    else:
+        base_url = cda_base_url(region)
+
+    if local is None:
+        for name, var, value in (
+            ("api_key", "CONTENTSTACK_API_KEY", api_key),
+            ("delivery_token", "CONTENTSTACK_DELIVERY_TOKEN", delivery_token),
+        ):
+            if not value:
+                raise t.error(
+                    name,
+                    f"is missing: set {var} in the environment or [stack] {name} in sitegen.toml "
+                    "(or use [stack] local for a local stack)",
+                )
+
+    return StackConfig(
+        environment=environment,
+        base_url=base_url,
+        include_depth=depth,
+        api_key=api_key,
+        delivery_token=delivery_token,
+        region=region,
+        branch=branch or None,
+        local=local,
+        concurrency=concurrency,
+        timeout=float(timeout),
+        max_tries=max_tries,
+    )
+
+
+def _locales(site: _Table, locales_table: _Table) -> tuple[LocaleConfig, ...]:
+    codes = site.get("locales", list, ["en-us"])
+    if not codes:
+        raise site.error("locales", 'must list at least one locale code, e.g. ["en-us"]')
+    seen: set[str] = set()
+    for code in codes:
+        if not isinstance(code, str) or not LOCALE_CODE.match(code):
+            raise site.error("locales", f'holds {code!r}, which is not a locale code like "en-us"')
+        if code in seen:
+            raise site.error("locales", f"lists {code!r} twice")
+        seen.add(code)
+
+    result = []
+    prefixes: dict[str, str] = {}
+    for i, code in enumerate(codes):
+        t = locales_table.table(code)
+        name = t.get("name", str, code)
+        default_prefix = "" if i == 0 else f"/{code}"
+        prefix = t.get("prefix", str, default_prefix).strip()
+        t.check_unknown()
+        prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        if prefix and not re.match(r"^(/[A-Za-z0-9._~-]+)+$", prefix):
+            raise t.error("prefix", f'must be a path like "/fr", got {prefix!r}')
+        if prefix in prefixes:
+            raise t.error(
+                "prefix", f"{prefix or '(none)'!r} is already used by locale {prefixes[prefix]}"
+            )
+        prefixes[prefix] = code
+        result.append(LocaleConfig(code=code, name=name, prefix=prefix))
+    for code in locales_table.data:
+        if code not in seen:
+            raise locales_table.error(
+                code, "is not listed in site.locales; add it there or remove this table"
+            )
+    locales_table.known.update(seen)
+    return tuple(result)
+
+
+def _content_types(t: _Table) -> dict[str, ContentTypeConfig]:
+    result = {}
+    for uid in t.data:
+        if not CONTENT_TYPE_UID.match(uid):
+            raise t.error(uid, "is not a content type uid (lowercase letters, digits, underscores)")
+        ct = t.table(uid)
+        template = ct.get("template", str)
+        ct.check_unknown()
+        if template is not None and (not template.strip() or template.startswith(("/", ".."))):
+            raise ct.error(
+                "template", f"must be a file name inside the templates folder, got {template!r}"
+            )
+        result[uid] = ContentTypeConfig(uid=uid, template=template)
+    return result

@@ -1,0 +1,195 @@
+"""The Jinja environment: site templates over the package's defaults, filters and globals.
+
+One entry point, :meth:`Renderer.render`: a page in, HTML out. Errors are turned into
+:class:`BuildError` messages that name the template file and line and the entry being rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from collections import OrderedDict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from sitegen.config import LocaleConfig, SiteConfig
+from sitegen.content.markdown import render_markdown
+from sitegen.content.rte import render_rte
+from sitegen.content.urls import page_url
+from sitegen.errors import BuildError
+from sitegen.store import Store
+
+PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+ENTRIES_CACHE_SIZE = 16
+
+
+class Renderer:
+    """Renders pages of one build; holds the per-build caches (entry lists, static hashes)."""
+
+    def __init__(self, config: SiteConfig, store: Store, rendered_types: frozenset[str]):
+        self.config = config
+        self.store = store
+        self.rendered_types = rendered_types
+        self.locales = {loc.code: loc for loc in config.locales}
+        self._entries_cache: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
+        self._static_hashes: dict[str, str] = {}
+        search_path = [str(config.templates)]
+        if PACKAGE_TEMPLATES.is_dir():
+            search_path.append(str(PACKAGE_TEMPLATES))
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(search_path),
+            autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["rte"] = _rte_filter
+        self.env.filters["markdown"] = _markdown_filter
+        self.env.globals.update(
+            url_for=self._url_for,
+            entries=self._entries,
+            static_url=self._static_url,
+        )
+        self.site = {
+            "title": config.title,
+            "base_url": config.base_url,
+            "default_locale": config.default_locale.code,
+            "locales": [
+                {"code": loc.code, "name": loc.name, "prefix": loc.prefix} for loc in config.locales
+            ],
+            "extra": dict(config.extra),
+        }
+
+    def has_template(self, name: str) -> bool:
+        try:
+            self.env.get_template(name)
+        except jinja2.TemplateNotFound:
+            return False
+        except jinja2.TemplateSyntaxError as err:
+            raise BuildError(_syntax_message(err, self.config)) from None
+        return True
+
+    def render(
+        self, template: str, entry: Mapping[str, Any], locale: LocaleConfig, url: str
+    ) -> str:
+        """Render one entry's page; ``url`` is the entry's url field (without locale prefix)."""
+        where = f"entry {entry.get('uid')} of {entry.get('_content_type_uid')} in {locale.code}"
+        context = {
+            "entry": entry,
+            "locale": locale.code,
+            "page": {"url": page_url(url, locale.prefix), "locale": locale.code},
+            "site": self.site,
+        }
+        try:
+            return self.env.get_template(template).render(context)
+        except jinja2.TemplateSyntaxError as err:
+            raise BuildError(_syntax_message(err, self.config)) from None
+        except BuildError as err:
+            raise BuildError(f"{err} (rendering {where})") from None
+        except jinja2.TemplateNotFound as err:
+            raise BuildError(
+                f"{_template_location(err, self.config) or template}: includes or extends "
+                f"{err.name!r}, which is not in {self.config.templates} (rendering {where})"
+            ) from None
+        except Exception as err:  # a runtime error inside a template
+            location = _template_location(err, self.config) or template
+            raise BuildError(
+                f"{location}: {type(err).__name__}: {err} (rendering {where})"
+            ) from None
+
+    # -- globals ---------------------------------------------------------------------------------
+
+    @jinja2.pass_context
+    def _url_for(
+        self, ctx: jinja2.runtime.Context, item: Any, locale: str | None = None
+    ) -> str | None:
+        """The page URL of an entry (full or a reference stub) in a locale, or None."""
+        if not isinstance(item, Mapping) or not item.get("uid"):
+            return None
+        code = locale or ctx.get("locale") or self.config.default_locale.code
+        loc = self.locales.get(code)
+        if loc is None:
+            raise BuildError(f"url_for(): unknown locale {code!r}; use one of site.locales")
+        content_type = item.get("_content_type_uid")
+        if content_type and content_type not in self.rendered_types:
+            return None
+        url = self.store.url_of(item["uid"], code, content_type)
+        if url is None:
+            return None
+        return page_url(url, loc.prefix)
+
+    @jinja2.pass_context
+    def _entries(
+        self, ctx: jinja2.runtime.Context, content_type: str, locale: str | None = None
+    ) -> list[dict[str, Any]]:
+        """All entries of a content type in a locale (references expanded), in the API's order."""
+        code = locale or ctx.get("locale") or self.config.default_locale.code
+        if code not in self.locales:
+            raise BuildError(f"entries(): unknown locale {code!r}; use one of site.locales")
+        key = (content_type, code)
+        cached = self._entries_cache.get(key)
+        if cached is None:
+            cached = self.store.entries(content_type, code)
+            self._entries_cache[key] = cached
+            if len(self._entries_cache) > ENTRIES_CACHE_SIZE:
+                self._entries_cache.popitem(last=False)
+        else:
+            self._entries_cache.move_to_end(key)
+        return cached
+
+    def _static_url(self, path: str) -> str:
+        """URL of a file in the static folder, with a content hash for cache busting."""
+        static = self.config.static
+        clean = path.lstrip("/")
+        if static is None:
+            raise BuildError(
+                f"static_url({path!r}): the site has no static folder ({self.config.root / 'static'})"
+            )
+        if clean not in self._static_hashes:
+            file = (static / clean).resolve()
+            if not file.is_relative_to(static) or not file.is_file():
+                raise BuildError(f"static_url({path!r}): no such file {static / clean}")
+            self._static_hashes[clean] = hashlib.sha256(file.read_bytes()).hexdigest()[:10]
+        return f"/{clean}?v={self._static_hashes[clean]}"
+
+
+@jinja2.pass_context
+def _rte_filter(
+    ctx: jinja2.runtime.Context, value: Any, entry: Mapping[str, Any] | None = None
+) -> Markup:
+    if value is None or isinstance(value, jinja2.Undefined):
+        return Markup("")
+    html = render_rte(value, entry if entry is not None else ctx.get("entry"))
+    return Markup("".join(html) if isinstance(html, list) else html)
+
+
+def _markdown_filter(value: Any) -> Markup:
+    if value is None or isinstance(value, jinja2.Undefined):
+        return Markup("")
+    return Markup(render_markdown(str(value)))
+
+
+def _syntax_message(err: jinja2.TemplateSyntaxError, config: SiteConfig) -> str:
+    name = err.filename or err.name or "template"
+    return f"{_relative(name, config)}:{err.lineno}: template syntax error: {err.message}"
+
+
+def _template_location(err: BaseException, config: SiteConfig) -> str | None:
+    """``file:line`` of the innermost template frame in the traceback, if any."""
+    location = None
+    for frame in traceback.extract_tb(err.__traceback__):
+        if frame.filename.endswith((".html", ".htm", ".xml", ".txt", ".j2", ".jinja")):
+            location = f"{_relative(frame.filename, config)}:{frame.lineno}"
+    return location
+
+
+def _relative(filename: str, config: SiteConfig) -> str:
+    path = Path(filename)
+    try:
+        return str(path.resolve().relative_to(config.root))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,283 @@
+"""The Content Delivery API client: the only code that speaks HTTP to a stack.
+
+Requests run concurrently but bounded (``concurrency`` in flight), retry with exponential
+backoff and full jitter on what is worth retrying (connection errors, timeouts, 408, 429 with
+Retry-After, 5xx), and end in an :class:`APIError` that names the request path and status but
+never a credential: credentials travel only in headers and are masked out of every message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from sitegen import __version__
+from sitegen.config import StackConfig
+from sitegen.errors import APIError
+
+PAGE_SIZE = 100
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504}) | frozenset(range(520, 530))
+MAX_BACKOFF = 20.0
+Params = Sequence[tuple[str, str | int]]
+
+
+@dataclass
+class RequestStats:
+    """What the client did, for the build summary and the request-count invariants."""
+
+    requests: int = 0
+    retries: int = 0
+    by_path: dict[str, int] = field(default_factory=dict)
+
+
+class CDAClient:
+    """An async client for one stack and environment.
+
+    Use as ``async with CDAClient(config) as cda: ...``. ``transport`` lets the bundled local
+    stack be served in-process (an ``httpx.ASGITransport``) with the same code path as a real
+    stack over the network.
+    """
+
+    def __init__(
+        self,
+        stack: StackConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        backoff: float = 0.25,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        self.stack = stack
+        self.stats = RequestStats()
+        self._backoff = backoff
+        self._sleep = sleep
+        self._limit = asyncio.Semaphore(stack.concurrency)
+        headers = {"user-agent": f"sitegen/{__version__}", "accept": "application/json"}
+        if stack.api_key:
+            headers["api_key"] = stack.api_key
+        if stack.delivery_token:
+            headers["access_token"] = stack.delivery_token
+        if stack.branch:
+            headers["branch"] = stack.branch
+        self._http = httpx.AsyncClient(
+            base_url=stack.base_url,
+            headers=headers,
+            transport=transport,
+            timeout=httpx.Timeout(stack.timeout, connect=min(10.0, stack.timeout)),
+            limits=httpx.Limits(max_connections=stack.concurrency),
+            follow_redirects=True,
+        )
+
+    async def __aenter__(self) -> CDAClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._http.aclose()
+
+    def redact(self, text: str) -> str:
+        """Mask credentials in text that may reach a terminal or a log."""
+        for secret in self.stack.secrets:
+            if len(secret) >= 4:
+                text = text.replace(secret, "***")
+        return text
+
+    async def get(self, path: str, params: Params = ()) -> dict[str, Any]:
+        """GET ``/v3{path}`` with the environment added, retried, and parsed as a JSON object."""
+        query = [("environment", self.stack.environment), *params]
+        url = f"/v3{path}"
+        attempt = 0
+        while True:
+            attempt += 1
+            async with self._limit:
+                self.stats.requests += 1
+                self.stats.by_path[path] = self.stats.by_path.get(path, 0) + 1
+                try:
+                    response = await self._http.get(url, params=query)
+                    body = response.content
+                except (httpx.TimeoutException, httpx.TransportError) as err:
+                    problem: str | None = _describe_transport_error(err)
+                    response = None
+                    delay = None
+                else:
+                    problem, delay = self._retryable(response)
+            if problem is None and response is not None:
+                return self._parse(url, response, body)
+            if attempt >= self.stack.max_tries:
+                raise APIError(
+                    self.redact(
+                        f"GET {url} failed after {attempt} tries: {problem} "
+                        f"(host {self.stack.base_url}; check [stack] host/region and your network)"
+                    ),
+                    status=response.status_code if response is not None else None,
+                )
+            self.stats.retries += 1
+            await self._sleep(self._delay(attempt, delay))
+
+    def _retryable(self, response: httpx.Response) -> tuple[str | None, float | None]:
+        """Return (problem, Retry-After) when the response is worth another try."""
+        if response.status_code not in RETRY_STATUSES:
+            return None, None
+        retry_after = _retry_after(response.headers.get("retry-after"))
+        return f"HTTP {response.status_code}", retry_after
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, 60.0)
+        return random.uniform(0, min(MAX_BACKOFF, self._backoff * 2 ** (attempt - 1)))
+
+    def _parse(self, url: str, response: httpx.Response, body: bytes) -> dict[str, Any]:
+        try:
+            data = json.loads(body) if body else None
+        except ValueError:
+            data = None
+            if response.is_success:
+                snippet = self.redact(body[:80].decode("utf-8", "replace"))
+                raise APIError(
+                    f"GET {url}: HTTP {response.status_code} with a body that is not JSON "
+                    f"(starts {snippet!r}); is [stack] host a Content Delivery API?",
+                    status=response.status_code,
+                ) from None
+        if response.is_success:
+            if not isinstance(data, dict):
+                raise APIError(
+                    f"GET {url}: HTTP {response.status_code} with a JSON body that is not an "
+                    "object; is [stack] host a Content Delivery API?",
+                    status=response.status_code,
+                )
+            return data
+        raise self._refusal(url, response.status_code, data if isinstance(data, dict) else {})
+
+    def _refusal(self, url: str, status: int, body: dict[str, Any]) -> APIError:
+        code = body.get("error_code")
+        message = str(body.get("error_message") or "").strip() or httpx.codes.get_reason_phrase(
+            status
+        )
+        errors = body.get("errors")
+        if isinstance(errors, dict) and errors:
+            details = "; ".join(
+                f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                for k, v in errors.items()
+            )
+            message = f"{message} ({details})"
+        hint = {
+            401: "check the delivery token (CONTENTSTACK_DELIVERY_TOKEN or [stack] delivery_token) "
+            "and that it belongs to this environment",
+            412: "check the stack API key (CONTENTSTACK_API_KEY or [stack] api_key)",
+            422: "check the content type or entry uid in this path",
+            404: "check [stack] host: this path does not exist there",
+        }.get(status, "")
+        code_text = f", error {code}" if code is not None else ""
+        text = f"GET {url}: Contentstack refused it (HTTP {status}{code_text}): {message}"
+        if hint:
+            text += f"; {hint}"
+        return APIError(
+            self.redact(text), status=status, error_code=code if isinstance(code, int) else None
+        )
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    async def content_types(self) -> list[dict[str, Any]]:
+        """Every content type of the stack (their schemas tell where references and RTE live)."""
+        return [
+            item async for page in self._pages("/content_types", "content_types") for item in page
+        ]
+
+    async def assets(self, locale: str | None = None) -> list[dict[str, Any]]:
+        params: list[tuple[str, str | int]] = [("include_fallback", "true")]
+        if locale:
+            params.append(("locale", locale))
+        return [item async for page in self._pages("/assets", "assets", params) for item in page]
+
+    def entry_params(self, locale: str) -> list[tuple[str, str | int]]:
+        """The include parameters of every entry request, so incremental refetches match."""
+        return [
+            ("locale", locale),
+            ("include_fallback", "true"),
+            ("include_all", "true"),
+            ("include_all_depth", self.stack.include_depth),
+            ("include_embedded_items[]", "BASE"),
+        ]
+
+    def entry_pages(self, content_type: str, locale: str) -> AsyncIterator[list[dict[str, Any]]]:
+        """Pages of published entries of a content type in a locale, fallback included."""
+        path = f"/content_types/{content_type}/entries"
+        return self._pages(path, "entries", self.entry_params(locale))
+
+    async def _pages(
+        self, path: str, key: str, params: Params = ()
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Yield list pages: the first asks for the count, the rest are fetched concurrently.
+
+        Pages arrive in order of ``skip`` so that callers can keep the API's order.
+        """
+        first = await self.get(
+            path, [*params, ("include_count", "true"), ("skip", 0), ("limit", PAGE_SIZE)]
+        )
+        items = _items(first, key, path)
+        yield items
+        count = first.get("count")
+        if not isinstance(count, int) or count <= len(items):
+            if count is None and len(items) == PAGE_SIZE:
+                # No count: walk page by page until a short page.
+                skip = PAGE_SIZE
+                while True:
+                    page = _items(
+                        await self.get(path, [*params, ("skip", skip), ("limit", PAGE_SIZE)]),
+                        key,
+                        path,
+                    )
+                    yield page
+                    if len(page) < PAGE_SIZE:
+                        return
+                    skip += PAGE_SIZE
+            return
+        tasks = [
+            asyncio.ensure_future(self.get(path, [*params, ("skip", skip), ("limit", PAGE_SIZE)]))
+            for skip in range(PAGE_SIZE, count, PAGE_SIZE)
+        ]
+        try:
+            for task in tasks:
+                yield _items(await task, key, path)
+        finally:
+            for task in tasks:
+                task.cancel()
+
+
+def _items(body: dict[str, Any], key: str, path: str) -> list[dict[str, Any]]:
+    items = body.get(key)
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise APIError(
+            f"GET /v3{path}: the response has no list of {key!r}; is [stack] host a Content Delivery API?"
+        )
+    return items
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _describe_transport_error(err: Exception) -> str:
+    if isinstance(err, httpx.TimeoutException):
+        return f"timed out ({type(err).__name__})"
+    if isinstance(err, httpx.ConnectError):
+        return f"cannot connect ({err or 'connection refused'})"
+    return f"connection failed ({type(err).__name__}: {err or 'dropped'})"

@@ -1,0 +1,16 @@
+"""Contentstack's regional hosts (../shared/reference/api-facts.md, "Hosts and regions")."""
+
+REGIONS: dict[str, str] = {
+    "us": "cdn.contentstack.io",
+    "eu": "eu-cdn.contentstack.com",
+    "au": "au-cdn.contentstack.com",
+    "azure-na": "azure-na-cdn.contentstack.com",
+    "azure-eu": "azure-eu-cdn.contentstack.com",
+    "gcp-na": "gcp-na-cdn.contentstack.com",
+    "gcp-eu": "gcp-eu-cdn.contentstack.com",
+}
+
+
+def cda_base_url(region: str) -> str:
+    """The Content Delivery API origin for a region (without the /v3 path)."""
+    return f"https://{REGIONS[region]}"
