@@ -1,0 +1,748 @@
+"""Read and validate a local stack folder.
+
+The folder is edited by hand (see FORMAT.md), so every problem is reported as a
+:class:`StackFolderError` that names the file and says what to change. Reading is split in two:
+:func:`load_stack` reads the small files (stack.json, content types) eagerly, while entries and
+assets are only listed (names and stat) and read on demand, so a stack with 50,000 entry files
+can be rescanned with stat calls alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from sitegen.errors import StackFolderError
+from sitegen.stack.schema import NESTING_TYPES, as_list, is_json_rte, iter_leaves, walk_schema
+
+JsonDict = dict[str, Any]
+
+STACK_FILE = "stack.json"
+CONTENT_TYPES_DIR = "content_types"
+ENTRIES_DIR = "entries"
+ASSETS_DIR = "assets"
+
+UID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+LOCALE_RE = re.compile(r"^[A-Za-z0-9-]+$")
+
+LEAF_TYPES = frozenset(
+    {"text", "number", "boolean", "isodate", "link", "file", "reference", "json", "taxonomy"}
+)
+CONTAINER_TYPES = frozenset({"group", "global_field", "blocks"})
+STACK_KEYS = frozenset({"name", "api_key", "delivery_token", "environments", "locales"})
+ASSET_KEYS = frozenset(
+    {"title", "filename", "content_type", "description", "url", "tags", "file_size"}
+)
+# Keys Contentstack computes itself; an entry file that sets them is almost certainly a mistake.
+SYSTEM_ENTRY_KEYS = frozenset({"publish_details", "created_by", "updated_by", "ACL"})
+
+
+class FileStat(NamedTuple):
+    """What the cheap change check compares: size and modification time in nanoseconds."""
+
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Locale:
+    """A locale of the stack; the first one in stack.json is the master locale."""
+
+    code: str
+    name: str
+    fallback_locale: str | None
+
+
+@dataclass(frozen=True)
+class EntryPath:
+    """Where an entry file sits: its content type, uid and locale come from the path."""
+
+    content_type_uid: str
+    uid: str
+    locale: str
+
+
+@dataclass
+class Listing:
+    """Every file of the folder with its stat, grouped by what it describes."""
+
+    files: dict[str, FileStat] = field(default_factory=dict)
+    entries: dict[str, EntryPath] = field(default_factory=dict)
+    assets: dict[str, list[str]] = field(default_factory=dict)
+    content_types: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def asset_uids(self) -> set[str]:
+        """Uids of the assets that have a metadata file."""
+        return {uid for uid, paths in self.assets.items() if f"{ASSETS_DIR}/{uid}.json" in paths}
+
+    def config_stats(self) -> dict[str, FileStat]:
+        """Stats of stack.json and the content type files, which :func:`load_stack` reads."""
+        return {
+            path: stat
+            for path, stat in self.files.items()
+            if path == STACK_FILE or path.startswith(CONTENT_TYPES_DIR + "/")
+        }
+
+
+@dataclass(frozen=True)
+class EntryFile:
+    """One entry in one locale as written in its file, system keys split off."""
+
+    content_type_uid: str
+    uid: str
+    locale: str
+    fields: JsonDict
+    published: bool
+    created_at: str | None
+    updated_at: str | None
+    asset_refs: frozenset[str]
+
+
+@dataclass(frozen=True)
+class AssetFile:
+    """One asset's metadata; `local_file` is the path of its bytes inside the folder, if any."""
+
+    uid: str
+    title: str
+    filename: str
+    content_type: str
+    description: str | None
+    url: str | None
+    tags: list[str]
+    file_size: int | None
+    local_file: str | None
+
+
+def now_iso() -> str:
+    """The current time the way Contentstack writes timestamps (UTC, milliseconds, Z)."""
+    return format_time(datetime.now(UTC))
+
+
+def format_time(moment: datetime) -> str:
+    """A datetime in Contentstack's timestamp format."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Parse an ISO 8601 date or date-time (a missing zone means UTC); None if it is not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def read_json(path: Path, shown: str) -> Any:
+    """Parse a JSON file, reporting syntax errors with the file, line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise StackFolderError(
+            f"{shown}: is not UTF-8 text ({err.reason}); save it as UTF-8."
+        ) from None
+    except OSError as err:
+        raise StackFolderError(f"{shown}: cannot be read ({err.strerror}).") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise StackFolderError(
+            f"{shown}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}. "
+            "Fix the syntax (often a missing comma, quote or bracket)."
+        ) from None
+
+
+def _require_str(data: JsonDict, key: str, shown: str, *, optional: bool = False) -> str | None:
+    value = data.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value:
+        need = "a string" if optional else "a non-empty string"
+        raise StackFolderError(f'{shown}: "{key}" must be {need}.')
+    return value
+
+
+@dataclass
+class LocalStack:
+    """A validated local stack folder: settings and content types in memory, content on disk."""
+
+    root: Path
+    name: str
+    api_key: str | None
+    delivery_token: str | None
+    environments: list[str]
+    locales: list[Locale]
+    content_types: dict[str, JsonDict]
+    config_stats: dict[str, FileStat] = field(default_factory=dict)
+
+    @property
+    def master_locale(self) -> str:
+        """The first locale of stack.json, where unlocalized content lives."""
+        return self.locales[0].code
+
+    @property
+    def locale_codes(self) -> list[str]:
+        """Locale codes in stack.json order."""
+        return [loc.code for loc in self.locales]
+
+    def shown(self, relpath: str) -> str:
+        """How a file is named in error messages: the folder as given plus the relative path."""
+        return str(self.root / relpath)
+
+    def locale(self, code: str) -> Locale | None:
+        """The locale with that code, if the stack has it."""
+        return next((loc for loc in self.locales if loc.code == code), None)
+
+    def fallback_chain(self, code: str) -> list[str]:
+        """The locale followed by its fallbacks in order, e.g. [fr-ca, fr-fr, en-us]."""
+        chain: list[str] = []
+        current: str | None = code
+        while current is not None and current not in chain:
+            chain.append(current)
+            loc = self.locale(current)
+            current = loc.fallback_locale if loc else None
+        return chain
+
+    # -- listing -------------------------------------------------------------------------
+
+    def list_files(self) -> Listing:
+        """Stat every file of the folder and check that names and places make sense."""
+        listing = Listing()
+        root = self.root
+        stack_file = root / STACK_FILE
+        listing.files[STACK_FILE] = _stat(stack_file)
+        for name, stat in _scan_dir(root / CONTENT_TYPES_DIR):
+            if stat is None or not name.endswith(".json"):
+                continue
+            rel = f"{CONTENT_TYPES_DIR}/{name}"
+            listing.files[rel] = stat
+            listing.content_types[name[: -len(".json")]] = rel
+        self._list_entries(listing)
+        self._list_assets(listing)
+        return listing
+
+    def _list_entries(self, listing: Listing) -> None:
+        entries_dir = self.root / ENTRIES_DIR
+        codes = set(self.locale_codes)
+        for ct_name, ct_stat in _scan_dir(entries_dir):
+            if ct_stat is not None:
+                raise StackFolderError(
+                    f"{self.shown(f'{ENTRIES_DIR}/{ct_name}')}: entry files belong in a folder "
+                    f"named after their content type, e.g. {ENTRIES_DIR}/<content_type_uid>/"
+                    "<entry_uid>.<locale>.json."
+                )
+            files = [(n, s) for n, s in _scan_dir(entries_dir / ct_name) if s is not None]
+            if not files:
+                continue
+            if ct_name not in self.content_types:
+                raise StackFolderError(
+                    f"{self.shown(f'{ENTRIES_DIR}/{ct_name}')}: there is no content type "
+                    f'"{ct_name}" ({CONTENT_TYPES_DIR}/{ct_name}.json is missing); add it or '
+                    "rename the folder to an existing content type uid."
+                )
+            for name, stat in files:
+                rel = f"{ENTRIES_DIR}/{ct_name}/{name}"
+                listing.files[rel] = stat
+                listing.entries[rel] = self._entry_path(rel, ct_name, name, codes)
+
+    def _entry_path(self, rel: str, ct_name: str, name: str, codes: set[str]) -> EntryPath:
+        stem = name[: -len(".json")] if name.endswith(".json") else None
+        if stem is None or "." not in stem:
+            raise StackFolderError(
+                f"{self.shown(rel)}: entry files are named <entry_uid>.<locale>.json, "
+                f"e.g. my_entry.{self.master_locale}.json; rename the file."
+            )
+        uid, locale = stem.rsplit(".", 1)
+        if not UID_RE.match(uid):
+            raise StackFolderError(
+                f'{self.shown(rel)}: entry uid "{uid}" may only use letters, digits, "_" and "-"; '
+                "rename the file."
+            )
+        if locale not in codes:
+            raise StackFolderError(
+                f'{self.shown(rel)}: locale "{locale}" is not in {STACK_FILE} '
+                f"(known: {', '.join(sorted(codes))}); add it there or rename the file."
+            )
+        return EntryPath(ct_name, uid, locale)
+
+    def _list_assets(self, listing: Listing) -> None:
+        assets_dir = self.root / ASSETS_DIR
+        for name, stat in _scan_dir(assets_dir):
+            if stat is not None:
+                if not name.endswith(".json"):
+                    raise StackFolderError(
+                        f"{self.shown(f'{ASSETS_DIR}/{name}')}: asset files go in "
+                        f"{ASSETS_DIR}/<asset_uid>/<filename> next to {ASSETS_DIR}/<asset_uid>.json; "
+                        "move the file."
+                    )
+                uid = name[: -len(".json")]
+                self._check_asset_uid(uid, f"{ASSETS_DIR}/{name}")
+                rel = f"{ASSETS_DIR}/{name}"
+                listing.files[rel] = stat
+                listing.assets.setdefault(uid, []).insert(0, rel)
+                continue
+            self._check_asset_uid(name, f"{ASSETS_DIR}/{name}")
+            for file_name, file_stat in _scan_dir(assets_dir / name):
+                if file_stat is None:
+                    raise StackFolderError(
+                        f"{self.shown(f'{ASSETS_DIR}/{name}/{file_name}')}: an asset folder holds "
+                        "just the asset's file, not sub-folders; move it out."
+                    )
+                rel = f"{ASSETS_DIR}/{name}/{file_name}"
+                listing.files[rel] = file_stat
+                listing.assets.setdefault(name, []).append(rel)
+        for uid, paths in listing.assets.items():
+            if f"{ASSETS_DIR}/{uid}.json" not in paths:
+                raise StackFolderError(
+                    f"{self.shown(f'{ASSETS_DIR}/{uid}')}: asset folder without "
+                    f"{ASSETS_DIR}/{uid}.json; add the metadata file or remove the folder."
+                )
+
+    def _check_asset_uid(self, uid: str, rel: str) -> None:
+        if not UID_RE.match(uid):
+            raise StackFolderError(
+                f'{self.shown(rel)}: asset uid "{uid}" may only use letters, digits, "_" and "-"; '
+                "rename it."
+            )
+
+    # -- reading content -------------------------------------------------------------------
+
+    def read_entry(self, rel: str, where: EntryPath, asset_uids: Collection[str]) -> EntryFile:
+        """Read and validate one entry file; `asset_uids` are the assets file fields may name."""
+        shown = self.shown(rel)
+        data = read_json(self.root / rel, shown)
+        if not isinstance(data, dict):
+            raise StackFolderError(
+                f"{shown}: an entry file must hold a JSON object of field values."
+            )
+        fields: JsonDict = {}
+        published = True
+        pins: dict[str, str | None] = {"created_at": None, "updated_at": None}
+        for key, value in data.items():
+            if key == "_published":
+                if not isinstance(value, bool):
+                    raise StackFolderError(f'{shown}: "_published" must be true or false.')
+                published = value
+            elif key.startswith("_"):
+                raise StackFolderError(
+                    f'{shown}: unknown key "{key}"; keys starting with "_" are reserved '
+                    '(only "_published" is allowed). Remove it.'
+                )
+            elif key in pins:
+                moment = parse_time(value)
+                if moment is None:
+                    raise StackFolderError(
+                        f'{shown}: "{key}" must be an ISO 8601 date-time such as '
+                        '"2024-05-01T12:00:00.000Z", or be left out.'
+                    )
+                pins[key] = format_time(moment)
+            elif key in ("uid", "locale"):
+                expected = where.uid if key == "uid" else where.locale
+                if value != expected:
+                    raise StackFolderError(
+                        f'{shown}: "{key}" is "{value}" but the file name says "{expected}"; '
+                        "the file name decides, so remove the key."
+                    )
+            elif key in SYSTEM_ENTRY_KEYS:
+                raise StackFolderError(
+                    f'{shown}: "{key}" is set by the stack, not by entry files; remove it.'
+                )
+            else:
+                fields[key] = value
+        schema = self.content_types[where.content_type_uid]["schema"]
+        refs = self._check_entry_fields(shown, schema, fields, asset_uids)
+        return EntryFile(
+            where.content_type_uid,
+            where.uid,
+            where.locale,
+            fields,
+            published,
+            pins["created_at"],
+            pins["updated_at"],
+            frozenset(refs),
+        )
+
+    def _check_entry_fields(
+        self, shown: str, schema: list[JsonDict], fields: JsonDict, asset_uids: Collection[str]
+    ) -> set[str]:
+        refs: set[str] = set()
+        for fdef, value, path in iter_leaves(schema, fields):
+            if value is None:
+                continue
+            data_type = fdef.get("data_type")
+            if data_type == "file":
+                for uid in as_list(value):
+                    if not isinstance(uid, str):
+                        raise StackFolderError(
+                            f'{shown}: file field "{path}" must hold an asset uid string '
+                            "(or a list of them)."
+                        )
+                    if uid not in asset_uids:
+                        raise StackFolderError(
+                            f'{shown}: file field "{path}" points at asset "{uid}", but '
+                            f"{ASSETS_DIR}/{uid}.json does not exist; add the asset or fix the uid."
+                        )
+                    refs.add(uid)
+            elif data_type == "reference":
+                self._check_reference(shown, fdef, value, path)
+            elif is_json_rte(fdef):
+                for doc in as_list(value):
+                    if not isinstance(doc, dict) or doc.get("type") != "doc":
+                        raise StackFolderError(
+                            f'{shown}: JSON RTE field "{path}" must hold a document '
+                            '{"type": "doc", "attrs": {}, "children": [...]}.'
+                        )
+        return refs
+
+    def _check_reference(self, shown: str, fdef: JsonDict, value: Any, path: str) -> None:
+        allowed = as_list(fdef.get("reference_to"))
+        if not isinstance(value, list):
+            raise StackFolderError(
+                f'{shown}: reference field "{path}" must be a list like '
+                '[{"uid": "...", "_content_type_uid": "..."}].'
+            )
+        for ref in value:
+            ok = (
+                isinstance(ref, dict)
+                and isinstance(ref.get("uid"), str)
+                and isinstance(ref.get("_content_type_uid"), str)
+            )
+            if not ok:
+                raise StackFolderError(
+                    f'{shown}: reference field "{path}" items must look like '
+                    '{"uid": "...", "_content_type_uid": "..."}.'
+                )
+            if ref["_content_type_uid"] not in allowed:
+                raise StackFolderError(
+                    f'{shown}: reference field "{path}" may point at {", ".join(allowed)}, '
+                    f'not "{ref["_content_type_uid"]}"; fix the _content_type_uid.'
+                )
+
+    def read_asset(self, uid: str, listing: Listing) -> AssetFile:
+        """Read and validate one asset's metadata and check its file is there."""
+        rel = f"{ASSETS_DIR}/{uid}.json"
+        shown = self.shown(rel)
+        data = read_json(self.root / rel, shown)
+        if not isinstance(data, dict):
+            raise StackFolderError(f"{shown}: an asset file must hold a JSON object.")
+        unknown = sorted(set(data) - ASSET_KEYS)
+        if unknown:
+            raise StackFolderError(
+                f"{shown}: unknown key(s) {', '.join(unknown)}; an asset file may have "
+                f"{', '.join(sorted(ASSET_KEYS))}."
+            )
+        title = _require_str(data, "title", shown)
+        filename = _require_str(data, "filename", shown)
+        content_type = _require_str(data, "content_type", shown)
+        description = data.get("description")
+        if description is not None and not isinstance(description, str):
+            raise StackFolderError(f'{shown}: "description" must be a string.')
+        url = _require_str(data, "url", shown, optional=True)
+        tags = data.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise StackFolderError(f'{shown}: "tags" must be a list of strings.')
+        file_size = data.get("file_size")
+        if file_size is not None and (not isinstance(file_size, int) or file_size < 0):
+            raise StackFolderError(f'{shown}: "file_size" must be a whole number of bytes.')
+        assert filename is not None
+        if "/" in filename or "\\" in filename or filename in (".", ".."):
+            raise StackFolderError(f'{shown}: "filename" must be a plain file name, not a path.')
+        local = f"{ASSETS_DIR}/{uid}/{filename}"
+        others = [p for p in listing.assets.get(uid, []) if p not in (rel, local)]
+        if others:
+            raise StackFolderError(
+                f"{self.shown(others[0])}: does not match the asset's filename "
+                f'"{filename}" in {rel}; rename one of them or remove the extra file.'
+            )
+        if local in listing.files:
+            size = listing.files[local].size
+            return AssetFile(
+                uid,
+                title or "",
+                filename,
+                content_type or "",
+                description,
+                url,
+                tags,
+                file_size if file_size is not None else size,
+                local,
+            )
+        if url is None:
+            raise StackFolderError(
+                f"{shown}: the asset's file {local} is missing; put the file there "
+                'or give the asset a "url".'
+            )
+        return AssetFile(
+            uid, title or "", filename, content_type or "", description, url, tags, file_size, None
+        )
+
+    def validate_all(self) -> Listing:
+        """Read every entry and asset once, raising the first problem found."""
+        listing = self.list_files()
+        asset_uids = listing.asset_uids
+        for uid in sorted(asset_uids):
+            self.read_asset(uid, listing)
+        for rel, where in sorted(listing.entries.items()):
+            self.read_entry(rel, where, asset_uids)
+        return listing
+
+
+def _stat(path: Path) -> FileStat:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise StackFolderError(f"{path}: missing; a stack folder needs a {STACK_FILE}.") from None
+    return FileStat(st.st_size, st.st_mtime_ns)
+
+
+def _scan_dir(path: Path) -> Iterable[tuple[str, FileStat | None]]:
+    """(name, stat) for files and (name, None) for folders; hidden names and a missing dir skipped."""
+    try:
+        with os.scandir(path) as it:
+            found = []
+            for item in it:
+                if item.name.startswith("."):
+                    continue
+                if item.is_dir():
+                    found.append((item.name, None))
+                elif item.is_file():
+                    st = item.stat()
+                    found.append((item.name, FileStat(st.st_size, st.st_mtime_ns)))
+    except FileNotFoundError:
+        return []
+    except NotADirectoryError:
+        raise StackFolderError(f"{path}: should be a folder.") from None
+    return sorted(found)
+
+
+def load_stack(path: Path | str) -> LocalStack:
+    """Read stack.json and the content types of a local stack folder and validate them."""
+    root = Path(path)
+    if not root.is_dir():
+        raise StackFolderError(f"{root}: is not a folder; point sitegen at a local stack folder.")
+    stack_rel = STACK_FILE
+    shown = str(root / stack_rel)
+    config_stats: dict[str, FileStat] = {stack_rel: _stat(root / stack_rel)}
+    data = read_json(root / stack_rel, shown)
+    if not isinstance(data, dict):
+        raise StackFolderError(f"{shown}: must hold a JSON object.")
+    unknown = sorted(set(data) - STACK_KEYS)
+    if unknown:
+        raise StackFolderError(
+            f"{shown}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(STACK_KEYS))}."
+        )
+    name = _require_str(data, "name", shown)
+    api_key = _require_str(data, "api_key", shown, optional=True)
+    delivery_token = _require_str(data, "delivery_token", shown, optional=True)
+    environments = data.get("environments")
+    if (
+        not isinstance(environments, list)
+        or not environments
+        or not all(isinstance(e, str) and UID_RE.match(e) for e in environments)
+    ):
+        raise StackFolderError(
+            f'{shown}: "environments" must be a non-empty list of names such as ["production"].'
+        )
+    locales = _parse_locales(data.get("locales"), shown)
+    stack = LocalStack(
+        root=root,
+        name=name or "",
+        api_key=api_key,
+        delivery_token=delivery_token,
+        environments=list(environments),
+        locales=locales,
+        content_types={},
+        config_stats=config_stats,
+    )
+    for file_name, stat in _scan_dir(root / CONTENT_TYPES_DIR):
+        rel = f"{CONTENT_TYPES_DIR}/{file_name}"
+        if stat is None or not file_name.endswith(".json"):
+            raise StackFolderError(
+                f"{root / rel}: {CONTENT_TYPES_DIR}/ holds only <content_type_uid>.json files; "
+                "move this out."
+            )
+        config_stats[rel] = stat
+        ct = _parse_content_type(root / rel, file_name[: -len(".json")])
+        stack.content_types[ct["uid"]] = ct
+    _check_reference_targets(stack)
+    return stack
+
+
+def _parse_locales(value: Any, shown: str) -> list[Locale]:
+    if not isinstance(value, list) or not value:
+        raise StackFolderError(
+            f'{shown}: "locales" must be a non-empty list like '
+            '[{"code": "en-us", "name": "English"}]; the first one is the master locale.'
+        )
+    locales: list[Locale] = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise StackFolderError(
+                f'{shown}: each locale must be an object with "code" and "name".'
+            )
+        extra = sorted(set(item) - {"code", "name", "fallback_locale"})
+        if extra:
+            raise StackFolderError(
+                f"{shown}: unknown locale key(s) {', '.join(extra)}; a locale has "
+                "code, name and fallback_locale."
+            )
+        code = _require_str(item, "code", shown)
+        assert code is not None
+        if not LOCALE_RE.match(code):
+            raise StackFolderError(
+                f'{shown}: locale code "{code}" may only use letters, digits and "-".'
+            )
+        name = _require_str(item, "name", shown)
+        fallback = _require_str(item, "fallback_locale", shown, optional=True)
+        if any(loc.code == code for loc in locales):
+            raise StackFolderError(f'{shown}: locale "{code}" is listed twice.')
+        locales.append(Locale(code, name or "", fallback))
+    codes = {loc.code for loc in locales}
+    master = locales[0]
+    if master.fallback_locale is not None:
+        raise StackFolderError(
+            f'{shown}: the master locale "{master.code}" (the first one) cannot have a '
+            "fallback_locale; remove it."
+        )
+    resolved = [master]
+    for loc in locales[1:]:
+        fallback = loc.fallback_locale or master.code
+        if fallback not in codes:
+            raise StackFolderError(
+                f'{shown}: locale "{loc.code}" falls back to "{fallback}", which is not a locale '
+                "of the stack; fix fallback_locale."
+            )
+        resolved.append(Locale(loc.code, loc.name, fallback))
+    by_code = {loc.code: loc for loc in resolved}
+    for loc in resolved:
+        seen = [loc.code]
+        current = loc.fallback_locale
+        while current is not None:
+            if current in seen:
+                cycle = " -> ".join([*seen, current])
+                raise StackFolderError(
+                    f"{shown}: fallback locales form a cycle ({cycle}); every chain must end at "
+                    f'the master locale "{master.code}".'
+                )
+            seen.append(current)
+            current = by_code[current].fallback_locale
+    return resolved
+
+
+def _parse_content_type(path: Path, uid: str) -> JsonDict:
+    shown = str(path)
+    data = read_json(path, shown)
+    if not isinstance(data, dict):
+        raise StackFolderError(f"{shown}: a content type file must hold a JSON object.")
+    ct_uid = _require_str(data, "uid", shown)
+    if ct_uid != uid:
+        raise StackFolderError(
+            f'{shown}: "uid" is "{ct_uid}" but the file is named {uid}.json; make them the same.'
+        )
+    if not UID_RE.match(uid):
+        raise StackFolderError(
+            f'{shown}: content type uid "{uid}" may only use letters, digits, "_", "-".'
+        )
+    _require_str(data, "title", shown)
+    schema = data.get("schema")
+    if not isinstance(schema, list):
+        raise StackFolderError(f'{shown}: "schema" must be a list of fields.')
+    _check_schema(schema, shown, "schema")
+    options = data.get("options", {})
+    if not isinstance(options, dict):
+        raise StackFolderError(f'{shown}: "options" must be an object.')
+    return data
+
+
+def _check_schema(schema: list[Any], shown: str, where: str) -> None:
+    seen: set[str] = set()
+    for index, fdef in enumerate(schema):
+        here = f"{where}[{index}]"
+        if not isinstance(fdef, dict):
+            raise StackFolderError(f"{shown}: {here} must be a field object.")
+        uid = fdef.get("uid")
+        if not isinstance(uid, str) or not UID_RE.match(uid):
+            raise StackFolderError(
+                f'{shown}: {here} needs a "uid" made of letters, digits, "_", "-".'
+            )
+        if uid in seen:
+            raise StackFolderError(f'{shown}: field "{uid}" appears twice in {where}.')
+        seen.add(uid)
+        data_type = fdef.get("data_type")
+        if data_type not in LEAF_TYPES and data_type not in CONTAINER_TYPES:
+            known = ", ".join(sorted(LEAF_TYPES | CONTAINER_TYPES))
+            raise StackFolderError(
+                f'{shown}: field "{uid}" has data_type {json.dumps(data_type)}; use one of {known}.'
+            )
+        meta = fdef.get("field_metadata", {})
+        if not isinstance(meta, dict):
+            raise StackFolderError(f'{shown}: field "{uid}": "field_metadata" must be an object.')
+        if data_type == "reference":
+            targets = fdef.get("reference_to")
+            if isinstance(targets, str):
+                targets = [targets]
+            if (
+                not isinstance(targets, list)
+                or not targets
+                or not all(isinstance(t, str) for t in targets)
+            ):
+                raise StackFolderError(
+                    f'{shown}: reference field "{uid}" needs "reference_to": [content type uids].'
+                )
+        elif data_type in NESTING_TYPES:
+            sub = fdef.get("schema")
+            if not isinstance(sub, list):
+                raise StackFolderError(
+                    f'{shown}: {data_type} field "{uid}" needs its own "schema" list of fields.'
+                )
+            _check_schema(sub, shown, f"{uid}.schema")
+        elif data_type == "blocks":
+            blocks = fdef.get("blocks")
+            if not isinstance(blocks, list) or not blocks:
+                raise StackFolderError(
+                    f'{shown}: modular blocks field "{uid}" needs "blocks": '
+                    '[{"uid": "...", "title": "...", "schema": [...]}].'
+                )
+            block_uids: set[str] = set()
+            for block in blocks:
+                if (
+                    not isinstance(block, dict)
+                    or not isinstance(block.get("uid"), str)
+                    or not isinstance(block.get("schema"), list)
+                ):
+                    raise StackFolderError(
+                        f'{shown}: each block of "{uid}" needs a "uid" and a "schema" list.'
+                    )
+                if block["uid"] in block_uids:
+                    raise StackFolderError(
+                        f'{shown}: block "{block["uid"]}" appears twice in "{uid}".'
+                    )
+                block_uids.add(block["uid"])
+                _check_schema(block["schema"], shown, f"{uid}.{block['uid']}.schema")
+
+
+def _check_reference_targets(stack: LocalStack) -> None:
+    for ct_uid, ct in stack.content_types.items():
+        for fdef, path in walk_schema(ct["schema"]):
+            if fdef.get("data_type") != "reference":
+                continue
+            for target in as_list(fdef.get("reference_to")):
+                if target not in stack.content_types:
+                    raise StackFolderError(
+                        f"{stack.shown(f'{CONTENT_TYPES_DIR}/{ct_uid}.json')}: reference field "
+                        f'"{path}" refers to content type "{target}", which has no '
+                        f"{CONTENT_TYPES_DIR}/{target}.json; add it or fix reference_to."
+                    )

@@ -1,0 +1,633 @@
+"""The publishing history of a local stack folder, kept in SQLite beside the folder.
+
+A folder has no history of its own, yet the CDA reports versions and dates and the Sync API
+reports what changed since a token. A scan compares every file with what was recorded last time
+(size and mtime first, a SHA-256 only for files whose stat moved) and appends events for what
+changed: entry_published / entry_unpublished / entry_deleted, asset_published / asset_deleted,
+content_type_deleted. Events get increasing sequence numbers, which is what sync tokens point at.
+
+The file lives at ``<parent>/.<folder>.history.sqlite`` so the folder itself stays clean. A
+server and a build may scan at the same time: writes happen in ``BEGIN IMMEDIATE`` transactions
+that re-read the recorded state first, so a change is recorded exactly once (WAL mode and a busy
+timeout let readers and the waiting writer proceed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sitegen.errors import StackFolderError
+from sitegen.stack.folder import (
+    ASSETS_DIR,
+    CONTENT_TYPES_DIR,
+    ENTRIES_DIR,
+    STACK_FILE,
+    FileStat,
+    Listing,
+    LocalStack,
+    now_iso,
+)
+from sitegen.stack.records import ASSET_CONTENT_TYPE_UID, asset_record, entry_record
+
+JsonDict = dict[str, Any]
+
+EVENT_TYPES = (
+    "entry_published",
+    "entry_unpublished",
+    "entry_deleted",
+    "asset_published",
+    "asset_unpublished",
+    "asset_deleted",
+    "content_type_deleted",
+)
+PUBLISHED_TYPES = ("entry_published", "asset_published")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    item_key TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS items (
+    item_key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    content_type_uid TEXT NOT NULL,
+    uid TEXT NOT NULL,
+    locale TEXT NOT NULL,
+    item_hash TEXT NOT NULL,
+    published INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    first_seen TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    published_at TEXT,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS items_by_type ON items (kind, content_type_uid);
+CREATE TABLE IF NOT EXISTS asset_refs (
+    item_key TEXT NOT NULL,
+    asset_uid TEXT NOT NULL,
+    PRIMARY KEY (item_key, asset_uid)
+);
+CREATE INDEX IF NOT EXISTS asset_refs_by_asset ON asset_refs (asset_uid);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    content_type_uid TEXT NOT NULL,
+    uid TEXT NOT NULL,
+    locale TEXT NOT NULL,
+    event_at TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_item ON events (item_key, seq);
+"""
+SCHEMA_VERSION = "1"
+
+
+def default_history_path(stack_dir: Path | str) -> Path:
+    """Where the history of a folder lives: beside it, never inside it."""
+    folder = Path(stack_dir).resolve()
+    return folder.parent / f".{folder.name}.history.sqlite"
+
+
+def entry_key(content_type_uid: str, uid: str, locale: str) -> str:
+    """History key of one entry in one locale."""
+    return f"entry/{content_type_uid}/{uid}/{locale}"
+
+
+def asset_key(uid: str) -> str:
+    """History key of an asset."""
+    return f"asset/{uid}"
+
+
+def content_type_key(uid: str) -> str:
+    """History key of a content type."""
+    return f"content_type/{uid}"
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """The recorded version of one file."""
+
+    item_key: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """The recorded state of an entry (in one locale), asset or content type."""
+
+    item_key: str
+    kind: str
+    content_type_uid: str
+    uid: str
+    locale: str
+    published: bool
+    version: int
+    created_at: str
+    updated_at: str
+    published_at: str | None
+    data: JsonDict
+
+
+@dataclass(frozen=True)
+class Event:
+    """One recorded change, as the Sync API reports it (data without publish_details)."""
+
+    seq: int
+    type: str
+    content_type_uid: str
+    uid: str
+    locale: str
+    event_at: str
+    data: JsonDict
+
+
+@dataclass(frozen=True)
+class SyncFilter:
+    """What a sync asks for; fixed at init and carried by its tokens."""
+
+    types: tuple[str, ...] = ()
+    content_type_uid: str | None = None
+    locale: str | None = None
+    start_from: str | None = None
+
+
+def _item_key_for(path: str, listing: Listing) -> str | None:
+    if path in listing.entries:
+        where = listing.entries[path]
+        return entry_key(where.content_type_uid, where.uid, where.locale)
+    parts = path.split("/")
+    if parts[0] == ASSETS_DIR and len(parts) == 2 and parts[1].endswith(".json"):
+        return asset_key(parts[1][: -len(".json")])
+    if parts[0] == ASSETS_DIR and len(parts) == 3:
+        return asset_key(parts[1])
+    if parts[0] == CONTENT_TYPES_DIR and len(parts) == 2 and parts[1].endswith(".json"):
+        return content_type_key(parts[1][: -len(".json")])
+    return None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class History:
+    """Recorded versions and events of one stack folder (one SQLite connection)."""
+
+    def __init__(self, path: Path | str, *, busy_timeout: float = 30.0):
+        self.path = Path(path)
+        self._db = sqlite3.connect(
+            self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        with self._write():
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (SCHEMA_VERSION,),
+            )
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?)",
+                (secrets.token_hex(32),),
+            )
+        self.secret = bytes.fromhex(self._meta("secret"))
+        self._files: dict[str, FileRow] = {}
+        self._data_version: int | None = None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def _meta(self, key: str) -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0]
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """A write transaction that takes the lock up front, so check-then-write is atomic."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- scanning -------------------------------------------------------------------------
+
+    def _load_files(self) -> None:
+        self._files = {
+            path: FileRow(key, size, mtime, sha)
+            for path, key, size, mtime, sha in self._db.execute(
+                "SELECT path, item_key, size, mtime_ns, sha256 FROM files"
+            )
+        }
+
+    def _refresh_view(self) -> bool:
+        """Reload the recorded file list if another connection changed the database."""
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._data_version:
+            return False
+        self._load_files()
+        self._data_version = version
+        return True
+
+    def _unchanged(self, current: dict[str, FileStat]) -> bool:
+        files = self._files
+        if len(files) != len(current):
+            return False
+        for path, stat in current.items():
+            row = files.get(path)
+            if row is None or row.size != stat.size or row.mtime_ns != stat.mtime_ns:
+                return False
+        return True
+
+    def scan(self, stack: LocalStack, listing: Listing | None = None) -> bool:
+        """Record what changed in the folder; True if the recorded state differs from last call.
+
+        When no file's size or mtime moved this costs one stat per file and no hashing.
+        Raises StackFolderError (recording nothing) if a changed file is invalid.
+        """
+        listing = listing if listing is not None else stack.list_files()
+        current = {p: s for p, s in listing.files.items() if p != STACK_FILE}
+        changed = self._refresh_view()
+        if self._unchanged(current):
+            return changed
+        with self._write():
+            self._load_files()  # another process may have recorded these changes meanwhile
+            self._record(stack, listing, current)
+        self._load_files()
+        self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        return True
+
+    def _record(self, stack: LocalStack, listing: Listing, current: dict[str, FileStat]) -> None:
+        dirty: set[str] = set()
+        for path, stat in current.items():
+            row = self._files.get(path)
+            if row is not None and row.size == stat.size and row.mtime_ns == stat.mtime_ns:
+                continue
+            key = _item_key_for(path, listing)
+            if key is None:
+                continue
+            try:
+                sha = _sha256(stack.root / path)
+            except FileNotFoundError:
+                raise StackFolderError(
+                    f"{stack.shown(path)}: disappeared while being read; run the command again."
+                ) from None
+            self._db.execute(
+                "INSERT OR REPLACE INTO files (path, item_key, size, mtime_ns, sha256) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (path, key, stat.size, stat.mtime_ns, sha),
+            )
+            if row is None or row.sha256 != sha:
+                dirty.add(key)
+        for path in self._files.keys() - current.keys():
+            self._db.execute("DELETE FROM files WHERE path = ?", (path,))
+            dirty.add(self._files[path].item_key)
+        if not dirty:
+            return
+        now = now_iso()
+        order = {"asset": 0, "entry": 1, "content_type": 2}
+        deleted_assets: list[str] = []
+        for key in sorted(dirty, key=lambda k: (order[k.split("/", 1)[0]], k)):
+            kind = key.split("/", 1)[0]
+            if kind == "entry":
+                self._apply_entry(key, stack, listing, now)
+            elif kind == "asset":
+                if self._apply_asset(key, stack, listing, now):
+                    deleted_assets.append(key.split("/", 1)[1])
+            else:
+                self._apply_content_type(key, stack, now)
+        self._check_dangling_assets(stack, deleted_assets)
+
+    def _item_hash(self, key: str) -> str | None:
+        rows = self._db.execute(
+            "SELECT path, sha256 FROM files WHERE item_key = ? ORDER BY path", (key,)
+        ).fetchall()
+        if not rows:
+            return None
+        return hashlib.sha256("".join(f"{p}\0{s}\n" for p, s in rows).encode()).hexdigest()
+
+    def _raw_item(self, key: str) -> tuple[int, int, str, str] | None:
+        cursor = self._db.execute(
+            "SELECT published, version, first_seen, item_hash FROM items WHERE item_key = ?",
+            (key,),
+        )
+        return cursor.fetchone()
+
+    def _event(
+        self,
+        kind: str,
+        type_: str,
+        key: str,
+        ct: str,
+        uid: str,
+        locale: str,
+        at: str,
+        data: JsonDict,
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO events (type, item_key, kind, content_type_uid, uid, locale, event_at, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (type_, key, kind, ct, uid, locale, at, json.dumps(data, separators=(",", ":"))),
+        )
+
+    def _store_item(
+        self,
+        key: str,
+        kind: str,
+        ct: str,
+        uid: str,
+        locale: str,
+        item_hash: str,
+        published: bool,
+        version: int,
+        first_seen: str,
+        created_at: str,
+        updated_at: str,
+        published_at: str | None,
+        data: JsonDict,
+    ) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO items (item_key, kind, content_type_uid, uid, locale, item_hash,"
+            " published, version, first_seen, created_at, updated_at, published_at, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                key,
+                kind,
+                ct,
+                uid,
+                locale,
+                item_hash,
+                int(published),
+                version,
+                first_seen,
+                created_at,
+                updated_at,
+                published_at,
+                json.dumps(data, separators=(",", ":")),
+            ),
+        )
+
+    def _forget_item(self, key: str) -> None:
+        self._db.execute("DELETE FROM items WHERE item_key = ?", (key,))
+        self._db.execute("DELETE FROM asset_refs WHERE item_key = ?", (key,))
+
+    def _apply_entry(self, key: str, stack: LocalStack, listing: Listing, now: str) -> None:
+        _, ct, uid, locale = key.split("/")
+        old = self._raw_item(key)
+        item_hash = self._item_hash(key)
+        if item_hash is None:
+            if old is not None:
+                if old[0]:
+                    self._event(
+                        "entry",
+                        "entry_deleted",
+                        key,
+                        ct,
+                        uid,
+                        locale,
+                        now,
+                        {"uid": uid, "locale": locale},
+                    )
+                self._forget_item(key)
+            return
+        if old is not None and old[3] == item_hash:
+            return
+        rel = f"{ENTRIES_DIR}/{ct}/{uid}.{locale}.json"
+        entry = stack.read_entry(rel, listing.entries[rel], listing.asset_uids)
+        version = old[1] + 1 if old is not None else 1
+        first_seen = old[2] if old is not None else now
+        created_at = entry.created_at or first_seen
+        updated_at = entry.updated_at or now
+        published_at = None
+        if entry.published:
+            published_at = now
+            record = entry_record(
+                entry.fields,
+                uid=uid,
+                locale=locale,
+                version=version,
+                created_at=created_at,
+                updated_at=updated_at,
+                stack_name=stack.name,
+            )
+            self._event("entry", "entry_published", key, ct, uid, locale, now, record)
+        elif old is not None and old[0]:
+            self._event(
+                "entry",
+                "entry_unpublished",
+                key,
+                ct,
+                uid,
+                locale,
+                now,
+                {"uid": uid, "locale": locale},
+            )
+        self._store_item(
+            key,
+            "entry",
+            ct,
+            uid,
+            locale,
+            item_hash,
+            entry.published,
+            version,
+            first_seen,
+            created_at,
+            updated_at,
+            published_at,
+            entry.fields,
+        )
+        self._db.execute("DELETE FROM asset_refs WHERE item_key = ?", (key,))
+        self._db.executemany(
+            "INSERT INTO asset_refs (item_key, asset_uid) VALUES (?, ?)",
+            [(key, ref) for ref in sorted(entry.asset_refs)],
+        )
+
+    def _apply_asset(self, key: str, stack: LocalStack, listing: Listing, now: str) -> bool:
+        """Record an asset change; True if the asset was deleted."""
+        uid = key.split("/", 1)[1]
+        old = self._raw_item(key)
+        item_hash = self._item_hash(key)
+        master = stack.master_locale
+        if item_hash is None or f"{ASSETS_DIR}/{uid}.json" not in listing.files:
+            if old is not None:
+                self._event(
+                    "asset",
+                    "asset_deleted",
+                    key,
+                    ASSET_CONTENT_TYPE_UID,
+                    uid,
+                    "",
+                    now,
+                    {"uid": uid, "locale": master},
+                )
+                self._forget_item(key)
+                return True
+            return False
+        if old is not None and old[3] == item_hash:
+            return False
+        asset = stack.read_asset(uid, listing)
+        version = old[1] + 1 if old is not None else 1
+        first_seen = old[2] if old is not None else now
+        record = asset_record(
+            asset, version=version, created_at=first_seen, updated_at=now, stack_name=stack.name
+        )
+        self._event("asset", "asset_published", key, ASSET_CONTENT_TYPE_UID, uid, "", now, record)
+        self._store_item(
+            key,
+            "asset",
+            ASSET_CONTENT_TYPE_UID,
+            uid,
+            "",
+            item_hash,
+            True,
+            version,
+            first_seen,
+            first_seen,
+            now,
+            now,
+            record,
+        )
+        return False
+
+    def _apply_content_type(self, key: str, stack: LocalStack, now: str) -> None:
+        uid = key.split("/", 1)[1]
+        old = self._raw_item(key)
+        item_hash = self._item_hash(key)
+        if item_hash is None:
+            if old is not None:
+                self._event("content_type", "content_type_deleted", key, uid, uid, "", now, {})
+                self._forget_item(key)
+            return
+        if (old is not None and old[3] == item_hash) or uid not in stack.content_types:
+            return
+        version = old[1] + 1 if old is not None else 1
+        first_seen = old[2] if old is not None else now
+        self._store_item(
+            key,
+            "content_type",
+            uid,
+            uid,
+            "",
+            item_hash,
+            True,
+            version,
+            first_seen,
+            first_seen,
+            now,
+            None,
+            stack.content_types[uid],
+        )
+
+    def _check_dangling_assets(self, stack: LocalStack, deleted: Sequence[str]) -> None:
+        for uid in deleted:
+            row = self._db.execute(
+                "SELECT item_key FROM asset_refs WHERE asset_uid = ? ORDER BY item_key LIMIT 1",
+                (uid,),
+            ).fetchone()
+            if row is not None:
+                _, ct, entry_uid, locale = row[0].split("/")
+                rel = f"{ENTRIES_DIR}/{ct}/{entry_uid}.{locale}.json"
+                raise StackFolderError(
+                    f'{stack.shown(rel)}: a file field points at asset "{uid}", whose '
+                    f"{ASSETS_DIR}/{uid}.json was removed; restore the asset or change the entry."
+                )
+
+    # -- reading --------------------------------------------------------------------------
+
+    def items(self, kind: str, content_type_uid: str | None = None) -> list[ItemRow]:
+        """Recorded items of a kind ("entry", "asset", "content_type"), published or not."""
+        sql = (
+            "SELECT item_key, kind, content_type_uid, uid, locale, published, version, created_at,"
+            " updated_at, published_at, data FROM items WHERE kind = ?"
+        )
+        params: list[Any] = [kind]
+        if content_type_uid is not None:
+            sql += " AND content_type_uid = ?"
+            params.append(content_type_uid)
+        return [
+            ItemRow(
+                r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8], r[9], json.loads(r[10])
+            )
+            for r in self._db.execute(sql + " ORDER BY item_key", params)
+        ]
+
+    def max_seq(self) -> int:
+        """The sequence number of the latest event (0 when nothing was recorded)."""
+        return self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+
+    def _sync_where(self, lo: int, hi: int, init: bool, filt: SyncFilter) -> tuple[str, list[Any]]:
+        # The latest event of each item inside (lo, hi]: earlier ones are superseded.
+        clauses = [
+            "e.seq > ? AND e.seq <= ?",
+            "NOT EXISTS (SELECT 1 FROM events l WHERE l.item_key = e.item_key"
+            " AND l.seq > e.seq AND l.seq <= ?)",
+        ]
+        params: list[Any] = [lo, hi, hi]
+        types = list(filt.types) if filt.types else list(EVENT_TYPES)
+        if init:
+            types = [t for t in types if t in PUBLISHED_TYPES]
+        clauses.append(f"e.type IN ({', '.join('?' for _ in types)})" if types else "0")
+        params.extend(types)
+        if filt.content_type_uid is not None:
+            clauses.append("e.content_type_uid = ?")
+            params.append(filt.content_type_uid)
+        if filt.locale is not None:
+            clauses.append("(e.kind != 'entry' OR e.locale = ?)")
+            params.append(filt.locale)
+        if init and filt.start_from is not None:
+            clauses.append("e.event_at >= ?")
+            params.append(filt.start_from)
+        return " AND ".join(clauses), params
+
+    def sync_count(self, lo: int, hi: int, *, init: bool, filt: SyncFilter) -> int:
+        """How many items a sync over the events (lo, hi] reports in total."""
+        where, params = self._sync_where(lo, hi, init, filt)
+        return self._db.execute(f"SELECT COUNT(*) FROM events e WHERE {where}", params).fetchone()[
+            0
+        ]
+
+    def sync_events(
+        self, lo: int, hi: int, *, after: int, init: bool, filt: SyncFilter, limit: int
+    ) -> list[Event]:
+        """The next `limit` sync items after sequence `after`, in sequence order."""
+        where, params = self._sync_where(lo, hi, init, filt)
+        sql = (
+            "SELECT e.seq, e.type, e.content_type_uid, e.uid, e.locale, e.event_at, e.data"
+            f" FROM events e WHERE {where} AND e.seq > ? ORDER BY e.seq LIMIT ?"
+        )
+        rows = self._db.execute(sql, [*params, after, limit]).fetchall()
+        return [Event(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
+
+    def events(self) -> list[Event]:
+        """Every recorded event in order (for tests and debugging)."""
+        rows = self._db.execute(
+            "SELECT seq, type, content_type_uid, uid, locale, event_at, data FROM events ORDER BY seq"
+        ).fetchall()
+        return [Event(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]

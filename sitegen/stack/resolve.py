@@ -1,0 +1,470 @@
+"""What the Content Delivery API does to an entry on its way out.
+
+A :class:`Catalog` holds the published entries and assets of one scan and answers, per locale,
+which version of each entry is served (the locale itself, or with ``include_fallback`` the first
+published locale along the fallback chain). Rendering an entry expands file fields into asset
+objects, replaces references by entries for ``include_all`` / ``include[]`` (depth-limited; an
+entry is not expanded inside itself, so cycles end), adds ``_embedded_items`` for RTE fields and
+applies only/except projections. Lists per content type, locale and query are cached for the
+lifetime of the catalog, so paging through a large content type costs a slice per page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+from sitegen.stack.folder import LocalStack
+from sitegen.stack.history import Event, History
+from sitegen.stack.query import MatchContext, filter_docs, project, sort_docs
+from sitegen.stack.records import (
+    ASSET_CONTENT_TYPE_UID,
+    entry_record,
+    environment_uid,
+    publish_details,
+    user_uid,
+)
+from sitegen.stack.schema import as_list, is_html_rte, is_json_rte, iter_leaves, map_leaves
+
+JsonDict = dict[str, Any]
+Sort = tuple[str, bool] | None  # (field, descending)
+
+MAX_INCLUDE_DEPTH = 5
+
+
+@dataclass(frozen=True)
+class DeliveryOptions:
+    """How entries are to be delivered, from the request's parameters."""
+
+    environment: str
+    locale: str
+    fallback: bool = False
+    include_all_depth: int = 0
+    include: tuple[str, ...] = ()
+    embedded_items: bool = False
+    only: dict[str, list[str]] = field(default_factory=dict)
+    exclude: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EmbeddedRef:
+    """An entry or asset embedded in a rich text field."""
+
+    kind: str  # "entry" or "asset"
+    uid: str
+    content_type_uid: str
+
+
+def default_order(docs: Iterable[JsonDict]) -> list[JsonDict]:
+    """The CDA's order when no asc/desc is given: newest updated_at first, then uid."""
+    by_uid = sorted(docs, key=lambda d: d.get("uid", ""))
+    return sorted(by_uid, key=lambda d: d.get("updated_at", ""), reverse=True)
+
+
+class _FigureParser(HTMLParser):
+    """Collects embedded entries/assets from HTML RTE markup (figures, links, images)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.refs: list[EmbeddedRef] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        entry_uid = values.get("data-sys-entry-uid")
+        if entry_uid and values.get("data-sys-content-type-uid"):
+            self.refs.append(EmbeddedRef("entry", entry_uid, values["data-sys-content-type-uid"]))
+        asset_uid = values.get("data-sys-asset-uid")
+        if asset_uid:
+            self.refs.append(EmbeddedRef("asset", asset_uid, ASSET_CONTENT_TYPE_UID))
+
+
+def html_embedded_refs(html: str) -> list[EmbeddedRef]:
+    """Entries and assets embedded in an HTML RTE value, in document order."""
+    parser = _FigureParser()
+    parser.feed(html)
+    parser.close()
+    return parser.refs
+
+
+def json_embedded_refs(node: Any) -> list[EmbeddedRef]:
+    """Entries and assets embedded in a JSON RTE document (its `reference` nodes)."""
+    refs: list[EmbeddedRef] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, list):
+            stack.extend(reversed(current))
+            continue
+        if not isinstance(current, dict):
+            continue
+        if current.get("type") == "reference":
+            attrs = current.get("attrs") or {}
+            if attrs.get("type") == "asset" and attrs.get("asset-uid"):
+                refs.append(EmbeddedRef("asset", attrs["asset-uid"], ASSET_CONTENT_TYPE_UID))
+            elif attrs.get("type") == "entry" and attrs.get("entry-uid"):
+                ct = attrs.get("content-type-uid")
+                if ct:
+                    refs.append(EmbeddedRef("entry", attrs["entry-uid"], ct))
+        stack.extend(reversed(current.get("children") or []))
+    return refs
+
+
+def embedded_refs(schema: list[JsonDict], data: JsonDict) -> dict[str, list[EmbeddedRef]]:
+    """Embedded items of every RTE field, keyed by field path, duplicates removed."""
+    found: dict[str, list[EmbeddedRef]] = {}
+    for fdef, value, path in iter_leaves(schema, data):
+        if is_json_rte(fdef):
+            refs = [r for doc in as_list(value) for r in json_embedded_refs(doc)]
+        elif is_html_rte(fdef):
+            refs = [
+                r
+                for html in as_list(value)
+                if isinstance(html, str)
+                for r in html_embedded_refs(html)
+            ]
+        else:
+            continue
+        bucket = found.setdefault(path, [])
+        for ref in refs:
+            if ref not in bucket:
+                bucket.append(ref)
+    return {path: refs for path, refs in found.items() if refs}
+
+
+class Catalog:
+    """Published content of one scan, indexed and cached for delivery."""
+
+    def __init__(self, stack: LocalStack, history: History):
+        self.stack = stack
+        self.history = history
+        self._user = user_uid(stack.name)
+        self._entries: dict[str, dict[str, dict[str, JsonDict]]] = {}
+        self._assets: dict[str, JsonDict] | None = None
+        self._asset_list: list[JsonDict] | None = None
+        self._lists: dict[tuple, list[JsonDict]] = {}
+        self._content_types: list[JsonDict] | None = None
+
+    # -- loading --------------------------------------------------------------------------
+
+    def _entries_of(self, ct: str) -> dict[str, dict[str, JsonDict]]:
+        """uid -> locale -> published entry (system fields and publish_details included)."""
+        found = self._entries.get(ct)
+        if found is None:
+            found = {}
+            for row in self.history.items("entry", ct):
+                if not row.published:
+                    continue
+                record = entry_record(
+                    row.data,
+                    uid=row.uid,
+                    locale=row.locale,
+                    version=row.version,
+                    created_at=row.created_at,
+                    updated_at=row.updated_at,
+                    stack_name=self.stack.name,
+                )
+                record["publish_details"] = {
+                    "environment": None,  # filled in per request
+                    "locale": row.locale,
+                    "time": row.published_at,
+                    "user": self._user,
+                }
+                found.setdefault(row.uid, {})[row.locale] = record
+            self._entries[ct] = found
+        return found
+
+    def _asset_map(self) -> dict[str, JsonDict]:
+        if self._assets is None:
+            self._assets = {}
+            for row in self.history.items("asset"):
+                record = dict(row.data)
+                record["publish_details"] = {
+                    "environment": None,
+                    "locale": None,
+                    "time": row.published_at,
+                    "user": self._user,
+                }
+                self._assets[row.uid] = record
+        return self._assets
+
+    # -- lookups --------------------------------------------------------------------------
+
+    def has_content_type(self, ct: str) -> bool:
+        """Whether the stack has this content type."""
+        return ct in self.stack.content_types
+
+    def find_entry(self, ct: str, uid: str, locale: str, fallback: bool) -> JsonDict | None:
+        """The published version of an entry served for `locale`, or None."""
+        if ct not in self.stack.content_types:
+            return None
+        versions = self._entries_of(ct).get(uid)
+        if not versions:
+            return None
+        chain = self.stack.fallback_chain(locale) if fallback else [locale]
+        for code in chain:
+            if code in versions:
+                return versions[code]
+        return None
+
+    def entries(self, ct: str, locale: str, fallback: bool) -> list[JsonDict]:
+        """Every entry served for the locale, in the CDA's default order (cached)."""
+        key = ("entries", ct, locale, fallback)
+        found = self._lists.get(key)
+        if found is None:
+            chain = self.stack.fallback_chain(locale) if fallback else [locale]
+            served = []
+            for versions in self._entries_of(ct).values():
+                for code in chain:
+                    if code in versions:
+                        served.append(versions[code])
+                        break
+            found = default_order(served)
+            self._lists[key] = found
+        return found
+
+    def query_entries(
+        self, ct: str, locale: str, fallback: bool, query: JsonDict, sort: Sort
+    ) -> list[JsonDict]:
+        """Entries matching the query in the requested order (cached per query and order)."""
+        key = ("query", ct, locale, fallback, json.dumps(query, sort_keys=True), sort)
+        found = self._lists.get(key)
+        if found is None:
+            ctx = MatchContext(ct, lambda stubs: self._lookup_refs(stubs, locale))
+            found = filter_docs(self.entries(ct, locale, fallback), query, ctx)
+            if sort is not None:
+                found = sort_docs(found, sort[0], descending=sort[1])
+            self._lists[key] = found
+        return found
+
+    def _lookup_refs(self, stubs: list[Any], locale: str) -> list[tuple[str, JsonDict]]:
+        found = []
+        for stub in stubs:
+            ct, uid = stub.get("_content_type_uid"), stub.get("uid")
+            if isinstance(ct, str) and isinstance(uid, str):
+                entry = self.find_entry(ct, uid, locale, fallback=True)
+                if entry is not None:
+                    found.append((ct, entry))
+        return found
+
+    def asset(self, uid: str) -> JsonDict | None:
+        """A published asset (system fields included), or None."""
+        return self._asset_map().get(uid)
+
+    def query_assets(self, query: JsonDict, sort: Sort) -> list[JsonDict]:
+        """Assets matching the query in the requested order (cached)."""
+        key = ("assets", json.dumps(query, sort_keys=True), sort)
+        found = self._lists.get(key)
+        if found is None:
+            if self._asset_list is None:
+                self._asset_list = default_order(self._asset_map().values())
+            found = filter_docs(self._asset_list, query, MatchContext(ASSET_CONTENT_TYPE_UID))
+            if sort is not None:
+                found = sort_docs(found, sort[0], descending=sort[1])
+            self._lists[key] = found
+        return found
+
+    def content_types(self) -> list[JsonDict]:
+        """Content types with their system fields, in default order."""
+        if self._content_types is None:
+            rows = {row.uid: row for row in self.history.items("content_type")}
+            found = []
+            for uid, ct in self.stack.content_types.items():
+                row = rows.get(uid)
+                record = dict(ct)
+                record.setdefault("description", "")
+                record.setdefault("options", {})
+                record["created_at"] = row.created_at if row else None
+                record["updated_at"] = row.updated_at if row else None
+                record["_version"] = row.version if row else 1
+                found.append(record)
+            self._content_types = default_order(found)
+        return self._content_types
+
+    def content_type(self, uid: str) -> JsonDict | None:
+        """One content type with its system fields, or None."""
+        return next((ct for ct in self.content_types() if ct["uid"] == uid), None)
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def render_asset(self, asset: JsonDict, opts: DeliveryOptions) -> JsonDict:
+        """An asset as delivered in the request's environment and locale."""
+        out = dict(asset)
+        out["publish_details"] = {
+            **asset["publish_details"],
+            "environment": environment_uid(self.stack.name, opts.environment),
+            "locale": opts.locale,
+        }
+        return out
+
+    def render_entry(self, entry: JsonDict, ct: str, opts: DeliveryOptions) -> JsonDict:
+        """An entry as the CDA delivers it for these options."""
+        out = self._render(
+            entry, ct, opts, opts.include_all_depth, opts.include, {(ct, entry["uid"])}
+        )
+        base_only, base_except = opts.only.get("BASE", []), opts.exclude.get("BASE", [])
+        out = self._project_references(out, opts)
+        if base_only or base_except:
+            out = project(out, base_only, base_except)
+        if opts.embedded_items:
+            out["_embedded_items"] = self._embedded_items(entry, ct, opts)
+        return out
+
+    def _render(
+        self,
+        entry: JsonDict,
+        ct: str,
+        opts: DeliveryOptions,
+        depth_left: int,
+        include: tuple[str, ...],
+        ancestors: set[tuple[str, str]],
+    ) -> JsonDict:
+        ct_def = self.stack.content_types.get(ct)
+        schema = ct_def["schema"] if ct_def else []
+
+        def leaf(fdef: JsonDict, value: Any, path: str) -> Any:
+            data_type = fdef.get("data_type")
+            if data_type == "file":
+                return self._render_file(fdef, value, opts)
+            if data_type == "reference" and isinstance(value, list):
+                wanted = depth_left > 0 or any(
+                    i == path or i.startswith(path + ".") for i in include
+                )
+                if wanted:
+                    sub = tuple(i[len(path) + 1 :] for i in include if i.startswith(path + "."))
+                    return self._expand(value, opts, depth_left - 1, sub, ancestors)
+            return value
+
+        out = map_leaves(schema, entry, leaf)
+        details = entry.get("publish_details")
+        if isinstance(details, dict):
+            out["publish_details"] = {
+                **details,
+                "environment": environment_uid(self.stack.name, opts.environment),
+            }
+        return out
+
+    def _render_file(self, fdef: JsonDict, value: Any, opts: DeliveryOptions) -> Any:
+        assets = []
+        for uid in as_list(value):
+            asset = self.asset(uid) if isinstance(uid, str) else None
+            if asset is not None:
+                assets.append(self.render_asset(asset, opts))
+        if isinstance(value, list) or fdef.get("multiple"):
+            return assets
+        return assets[0] if assets else None
+
+    def _expand(
+        self,
+        stubs: list[Any],
+        opts: DeliveryOptions,
+        depth_left: int,
+        include: tuple[str, ...],
+        ancestors: set[tuple[str, str]],
+    ) -> list[Any]:
+        out: list[Any] = []
+        for stub in stubs:
+            if not isinstance(stub, dict):
+                continue
+            ct, uid = stub.get("_content_type_uid"), stub.get("uid")
+            if (ct, uid) in ancestors:
+                out.append(stub)  # an entry is not expanded inside itself
+                continue
+            target = self.find_entry(ct, uid, opts.locale, fallback=True) if ct and uid else None
+            if target is None:
+                continue  # unresolvable references are dropped, as Contentstack does
+            rendered = self._render(target, ct, opts, depth_left, include, ancestors | {(ct, uid)})
+            rendered["_content_type_uid"] = ct
+            out.append(rendered)
+        return out
+
+    def _project_references(self, out: JsonDict, opts: DeliveryOptions) -> JsonDict:
+        fields = (set(opts.only) | set(opts.exclude)) - {"BASE"}
+        if not fields:
+            return out
+        for name in fields:
+            refs = out.get(name)
+            if not isinstance(refs, list):
+                continue
+            out[name] = [
+                project(
+                    ref,
+                    opts.only.get(name, []),
+                    opts.exclude.get(name, []),
+                    keep=("uid", "_content_type_uid"),
+                )
+                if isinstance(ref, dict) and "_version" in ref
+                else ref
+                for ref in refs
+            ]
+        return out
+
+    def _embedded_items(self, entry: JsonDict, ct: str, opts: DeliveryOptions) -> JsonDict:
+        ct_def = self.stack.content_types.get(ct)
+        if ct_def is None:
+            return {}
+        plain = DeliveryOptions(
+            environment=opts.environment, locale=opts.locale, fallback=opts.fallback
+        )
+        items: JsonDict = {}
+        for path, refs in embedded_refs(ct_def["schema"], entry).items():
+            rendered = []
+            for ref in refs:
+                if ref.kind == "asset":
+                    asset = self.asset(ref.uid)
+                    if asset is not None:
+                        rendered.append(
+                            {
+                                **self.render_asset(asset, opts),
+                                "_content_type_uid": ASSET_CONTENT_TYPE_UID,
+                            }
+                        )
+                else:
+                    target = self.find_entry(
+                        ref.content_type_uid, ref.uid, opts.locale, fallback=True
+                    )
+                    if target is not None:
+                        item = self._render(target, ref.content_type_uid, plain, 0, (), set())
+                        item["_content_type_uid"] = ref.content_type_uid
+                        rendered.append(item)
+            if rendered:
+                items[path] = rendered
+        return items
+
+    # -- sync -----------------------------------------------------------------------------
+
+    def sync_item(self, event: Event, environment: str) -> JsonDict:
+        """A Sync API item: published entries raw (references unresolved, files as assets)."""
+        data = event.data
+        if event.type == "entry_published":
+            ct_def = self.stack.content_types.get(event.content_type_uid)
+            if ct_def is not None:
+                opts = DeliveryOptions(environment=environment, locale=event.locale)
+
+                def leaf(fdef: JsonDict, value: Any, path: str) -> Any:
+                    if fdef.get("data_type") == "file":
+                        return self._render_file(fdef, value, opts)
+                    return value
+
+                data = map_leaves(ct_def["schema"], data, leaf)
+            data = {
+                **data,
+                "publish_details": publish_details(
+                    self.stack.name, environment, event.locale, event.event_at
+                ),
+            }
+        elif event.type == "asset_published":
+            data = {
+                **data,
+                "publish_details": publish_details(
+                    self.stack.name, environment, self.stack.master_locale, event.event_at
+                ),
+            }
+        return {
+            "type": event.type,
+            "event_at": event.event_at,
+            "content_type_uid": event.content_type_uid,
+            "data": data,
+        }

@@ -1,0 +1,76 @@
+"""The state behind the local stack server: the folder, its history and the current catalog.
+
+The HTTP layer decides *when* to rescan (content type lists and sync starts); this module does
+the rescan. A rescan is a stat pass; only when something changed (here or in another process
+sharing the history) is the catalog, with its per-scan caches, replaced.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from sitegen.stack.folder import (
+    CONTENT_TYPES_DIR,
+    STACK_FILE,
+    FileStat,
+    LocalStack,
+    load_stack,
+)
+from sitegen.stack.history import History, default_history_path
+from sitegen.stack.resolve import Catalog
+
+
+def _config_stats(root: Path) -> dict[str, FileStat]:
+    """Stats of the files load_stack reads, to tell whether it must run again."""
+    stats: dict[str, FileStat] = {}
+    try:
+        st = (root / STACK_FILE).stat()
+        stats[STACK_FILE] = FileStat(st.st_size, st.st_mtime_ns)
+    except FileNotFoundError:
+        pass
+    try:
+        with os.scandir(root / CONTENT_TYPES_DIR) as it:
+            for item in it:
+                if item.name.startswith("."):
+                    continue
+                st = item.stat()
+                stats[f"{CONTENT_TYPES_DIR}/{item.name}"] = FileStat(st.st_size, st.st_mtime_ns)
+    except FileNotFoundError:
+        pass
+    return stats
+
+
+class StackService:
+    """One local stack folder served over the CDA; all access goes through `lock`."""
+
+    def __init__(self, stack_dir: Path | str, history_path: Path | str | None = None):
+        self.stack_dir = Path(stack_dir)
+        self.stack: LocalStack = load_stack(self.stack_dir)
+        self.history = History(history_path or default_history_path(self.stack_dir))
+        self.lock = threading.RLock()
+        self._catalog: Catalog | None = None
+
+    def close(self) -> None:
+        """Release the history database."""
+        with self.lock:
+            self.history.close()
+
+    def refresh(self) -> Catalog:
+        """Rescan the folder and return the catalog to answer from."""
+        with self.lock:
+            reloaded = False
+            if _config_stats(self.stack_dir) != self.stack.config_stats:
+                self.stack = load_stack(self.stack_dir)
+                reloaded = True
+            listing = self.stack.list_files()
+            changed = self.history.scan(self.stack, listing)
+            if changed or reloaded or self._catalog is None:
+                self._catalog = Catalog(self.stack, self.history)
+            return self._catalog
+
+    def catalog(self) -> Catalog:
+        """The catalog of the last scan (scanning first if there was none)."""
+        with self.lock:
+            return self._catalog if self._catalog is not None else self.refresh()
