@@ -402,8 +402,10 @@ def _endpoint(service: StackService, handler: Handler) -> Callable[[Request], Aw
         except CDAError as err:
             return err.response()
         except StackFolderError as err:
+            # 400, not 5xx: clients retry 5xx, and the message (naming the file) must reach
+            # the person who can fix the folder.
             logging.getLogger("sitegen.stack").error("%s", err)
-            return CDAError(500, 500, str(err)).response()
+            return CDAError(400, 400, str(err), {"stack_folder": ["is not valid."]}).response()
 
     return endpoint
 
