@@ -168,7 +168,7 @@ class Store:
             f" AND content_type IN ({','.join('?' * len(cts))}) AND locale IN ({','.join('?' * len(locs))})"
             " ORDER BY content_type, locale, position, uid"
         )
-        yield from self.db.execute(q, (*cts, *locs))
+        return self.db.execute(q, (*cts, *locs))
 
     def page_entries(
         self, keys: list[tuple[str, str, str]]

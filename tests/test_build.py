@@ -1,0 +1,242 @@
+"""End-to-end builds of small fixture sites through the local stack.
+
+In-process (ASGI transport) and over a real loopback port, with the same pipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from sitegen.build import build_site
+from sitegen.config import load_config
+from sitegen.errors import APIError, BuildError
+from sitegen.stack.app import create_app
+from tests.sites import API_KEY, TOKEN, make_site, write_json
+
+
+def build(site: Path, env: dict[str, str] | None = None):
+    return build_site(load_config(site, env=env or {}))
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every file under a folder with the hash of its bytes."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@contextmanager
+def served(stack_dir: Path) -> Iterator[str]:
+    """The local stack on a real loopback port, for the duration of a test."""
+    config = uvicorn.Config(create_app(stack_dir), host="127.0.0.1", port=0, log_level="error")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_pages_per_entry_with_url_in_every_locale(tmp_path: Path):
+    site = make_site(tmp_path, posts=3)
+    result = build(site)
+    out = site / "public"
+    assert result.pages_by_locale == {"en-us": 4, "fr-fr": 4}
+    for file in (
+        "index.html",
+        "posts/post-0/index.html",
+        "fr/index.html",
+        "fr/posts/post-2/index.html",
+    ):
+        assert (out / file).is_file(), file
+    # types without a url (author, team) have no pages
+    assert not any("author" in p for p in tree(out))
+
+
+def test_localized_and_fallback_content(tmp_path: Path):
+    site = make_site(tmp_path)
+    build(site)
+    out = site / "public"
+    assert "<h1>Accueil</h1>" in (out / "fr/index.html").read_text()
+    assert "<p>Bienvenue</p>" in (out / "fr/index.html").read_text()
+    # post0 is not localized: fr-fr falls back to en-us content, under the fr prefix
+    fr_post = (out / "fr/posts/post-0/index.html").read_text()
+    assert "<h1>Post 0</h1>" in fr_post and '<html lang="fr-fr">' in fr_post
+
+
+def test_references_two_levels_deep_markdown_and_links(tmp_path: Path):
+    site = make_site(tmp_path)
+    build(site)
+    html = (site / "public/posts/post-1/index.html").read_text()
+    assert '<p class="author">Ada of Core Team</p>' in html
+    assert "<em>notes</em>" in html and "<table>" in html
+    assert '<a hreflang="fr-fr" href="/fr/posts/post-1/">' in html
+    home = (site / "public/fr/index.html").read_text()
+    assert 'href="/fr/posts/post-2/"' in home
+
+
+def test_embedded_items_render_in_json_rte(tmp_path: Path):
+    site = make_site(tmp_path)
+    asset_dir = site / "stack/assets"
+    write_json(
+        asset_dir / "logo.json",
+        {"title": "Logo", "filename": "logo.svg", "content_type": "image/svg+xml"},
+    )
+    (asset_dir / "logo").mkdir()
+    (asset_dir / "logo/logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    embed = {
+        "type": "reference",
+        "uid": "r1",
+        "attrs": {
+            "type": "asset",
+            "display-type": "display",
+            "asset-uid": "logo",
+            "asset-link": "/assets/logo/logo.svg",
+            "asset-name": "logo.svg",
+            "content-type-uid": "sys_assets",
+        },
+        "children": [{"text": ""}],
+    }
+    home = json.loads((site / "stack/entries/page/home.en-us.json").read_text())
+    home["body"]["children"].append(embed)
+    write_json(site / "stack/entries/page/home.en-us.json", home)
+    build(site)
+    html = (site / "public/index.html").read_text()
+    assert 'src="/assets/logo/logo.svg"' in html
+    assert (site / "public/assets/logo/logo.svg").is_file()
+
+
+def test_two_builds_in_a_row_are_byte_identical(tmp_path: Path):
+    site = make_site(tmp_path)
+    build(site)
+    first = tree(site / "public")
+    build(site)
+    assert tree(site / "public") == first
+
+
+def test_build_over_a_real_loopback_port(tmp_path: Path):
+    site = make_site(tmp_path / "a")
+    in_process = build(site)
+    expected = tree(site / "public")
+    with served(site / "stack") as url:
+        remote = make_site(
+            tmp_path / "b",
+            stack_toml=f'host = "{url}"\napi_key = "{API_KEY}"\ndelivery_token = "{TOKEN}"\n'
+            'environment = "production"\n',
+        )
+        result = build(remote)
+    assert tree(remote / "public") == expected
+    # the lower bound: content types, assets, one page per content type and locale
+    assert result.requests == in_process.requests == 2 + 4 * 2
+
+
+@pytest.mark.parametrize(
+    ("key", "token", "status", "hint"),
+    [("wrong-key", TOKEN, 412, "API key"), (API_KEY, "wrong-token", 401, "delivery token")],
+)
+def test_bad_credentials_fail_with_a_hint_and_keep_the_old_site(
+    tmp_path: Path, key: str, token: str, status: int, hint: str
+):
+    site = make_site(tmp_path)
+    build(site)
+    before = tree(site / "public")
+    with served(site / "stack") as url:
+        toml = (
+            (site / "sitegen.toml")
+            .read_text()
+            .replace(
+                'local = "stack"', f'host = "{url}"\napi_key = "{key}"\ndelivery_token = "{token}"'
+            )
+        )
+        (site / "sitegen.toml").write_text(toml)
+        with pytest.raises(APIError) as caught:
+            build(site)
+    assert caught.value.status == status and hint in str(caught.value)
+    assert key not in str(caught.value) and token not in str(caught.value)
+    assert tree(site / "public") == before
+
+
+def test_template_syntax_error_names_file_and_line(tmp_path: Path):
+    site = make_site(tmp_path)
+    (site / "templates/post.html").write_text("line one\n{% if %}\n")
+    with pytest.raises(BuildError, match=r"templates/post\.html:2: template syntax error"):
+        build(site)
+
+
+def test_template_runtime_error_names_file_line_entry_and_locale(tmp_path: Path):
+    site = make_site(tmp_path)
+    (site / "templates/post.html").write_text("ok\n{{ entry.title.nope.deeper }}\n")
+    with pytest.raises(BuildError) as caught:
+        build(site)
+    message = str(caught.value)
+    assert "templates/post.html:2" in message
+    assert "entry post0 of post in en-us" in message
+
+
+def test_failed_build_leaves_previous_site_intact_and_no_staging(tmp_path: Path):
+    site = make_site(tmp_path)
+    build(site)
+    before = tree(site / "public")
+    (site / "templates/page.html").write_text("{{ entry.title.nope.deeper }}")
+    with pytest.raises(BuildError):
+        build(site)
+    assert tree(site / "public") == before
+    assert [p.name for p in tmp_path.iterdir() if "staging" in p.name] == []
+
+
+def test_two_entries_claiming_one_path_are_both_named(tmp_path: Path):
+    site = make_site(tmp_path)
+    post = json.loads((site / "stack/entries/post/post1.en-us.json").read_text())
+    post["url"] = "/posts/post-0"  # same file as /posts/post-0/
+    write_json(site / "stack/entries/post/post1.en-us.json", post)
+    with pytest.raises(BuildError) as caught:
+        build(site)
+    message = str(caught.value)
+    assert "post0" in message and "post1" in message and "posts/post-0/index.html" in message
+
+
+@pytest.mark.parametrize("url", ["/../../escape/", "https://evil.example/", "//evil.example/x"])
+def test_url_escaping_the_output_fails_naming_the_entry(tmp_path: Path, url: str):
+    site = make_site(tmp_path)
+    post = json.loads((site / "stack/entries/post/post2.en-us.json").read_text())
+    post["url"] = url
+    write_json(site / "stack/entries/post/post2.en-us.json", post)
+    with pytest.raises(BuildError, match="entry 'post2' of content type 'post'"):
+        build(site)
+    assert not (tmp_path.parent / "escape").exists()
+
+
+def test_content_type_with_urls_but_no_template_is_skipped_with_a_warning(tmp_path: Path):
+    site = make_site(tmp_path)
+    (site / "templates/post.html").unlink()
+    result = build(site)
+    assert result.pages_by_locale == {"en-us": 1, "fr-fr": 1}
+    assert any("content type 'post'" in w and "no template" in w for w in result.warnings)
+    assert not (site / "public/posts").exists()
+
+
+def test_pagination_over_more_than_one_page(tmp_path: Path):
+    site = make_site(tmp_path, posts=230)
+    result = build(site)
+    assert result.pages_by_locale["en-us"] == 231
+    assert len(list((site / "public/fr/posts").iterdir())) == 230
+    # 3 pages per locale for posts, 1 each for the other three types, content types, assets
+    assert result.requests == 2 + 2 * (3 + 3)

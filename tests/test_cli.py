@@ -1,0 +1,121 @@
+"""The command line: exit codes, one-line errors without tracebacks, the build summary."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from sitegen.cli import cli
+from tests.sites import make_site, write_json
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    result = CliRunner().invoke(cli, list(args), env=env)
+    # user errors end through sys.exit, never as an unhandled exception
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_build_prints_a_summary(tmp_path: Path):
+    site = make_site(tmp_path / "site")
+    result = run("build", str(site))
+    assert result.exit_code == 0, result.output
+    assert "Built 8 pages (en-us 4, fr-fr 4)" in result.output
+    assert "CDA requests" in result.output
+    assert (site / "public/index.html").is_file()
+
+
+def test_missing_config_is_one_line(tmp_path: Path):
+    result = run("build", str(tmp_path))
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "sitegen.toml: not found" in lines[0]
+
+
+def test_unknown_key(tmp_path: Path):
+    site = make_site(tmp_path)
+    (site / "sitegen.toml").write_text((site / "sitegen.toml").read_text() + "\n[site.nope]\n")
+    result = run("build", str(site))
+    assert result.exit_code == 1 and "site.nope is not a known setting" in result.output
+
+
+def test_missing_credentials(tmp_path: Path):
+    site = make_site(tmp_path, stack_toml='environment = "production"\n')
+    result = run(
+        "build", str(site), env={"CONTENTSTACK_API_KEY": "", "CONTENTSTACK_DELIVERY_TOKEN": ""}
+    )
+    assert result.exit_code == 1 and "stack.api_key is missing" in result.output
+
+
+def test_unreachable_host(tmp_path: Path):
+    site = make_site(
+        tmp_path,
+        stack_toml='host = "http://127.0.0.1:9"\napi_key = "k"\ndelivery_token = "t"\n'
+        'environment = "production"\nmax_tries = 2\n',
+    )
+    result = run("build", str(site))
+    assert result.exit_code == 1
+    assert "GET /v3/content_types failed after 2 tries: cannot connect" in result.output
+
+
+def test_invalid_local_stack_file_is_named(tmp_path: Path):
+    site = make_site(tmp_path)
+    (site / "stack/entries/post/post1.en-us.json").write_text('{"title": "x",')
+    result = run("build", str(site))
+    assert result.exit_code == 1
+    assert "post1.en-us.json" in result.output
+
+
+def test_template_error_exit_code_and_message(tmp_path: Path):
+    site = make_site(tmp_path)
+    (site / "templates/page.html").write_text("{% for %}")
+    result = run("build", str(site))
+    assert result.exit_code == 1
+    assert "templates/page.html:1: template syntax error" in result.output
+
+
+def test_warning_for_missing_template_is_shown(tmp_path: Path):
+    site = make_site(tmp_path)
+    write_json(
+        site / "stack/content_types/landing.json",
+        {
+            "uid": "landing",
+            "title": "Landing",
+            "schema": [{"uid": "title", "data_type": "text"}, {"uid": "url", "data_type": "text"}],
+        },
+    )
+    write_json(
+        site / "stack/entries/landing/spring.en-us.json", {"title": "Spring", "url": "/spring/"}
+    )
+    result = run("build", str(site))
+    assert result.exit_code == 0
+    assert "warning:" in result.output and "'landing'" in result.output
+
+
+def test_console_script_help_runs_as_a_subprocess(tmp_path: Path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "sitegen", "--help"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0
+    assert "build" in proc.stdout and "stack" in proc.stdout
+
+
+def test_no_traceback_from_a_real_process(tmp_path: Path):
+    site = make_site(tmp_path)
+    data = json.loads((site / "stack/entries/post/post0.en-us.json").read_text())
+    data["url"] = "/../outside/"
+    write_json(site / "stack/entries/post/post0.en-us.json", data)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sitegen", "build", str(site)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "entry 'post0' of content type 'post'" in proc.stderr
