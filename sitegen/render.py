@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from sitegen.config import LocaleConfig, SiteConfig
 from sitegen.content.markdown import render_markdown
-from sitegen.content.rte import render_rte
+from sitegen.content.rte import EmbedContext, render_rte
 from sitegen.content.urls import page_url
 from sitegen.errors import BuildError
 from sitegen.store import Store
@@ -37,6 +37,7 @@ class Renderer:
         self.locales = {loc.code: loc for loc in config.locales}
         self._entries_cache: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
         self._static_hashes: dict[str, str] = {}
+        self._embed_templates: dict[str, bool] = {}
         search_path = [str(config.templates)]
         if PACKAGE_TEMPLATES.is_dir():
             search_path.append(str(PACKAGE_TEMPLATES))
@@ -47,7 +48,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters["rte"] = _rte_filter
+        self.env.filters["rte"] = self._rte_filter
         self.env.filters["markdown"] = _markdown_filter
         self.env.globals.update(
             url_for=self._url_for,
@@ -140,6 +141,43 @@ class Renderer:
         else:
             self._entries_cache.move_to_end(key)
         return cached
+
+    # -- filters -------------------------------------------------------------------------------
+
+    @jinja2.pass_context
+    def _rte_filter(
+        self, ctx: jinja2.runtime.Context, value: Any, entry: Mapping[str, Any] | None = None
+    ) -> Markup:
+        """Rich text to HTML; embedded entries use templates/embedded/<type>.html if present."""
+        if value is None or isinstance(value, jinja2.Undefined):
+            return Markup("")
+        html = render_rte(
+            value,
+            entry if entry is not None else ctx.get("entry"),
+            embed=lambda item, embed: self._embed(ctx, item, embed),
+        )
+        return Markup("".join(html) if isinstance(html, list) else html)
+
+    def _embed(self, ctx: jinja2.runtime.Context, item: dict, embed: EmbedContext) -> str | None:
+        """Render a block or inline embedded entry through the site's template for its type.
+
+        Links keep the default anchor; assets and types without a template keep the default
+        markup of @contentstack/utils.
+        """
+        if embed.kind != "entry" or not item or embed.display_type not in ("block", "inline"):
+            return None
+        name = f"embedded/{item.get('_content_type_uid')}.html"
+        if name not in self._embed_templates:
+            self._embed_templates[name] = self.has_template(name)
+        if not self._embed_templates[name]:
+            return None
+        context = {
+            **ctx.get_all(),
+            "item": item,
+            "display_type": embed.display_type,
+            "attrs": embed.attrs,
+        }
+        return self.env.get_template(name).render(context)
 
     def _static_url(self, path: str) -> str:
         """URL of a file in the static folder, with a content hash for cache busting."""
