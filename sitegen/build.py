@@ -140,11 +140,12 @@ def _source(
     if stack.local is None:
         return stack, transport
     from sitegen.stack.app import create_app
-    from sitegen.stack.folder import load_stack
 
-    local = load_stack(stack.local)
+    app = create_app(stack.local)
+    app.state.service.refresh()  # a malformed folder fails here, naming the file
+    local = app.state.service.stack
     stack = dataclasses.replace(stack, api_key=local.api_key, delivery_token=local.delivery_token)
-    return stack, transport or httpx.ASGITransport(app=create_app(stack.local))
+    return stack, transport or httpx.ASGITransport(app=app)
 
 
 async def _pull(config: SiteConfig, store: Store, client: CDAClient, progress: Progress) -> None:

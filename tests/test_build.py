@@ -240,3 +240,43 @@ def test_pagination_over_more_than_one_page(tmp_path: Path):
     assert len(list((site / "public/fr/posts").iterdir())) == 230
     # 3 pages per locale for posts, 1 each for the other three types, content types, assets
     assert result.requests == 2 + 2 * (3 + 3)
+
+
+def _embed_author_in_home(site: Path, display_type: str) -> None:
+    embed = {
+        "type": "reference",
+        "uid": "r2",
+        "attrs": {
+            "type": "entry",
+            "display-type": display_type,
+            "entry-uid": "ada",
+            "content-type-uid": "author",
+            "locale": "en-us",
+        },
+        "children": [{"text": ""}],
+    }
+    home = json.loads((site / "stack/entries/page/home.en-us.json").read_text())
+    home["body"]["children"].append(embed)
+    write_json(site / "stack/entries/page/home.en-us.json", home)
+
+
+def test_embedded_entry_uses_the_default_markup_without_a_template(tmp_path: Path):
+    site = make_site(tmp_path)
+    _embed_author_in_home(site, "block")
+    build(site)
+    html = (site / "public/index.html").read_text()
+    assert "<div><p>Ada</p><p>Content type: <span>author</span></p></div>" in html
+
+
+def test_embedded_entry_renders_through_the_site_template(tmp_path: Path):
+    site = make_site(tmp_path)
+    _embed_author_in_home(site, "block")
+    (site / "templates/embedded").mkdir()
+    (site / "templates/embedded/author.html").write_text(
+        '<aside class="author" data-locale="{{ locale }}">{{ item.title }} ({{ display_type }}) '
+        "[{{ url_for(item) }}]</aside>"
+    )
+    build(site)
+    html = (site / "public/index.html").read_text()
+    assert '<aside class="author" data-locale="en-us">Ada (block) [None]</aside>' in html
+    assert "Content type: <span>author</span>" not in html
