@@ -112,10 +112,11 @@ def build_site(
             files = out.files
         entries = store.count_entries()
         store.set_meta("last_full_build", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        store.close()
+        os.replace(new_store_path, store_path)
     finally:
         store.close()
-    os.replace(new_store_path, store_path)
-    _remove_db(new_store_path)
+        _remove_db(new_store_path)
     return BuildResult(
         output=config.output,
         pages_by_locale=pages_by_locale,

@@ -48,7 +48,7 @@ def build(site_dir: Path, full: bool, quiet: bool) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted: the previous site was left as it was", err=True)
         sys.exit(130)
-    click.echo(summary(result, config))
+    click.echo(summary(result))
 
 
 @cli.group()

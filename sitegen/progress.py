@@ -5,6 +5,7 @@ On a terminal a live bar per phase; in CI (no TTY) one line per phase, so logs s
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -12,7 +13,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 if TYPE_CHECKING:
     from sitegen.build import BuildResult
-    from sitegen.config import SiteConfig
 
 
 class TerminalProgress:
@@ -60,15 +60,14 @@ class TerminalProgress:
         self.console.print(f"[yellow bold]warning:[/] {message}", markup=True, soft_wrap=True)
 
 
-def summary(result: BuildResult, config: SiteConfig) -> str:
+def summary(result: BuildResult) -> str:
     """The few lines a person reads after a build: pages per locale, requests, time."""
     per_locale = ", ".join(f"{code} {count}" for code, count in result.pages_by_locale.items())
     retries = f" ({result.retries} retried)" if result.retries else ""
     warnings = f", {len(result.warnings)} warning(s)" if result.warnings else ""
-    try:
-        output = result.output.relative_to(config.root.parent)
-    except ValueError:
-        output = result.output
+    output = os.path.relpath(result.output)
+    if output.startswith(".."):
+        output = str(result.output)
     return (
         f"Built {result.pages} pages ({per_locale}) from {result.entries} entries "
         f"into {output}/ in {result.seconds:.2f} s; "

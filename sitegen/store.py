@@ -52,6 +52,7 @@ class Store:
         )
 
     def close(self) -> None:
+        """Close the database (safe to call twice)."""
         self.db.close()
 
     def __enter__(self) -> Store:

@@ -280,3 +280,13 @@ def test_embedded_entry_renders_through_the_site_template(tmp_path: Path):
     html = (site / "public/index.html").read_text()
     assert '<aside class="author" data-locale="en-us">Ada (block) [None]</aside>' in html
     assert "Content type: <span>author</span>" not in html
+
+
+def test_failed_build_leaves_no_temporary_store(tmp_path: Path):
+    site = make_site(tmp_path)
+    build(site)
+    (site / "templates/page.html").write_text("{{ entry.title.nope.deeper }}")
+    with pytest.raises(BuildError):
+        build(site)
+    assert sorted(p.name for p in (site / ".sitegen").iterdir() if "tmp" in p.name) == []
+    assert (site / ".sitegen/store.sqlite").is_file()

@@ -119,3 +119,64 @@ def test_no_traceback_from_a_real_process(tmp_path: Path):
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "entry 'post0' of content type 'post'" in proc.stderr
+
+
+def test_stack_serve_answers_the_cda_on_a_port(tmp_path: Path):
+    import socket
+    import time
+
+    import httpx
+
+    from tests.sites import API_KEY, TOKEN, make_stack
+
+    stack = make_stack(tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sitegen", "stack", "serve", str(stack), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        headers = {"api_key": API_KEY, "access_token": TOKEN}
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = httpx.get(
+                    f"http://127.0.0.1:{port}/v3/content_types",
+                    params={"environment": "production"},
+                    headers=headers,
+                )
+                break
+            except httpx.ConnectError:
+                assert proc.poll() is None, proc.stderr.read()
+                assert time.monotonic() < deadline, "stack serve did not start"
+                time.sleep(0.1)
+        assert response.status_code == 200
+        assert {ct["uid"] for ct in response.json()["content_types"]} == {
+            "page",
+            "post",
+            "author",
+            "team",
+        }
+        refused = httpx.get(
+            f"http://127.0.0.1:{port}/v3/content_types",
+            params={"environment": "production"},
+            headers={"api_key": "wrong", "access_token": TOKEN},
+        )
+        assert refused.status_code == 412 and refused.json()["error_code"]
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert TOKEN not in err and API_KEY not in err
+
+
+def test_stack_serve_refuses_a_broken_folder(tmp_path: Path):
+    from tests.sites import make_stack
+
+    stack = make_stack(tmp_path)
+    (stack / "stack.json").write_text("{")
+    result = run("stack", "serve", str(stack))
+    assert result.exit_code == 1 and "stack.json" in result.output
