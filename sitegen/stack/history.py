@@ -215,6 +215,7 @@ class History:
             )
         self.secret = bytes.fromhex(self._meta("secret"))
         self._files: dict[str, FileRow] = {}
+        self._stats: dict[str, FileStat] = {}
         self._data_version: int | None = None
 
     def close(self) -> None:
@@ -245,6 +246,7 @@ class History:
                 "SELECT path, item_key, size, mtime_ns, sha256 FROM files"
             )
         }
+        self._stats = {path: (row.size, row.mtime_ns) for path, row in self._files.items()}
 
     def _refresh_view(self) -> bool:
         """Reload the recorded file list if another connection changed the database."""
@@ -253,16 +255,6 @@ class History:
             return False
         self._load_files()
         self._data_version = version
-        return True
-
-    def _unchanged(self, current: dict[str, FileStat]) -> bool:
-        files = self._files
-        if len(files) != len(current):
-            return False
-        for path, stat in current.items():
-            row = files.get(path)
-            if row is None or row.size != stat.size or row.mtime_ns != stat.mtime_ns:
-                return False
         return True
 
     def scan(self, stack: LocalStack, listing: Listing | None = None) -> bool:
@@ -274,7 +266,7 @@ class History:
         listing = listing if listing is not None else stack.list_files()
         current = {p: s for p, s in listing.files.items() if p != STACK_FILE}
         changed = self._refresh_view()
-        if self._unchanged(current):
+        if current == self._stats:
             return changed
         with self._write():
             self._load_files()  # another process may have recorded these changes meanwhile
@@ -284,10 +276,12 @@ class History:
         return True
 
     def _record(self, stack: LocalStack, listing: Listing, current: dict[str, FileStat]) -> None:
+        files = dict(self._files)
         dirty: set[str] = set()
+        written: list[tuple[str, str, int, int, str]] = []
         for path, stat in current.items():
-            row = self._files.get(path)
-            if row is not None and row.size == stat.size and row.mtime_ns == stat.mtime_ns:
+            row = files.get(path)
+            if row is not None and (row.size, row.mtime_ns) == stat:
                 continue
             key = _item_key_for(path, listing)
             if key is None:
@@ -298,39 +292,43 @@ class History:
                 raise StackFolderError(
                     f"{stack.shown(path)}: disappeared while being read; run the command again."
                 ) from None
-            self._db.execute(
-                "INSERT OR REPLACE INTO files (path, item_key, size, mtime_ns, sha256) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (path, key, stat.size, stat.mtime_ns, sha),
-            )
+            files[path] = FileRow(key, stat[0], stat[1], sha)
+            written.append((path, key, stat[0], stat[1], sha))
             if row is None or row.sha256 != sha:
                 dirty.add(key)
-        for path in self._files.keys() - current.keys():
-            self._db.execute("DELETE FROM files WHERE path = ?", (path,))
-            dirty.add(self._files[path].item_key)
+        removed = [path for path in self._files if path not in current]
+        for path in removed:
+            dirty.add(files.pop(path).item_key)
+        self._db.executemany(
+            "INSERT OR REPLACE INTO files (path, item_key, size, mtime_ns, sha256) "
+            "VALUES (?, ?, ?, ?, ?)",
+            written,
+        )
+        self._db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in removed])
         if not dirty:
             return
+        parts: dict[str, list[str]] = {}
+        for path, row in files.items():
+            if row.item_key in dirty:
+                parts.setdefault(row.item_key, []).append(f"{path}\0{row.sha256}\n")
+        hashes = {
+            key: hashlib.sha256("".join(sorted(lines)).encode()).hexdigest()
+            for key, lines in parts.items()
+        }
         now = now_iso()
         order = {"asset": 0, "entry": 1, "content_type": 2}
         deleted_assets: list[str] = []
         for key in sorted(dirty, key=lambda k: (order[k.split("/", 1)[0]], k)):
             kind = key.split("/", 1)[0]
+            item_hash = hashes.get(key)
             if kind == "entry":
-                self._apply_entry(key, stack, listing, now)
+                self._apply_entry(key, item_hash, stack, listing, now)
             elif kind == "asset":
-                if self._apply_asset(key, stack, listing, now):
+                if self._apply_asset(key, item_hash, stack, listing, now):
                     deleted_assets.append(key.split("/", 1)[1])
             else:
-                self._apply_content_type(key, stack, now)
+                self._apply_content_type(key, item_hash, stack, now)
         self._check_dangling_assets(stack, deleted_assets)
-
-    def _item_hash(self, key: str) -> str | None:
-        rows = self._db.execute(
-            "SELECT path, sha256 FROM files WHERE item_key = ? ORDER BY path", (key,)
-        ).fetchall()
-        if not rows:
-            return None
-        return hashlib.sha256("".join(f"{p}\0{s}\n" for p, s in rows).encode()).hexdigest()
 
     def _raw_item(self, key: str) -> tuple[int, int, str, str] | None:
         cursor = self._db.execute(
@@ -397,10 +395,11 @@ class History:
         self._db.execute("DELETE FROM items WHERE item_key = ?", (key,))
         self._db.execute("DELETE FROM asset_refs WHERE item_key = ?", (key,))
 
-    def _apply_entry(self, key: str, stack: LocalStack, listing: Listing, now: str) -> None:
+    def _apply_entry(
+        self, key: str, item_hash: str | None, stack: LocalStack, listing: Listing, now: str
+    ) -> None:
         _, ct, uid, locale = key.split("/")
         old = self._raw_item(key)
-        item_hash = self._item_hash(key)
         if item_hash is None:
             if old is not None:
                 if old[0]:
@@ -469,11 +468,12 @@ class History:
             [(key, ref) for ref in sorted(entry.asset_refs)],
         )
 
-    def _apply_asset(self, key: str, stack: LocalStack, listing: Listing, now: str) -> bool:
+    def _apply_asset(
+        self, key: str, item_hash: str | None, stack: LocalStack, listing: Listing, now: str
+    ) -> bool:
         """Record an asset change; True if the asset was deleted."""
         uid = key.split("/", 1)[1]
         old = self._raw_item(key)
-        item_hash = self._item_hash(key)
         master = stack.master_locale
         if item_hash is None or f"{ASSETS_DIR}/{uid}.json" not in listing.files:
             if old is not None:
@@ -516,10 +516,11 @@ class History:
         )
         return False
 
-    def _apply_content_type(self, key: str, stack: LocalStack, now: str) -> None:
+    def _apply_content_type(
+        self, key: str, item_hash: str | None, stack: LocalStack, now: str
+    ) -> None:
         uid = key.split("/", 1)[1]
         old = self._raw_item(key)
-        item_hash = self._item_hash(key)
         if item_hash is None:
             if old is not None:
                 self._event("content_type", "content_type_deleted", key, uid, uid, "", now, {})

@@ -7,6 +7,7 @@ adds them to every entry it serves, so both build the same shapes here.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any
 
 from sitegen.stack.folder import AssetFile
@@ -22,11 +23,13 @@ def blt_uid(*parts: str) -> str:
     return "blt" + digest[:16]
 
 
+@lru_cache(maxsize=64)
 def user_uid(stack_name: str) -> str:
     """The uid reported as created_by / updated_by / publish_details.user."""
     return blt_uid("user", stack_name)
 
 
+@lru_cache(maxsize=256)
 def environment_uid(stack_name: str, environment: str) -> str:
     """The uid reported as publish_details.environment for an environment name."""
     return blt_uid("environment", stack_name, environment)

@@ -27,7 +27,7 @@ def _config_stats(root: Path) -> dict[str, FileStat]:
     stats: dict[str, FileStat] = {}
     try:
         st = (root / STACK_FILE).stat()
-        stats[STACK_FILE] = FileStat(st.st_size, st.st_mtime_ns)
+        stats[STACK_FILE] = (st.st_size, st.st_mtime_ns)
     except FileNotFoundError:
         pass
     try:
@@ -36,7 +36,7 @@ def _config_stats(root: Path) -> dict[str, FileStat]:
                 if item.name.startswith("."):
                     continue
                 st = item.stat()
-                stats[f"{CONTENT_TYPES_DIR}/{item.name}"] = FileStat(st.st_size, st.st_mtime_ns)
+                stats[f"{CONTENT_TYPES_DIR}/{item.name}"] = (st.st_size, st.st_mtime_ns)
     except FileNotFoundError:
         pass
     return stats
