@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -483,3 +485,65 @@ def test_served_over_a_loopback_port(stack_dir, tmp_path):
         thread.join(timeout=10)
         app.state.service.close()
         sock.close()
+
+
+async def test_projection_of_included_references(stack_dir):
+    async with local_client(stack_dir) as client:
+        response = await client.get(
+            "/v3/content_types/blog_post/entries",
+            params=[
+                *ENV.items(),
+                ("include[]", "author"),
+                ("only[BASE][]", "title"),
+                ("only[BASE][]", "author"),
+                ("only[author][]", "name"),
+            ],
+        )
+    post_a = response.json()["entries"][0]
+    assert post_a == {
+        "title": "Alpha",
+        "author": [{"name": "Jane", "uid": "jane", "_content_type_uid": "author"}],
+        "uid": "post_a",
+    }
+
+
+SERVE_SCRIPT = """
+import sys
+from sitegen.stack import serve
+serve(sys.argv[1], host="127.0.0.1", port=int(sys.argv[2]))
+"""
+
+
+def test_serve_runs_uvicorn_and_keeps_credentials_out_of_the_log(stack_dir):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVE_SCRIPT, str(stack_dir), str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            assert proc.poll() is None, proc.stdout.read()
+            try:
+                httpx.get(base + "/v3/content_types", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the server did not come up"
+                time.sleep(0.1)
+        leaky = httpx.get(
+            base + "/v3/content_types",
+            params={"api_key": API_KEY, "access_token": DELIVERY_TOKEN},
+            headers=HEADERS,
+        )
+        assert leaky.status_code == 200
+        assert API_KEY not in leaky.text and DELIVERY_TOKEN not in leaky.text
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=20)
+    assert "GET /v3/content_types?api_key=[redacted]&access_token=[redacted]" in output
+    assert API_KEY not in output and DELIVERY_TOKEN not in output
