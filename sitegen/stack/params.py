@@ -1,0 +1,177 @@
+"""Parsing and checking CDA request parameters and credentials.
+
+Bad values are answered like Contentstack answers them (see responses.py) instead of being
+silently ignored, so a request that works against the local stack works against a real one.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from typing import Any
+
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+
+from sitegen.stack.folder import LocalStack, format_time, parse_time
+from sitegen.stack.history import EVENT_TYPES, SyncFilter
+from sitegen.stack.query import QueryError, parse_query
+from sitegen.stack.records import ASSET_CONTENT_TYPE_UID
+from sitegen.stack.resolve import MAX_INCLUDE_DEPTH, DeliveryOptions, Sort
+from sitegen.stack.responses import (
+    bad_api_key,
+    bad_delivery_token,
+    bad_parameter,
+    missing_environment,
+    unknown_content_type,
+    unknown_environment,
+    unknown_locale,
+)
+
+JsonDict = dict[str, Any]
+
+MAX_LIMIT = 100
+PROJECTION_RE = re.compile(r"^(only|except)\[([^\]]+)\]\[\d*\]$")
+INCLUDE_RE = re.compile(r"^include\[\d*\]$")
+
+
+def int_param(
+    qp: QueryParams, name: str, default: int, *, maximum: int | None = None, what: str = "entries"
+) -> int:
+    """A non-negative whole number parameter (skip, limit, include_all_depth)."""
+    raw = qp.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise bad_parameter(name, "must be a whole number.", what) from None
+    if value < 0:
+        raise bad_parameter(name, "must not be negative.", what)
+    if maximum is not None and value > maximum:
+        raise bad_parameter(name, f"must not be more than {maximum}.", what)
+    return value
+
+
+def bool_param(qp: QueryParams, name: str) -> bool:
+    """A flag such as include_count=true."""
+    return (qp.get(name) or "").lower() in ("true", "1")
+
+
+def sort_param(qp: QueryParams) -> Sort:
+    """The first asc=field / desc=field given, or None for the default order."""
+    for key, value in qp.multi_items():
+        if key in ("asc", "desc") and value:
+            return value, key == "desc"
+    return None
+
+
+def projection(qp: QueryParams) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """only[X][] and except[X][] paths, keyed by X (BASE or a reference field uid)."""
+    only: dict[str, list[str]] = {}
+    exclude: dict[str, list[str]] = {}
+    for key, value in qp.multi_items():
+        match = PROJECTION_RE.match(key)
+        if match and value:
+            target = only if match.group(1) == "only" else exclude
+            target.setdefault(match.group(2), []).append(value)
+    return only, exclude
+
+
+def query_param(qp: QueryParams, what: str) -> JsonDict:
+    """The checked `query` JSON object (empty when absent)."""
+    try:
+        return parse_query(qp.get("query"))
+    except QueryError as err:
+        raise bad_parameter(err.param, str(err), what) from None
+
+
+def locale_param(stack: LocalStack, qp: QueryParams) -> str:
+    """The requested locale, the master locale by default."""
+    code = qp.get("locale") or stack.master_locale
+    if stack.locale(code) is None:
+        raise unknown_locale()
+    return code
+
+
+def _same_secret(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def authorize(stack: LocalStack, request: Request) -> str | None:
+    """Check the credentials stack.json asks for; return the environment named, if any."""
+    if stack.api_key is not None and not _same_secret(
+        request.headers.get("api_key", ""), stack.api_key
+    ):
+        raise bad_api_key()
+    if stack.delivery_token is not None and not _same_secret(
+        request.headers.get("access_token", ""), stack.delivery_token
+    ):
+        raise bad_delivery_token()
+    env = request.query_params.get("environment") or request.headers.get("environment")
+    if not env:
+        return None
+    if env not in stack.environments:
+        raise unknown_environment(env)
+    return env
+
+
+def require_environment(stack: LocalStack, request: Request) -> str:
+    """Check credentials for a delivery request, which must name an environment."""
+    env = authorize(stack, request)
+    if env is None:
+        raise missing_environment()
+    return env
+
+
+def delivery_options(stack: LocalStack, request: Request, env: str) -> DeliveryOptions:
+    """How the request wants entries delivered (locale, includes, projections)."""
+    qp = request.query_params
+    depth = 0
+    if bool_param(qp, "include_all"):
+        depth = int_param(qp, "include_all_depth", 1, maximum=MAX_INCLUDE_DEPTH)
+        if depth < 1:
+            raise bad_parameter("include_all_depth", f"must be between 1 and {MAX_INCLUDE_DEPTH}.")
+    include = tuple(v for k, v in qp.multi_items() if INCLUDE_RE.match(k) and v)
+    embedded = any(
+        v == "BASE" for k, v in qp.multi_items() if k.startswith("include_embedded_items[")
+    )
+    only, exclude = projection(qp)
+    return DeliveryOptions(
+        environment=env,
+        locale=locale_param(stack, qp),
+        fallback=bool_param(qp, "include_fallback"),
+        include_all_depth=depth,
+        include=include,
+        embedded_items=embedded,
+        only=only,
+        exclude=exclude,
+    )
+
+
+def sync_filter(stack: LocalStack, qp: QueryParams) -> SyncFilter:
+    """The filters of an initial sync: content_type_uid, locale, type list, start_from."""
+    ct = qp.get("content_type_uid") or None
+    if ct is not None and ct != ASSET_CONTENT_TYPE_UID and ct not in stack.content_types:
+        raise unknown_content_type(ct)
+    locale = qp.get("locale") or None
+    if locale is not None:
+        locale_param(stack, qp)
+    types: list[str] = []
+    for raw in qp.getlist("type"):
+        for name in raw.split(","):
+            name = name.strip()
+            if not name:
+                continue
+            if name not in EVENT_TYPES:
+                raise bad_parameter("type", f"must be one of {', '.join(EVENT_TYPES)}.", "sync")
+            types.append(name)
+    start_from = qp.get("start_from") or None
+    if start_from is not None:
+        moment = parse_time(start_from)
+        if moment is None:
+            raise bad_parameter(
+                "start_from", "must be an ISO 8601 date such as 2018-08-14T00:00:00.000Z.", "sync"
+            )
+        start_from = format_time(moment)
+    return SyncFilter(tuple(types), ct, locale, start_from)
