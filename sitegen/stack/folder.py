@@ -9,17 +9,18 @@ can be rescanned with stat calls alone.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sitegen.errors import StackFolderError
-from sitegen.stack.schema import NESTING_TYPES, as_list, is_json_rte, iter_leaves, walk_schema
+from sitegen.stack.content_types import UID_RE, parse_content_type
+from sitegen.stack.jsonfile import read_json, require_str
+from sitegen.stack.schema import as_list, is_json_rte, iter_leaves, walk_schema
+from sitegen.stack.timestamps import format_time, parse_time
 
 JsonDict = dict[str, Any]
 
@@ -28,13 +29,8 @@ CONTENT_TYPES_DIR = "content_types"
 ENTRIES_DIR = "entries"
 ASSETS_DIR = "assets"
 
-UID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 LOCALE_RE = re.compile(r"^[A-Za-z0-9-]+$")
 
-LEAF_TYPES = frozenset(
-    {"text", "number", "boolean", "isodate", "link", "file", "reference", "json", "taxonomy"}
-)
-CONTAINER_TYPES = frozenset({"group", "global_field", "blocks"})
 STACK_KEYS = frozenset({"name", "api_key", "delivery_token", "environments", "locales"})
 ASSET_KEYS = frozenset(
     {"title", "filename", "content_type", "description", "url", "tags", "file_size"}
@@ -121,61 +117,6 @@ class AssetFile:
     tags: list[str]
     file_size: int | None
     local_file: str | None
-
-
-def now_iso() -> str:
-    """The current time the way Contentstack writes timestamps (UTC, milliseconds, Z)."""
-    return format_time(datetime.now(UTC))
-
-
-def format_time(moment: datetime) -> str:
-    """A datetime in Contentstack's timestamp format."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def parse_time(value: Any) -> datetime | None:
-    """Parse an ISO 8601 date or date-time (a missing zone means UTC); None if it is not one."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
-
-
-def read_json(path: Path, shown: str) -> Any:
-    """Parse a JSON file, reporting syntax errors with the file, line and column."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise StackFolderError(
-            f"{shown}: is not UTF-8 text ({err.reason}); save it as UTF-8."
-        ) from None
-    except OSError as err:
-        raise StackFolderError(f"{shown}: cannot be read ({err.strerror}).") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise StackFolderError(
-            f"{shown}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}. "
-            "Fix the syntax (often a missing comma, quote or bracket)."
-        ) from None
-
-
-def _require_str(data: JsonDict, key: str, shown: str, *, optional: bool = False) -> str | None:
-    value = data.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str) or not value:
-        need = "a string" if optional else "a non-empty string"
-        raise StackFolderError(f'{shown}: "{key}" must be {need}.')
-    return value
 
 
 @dataclass
@@ -467,13 +408,13 @@ class LocalStack:
                 f"{shown}: unknown key(s) {', '.join(unknown)}; an asset file may have "
                 f"{', '.join(sorted(ASSET_KEYS))}."
             )
-        title = _require_str(data, "title", shown)
-        filename = _require_str(data, "filename", shown)
-        content_type = _require_str(data, "content_type", shown)
+        title = require_str(data, "title", shown)
+        filename = require_str(data, "filename", shown)
+        content_type = require_str(data, "content_type", shown)
         description = data.get("description")
         if description is not None and not isinstance(description, str):
             raise StackFolderError(f'{shown}: "description" must be a string.')
-        url = _require_str(data, "url", shown, optional=True)
+        url = require_str(data, "url", shown, optional=True)
         tags = data.get("tags", [])
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise StackFolderError(f'{shown}: "tags" must be a list of strings.')
@@ -567,9 +508,9 @@ def load_stack(path: Path | str) -> LocalStack:
         raise StackFolderError(
             f"{shown}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(STACK_KEYS))}."
         )
-    name = _require_str(data, "name", shown)
-    api_key = _require_str(data, "api_key", shown, optional=True)
-    delivery_token = _require_str(data, "delivery_token", shown, optional=True)
+    name = require_str(data, "name", shown)
+    api_key = require_str(data, "api_key", shown, optional=True)
+    delivery_token = require_str(data, "delivery_token", shown, optional=True)
     environments = data.get("environments")
     if (
         not isinstance(environments, list)
@@ -598,7 +539,7 @@ def load_stack(path: Path | str) -> LocalStack:
                 "move this out."
             )
         config_stats[rel] = stat
-        ct = _parse_content_type(root / rel, file_name[: -len(".json")])
+        ct = parse_content_type(root / rel, file_name[: -len(".json")])
         stack.content_types[ct["uid"]] = ct
     _check_reference_targets(stack)
     return stack
@@ -622,14 +563,14 @@ def _parse_locales(value: Any, shown: str) -> list[Locale]:
                 f"{shown}: unknown locale key(s) {', '.join(extra)}; a locale has "
                 "code, name and fallback_locale."
             )
-        code = _require_str(item, "code", shown)
+        code = require_str(item, "code", shown)
         assert code is not None
         if not LOCALE_RE.match(code):
             raise StackFolderError(
                 f'{shown}: locale code "{code}" may only use letters, digits and "-".'
             )
-        name = _require_str(item, "name", shown)
-        fallback = _require_str(item, "fallback_locale", shown, optional=True)
+        name = require_str(item, "name", shown)
+        fallback = require_str(item, "fallback_locale", shown, optional=True)
         if any(loc.code == code for loc in locales):
             raise StackFolderError(f'{shown}: locale "{code}" is listed twice.')
         locales.append(Locale(code, name or "", fallback))
@@ -663,98 +604,6 @@ def _parse_locales(value: Any, shown: str) -> list[Locale]:
             seen.append(current)
             current = by_code[current].fallback_locale
     return resolved
-
-
-def _parse_content_type(path: Path, uid: str) -> JsonDict:
-    shown = str(path)
-    data = read_json(path, shown)
-    if not isinstance(data, dict):
-        raise StackFolderError(f"{shown}: a content type file must hold a JSON object.")
-    ct_uid = _require_str(data, "uid", shown)
-    if ct_uid != uid:
-        raise StackFolderError(
-            f'{shown}: "uid" is "{ct_uid}" but the file is named {uid}.json; make them the same.'
-        )
-    if not UID_RE.match(uid):
-        raise StackFolderError(
-            f'{shown}: content type uid "{uid}" may only use letters, digits, "_", "-".'
-        )
-    _require_str(data, "title", shown)
-    schema = data.get("schema")
-    if not isinstance(schema, list):
-        raise StackFolderError(f'{shown}: "schema" must be a list of fields.')
-    _check_schema(schema, shown, "schema")
-    options = data.get("options", {})
-    if not isinstance(options, dict):
-        raise StackFolderError(f'{shown}: "options" must be an object.')
-    return data
-
-
-def _check_schema(schema: list[Any], shown: str, where: str) -> None:
-    seen: set[str] = set()
-    for index, fdef in enumerate(schema):
-        here = f"{where}[{index}]"
-        if not isinstance(fdef, dict):
-            raise StackFolderError(f"{shown}: {here} must be a field object.")
-        uid = fdef.get("uid")
-        if not isinstance(uid, str) or not UID_RE.match(uid):
-            raise StackFolderError(
-                f'{shown}: {here} needs a "uid" made of letters, digits, "_", "-".'
-            )
-        if uid in seen:
-            raise StackFolderError(f'{shown}: field "{uid}" appears twice in {where}.')
-        seen.add(uid)
-        data_type = fdef.get("data_type")
-        if data_type not in LEAF_TYPES and data_type not in CONTAINER_TYPES:
-            known = ", ".join(sorted(LEAF_TYPES | CONTAINER_TYPES))
-            raise StackFolderError(
-                f'{shown}: field "{uid}" has data_type {json.dumps(data_type)}; use one of {known}.'
-            )
-        meta = fdef.get("field_metadata", {})
-        if not isinstance(meta, dict):
-            raise StackFolderError(f'{shown}: field "{uid}": "field_metadata" must be an object.')
-        if data_type == "reference":
-            targets = fdef.get("reference_to")
-            if isinstance(targets, str):
-                targets = [targets]
-            if (
-                not isinstance(targets, list)
-                or not targets
-                or not all(isinstance(t, str) for t in targets)
-            ):
-                raise StackFolderError(
-                    f'{shown}: reference field "{uid}" needs "reference_to": [content type uids].'
-                )
-        elif data_type in NESTING_TYPES:
-            sub = fdef.get("schema")
-            if not isinstance(sub, list):
-                raise StackFolderError(
-                    f'{shown}: {data_type} field "{uid}" needs its own "schema" list of fields.'
-                )
-            _check_schema(sub, shown, f"{uid}.schema")
-        elif data_type == "blocks":
-            blocks = fdef.get("blocks")
-            if not isinstance(blocks, list) or not blocks:
-                raise StackFolderError(
-                    f'{shown}: modular blocks field "{uid}" needs "blocks": '
-                    '[{"uid": "...", "title": "...", "schema": [...]}].'
-                )
-            block_uids: set[str] = set()
-            for block in blocks:
-                if (
-                    not isinstance(block, dict)
-                    or not isinstance(block.get("uid"), str)
-                    or not isinstance(block.get("schema"), list)
-                ):
-                    raise StackFolderError(
-                        f'{shown}: each block of "{uid}" needs a "uid" and a "schema" list.'
-                    )
-                if block["uid"] in block_uids:
-                    raise StackFolderError(
-                        f'{shown}: block "{block["uid"]}" appears twice in "{uid}".'
-                    )
-                block_uids.add(block["uid"])
-                _check_schema(block["schema"], shown, f"{uid}.{block['uid']}.schema")
 
 
 def _check_reference_targets(stack: LocalStack) -> None:

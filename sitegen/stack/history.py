@@ -33,9 +33,9 @@ from sitegen.stack.folder import (
     FileStat,
     Listing,
     LocalStack,
-    now_iso,
 )
 from sitegen.stack.records import ASSET_CONTENT_TYPE_UID, asset_record, entry_record
+from sitegen.stack.timestamps import now_iso
 
 JsonDict = dict[str, Any]
 

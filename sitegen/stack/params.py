@@ -13,7 +13,7 @@ from typing import Any
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
-from sitegen.stack.folder import LocalStack, format_time, parse_time
+from sitegen.stack.folder import LocalStack
 from sitegen.stack.history import EVENT_TYPES, SyncFilter
 from sitegen.stack.query import QueryError, parse_query
 from sitegen.stack.records import ASSET_CONTENT_TYPE_UID
@@ -27,6 +27,7 @@ from sitegen.stack.responses import (
     unknown_environment,
     unknown_locale,
 )
+from sitegen.stack.timestamps import format_time, parse_time
 
 JsonDict = dict[str, Any]
 

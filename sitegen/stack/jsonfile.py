@@ -1,0 +1,40 @@
+"""Reading hand-edited JSON files, with errors that name the file and the spot to fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sitegen.errors import StackFolderError
+
+JsonDict = dict[str, Any]
+
+
+def read_json(path: Path, shown: str) -> Any:
+    """Parse a JSON file, reporting syntax errors with the file, line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise StackFolderError(
+            f"{shown}: is not UTF-8 text ({err.reason}); save it as UTF-8."
+        ) from None
+    except OSError as err:
+        raise StackFolderError(f"{shown}: cannot be read ({err.strerror}).") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise StackFolderError(
+            f"{shown}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}. "
+            "Fix the syntax (often a missing comma, quote or bracket)."
+        ) from None
+
+
+def require_str(data: JsonDict, key: str, shown: str, *, optional: bool = False) -> str | None:
+    value = data.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value:
+        need = "a string" if optional else "a non-empty string"
+        raise StackFolderError(f'{shown}: "{key}" must be {need}.')
+    return value
