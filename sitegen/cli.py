@@ -73,10 +73,10 @@ def stack_serve(stack_dir: Path, host: str, port: int) -> None:
 
     try:
         load_stack(stack_dir)
+        click.echo(f"serving {stack_dir} at http://{host}:{port} (Ctrl-C to stop)", err=True)
+        serve(stack_dir, host=host, port=port)
     except SitegenError as err:
         _fail(err)
-    click.echo(f"serving {stack_dir} at http://{host}:{port} (Ctrl-C to stop)", err=True)
-    serve(stack_dir, host=host, port=port)
 
 
 def main() -> None:

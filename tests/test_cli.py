@@ -180,3 +180,12 @@ def test_stack_serve_refuses_a_broken_folder(tmp_path: Path):
     (stack / "stack.json").write_text("{")
     result = run("stack", "serve", str(stack))
     assert result.exit_code == 1 and "stack.json" in result.output
+
+
+def test_stack_serve_refuses_a_broken_entry_before_listening(tmp_path: Path):
+    from tests.sites import make_stack
+
+    stack = make_stack(tmp_path)
+    (stack / "entries/post/post0.en-us.json").write_text("[1,")
+    result = run("stack", "serve", str(stack), "--port", "0")
+    assert result.exit_code == 1 and "post0.en-us.json" in result.output

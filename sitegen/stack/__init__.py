@@ -1,6 +1,6 @@
 """The bundled local stack: a folder served over Contentstack's Content Delivery API.
 
-See FORMAT.md for the folder layout. `create_app` builds the CDA v3 server (Sync API included)
+See the README ("The local stack format") for the folder layout. `create_app` builds the CDA v3 server (Sync API included)
 and `serve` runs it on a port; `load_stack` reads and validates a folder.
 """
 
