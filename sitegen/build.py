@@ -1,4 +1,10 @@
-"""The build pipeline: pull → store → plan pages → render → write → swap.
+"""The build pipeline: full builds and incremental builds over the same stages.
+
+Full: sync token → pull everything → plan pages → render all → swap the new site in → replace
+the state. Incremental: Sync API delta → fetch what changed → re-plan the pages of changed
+entries → render the pages that read something that changed → move changed files over the live
+site → commit the state and the new token in one transaction. A crash anywhere leaves state
+from which the next build converges on what a full build would produce.
 
 The CLI and servers call :func:`build_site`; nothing else ties the stages together.
 """
@@ -7,42 +13,52 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import os
-import sqlite3
 import time
-from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
 import httpx
 
+from sitegen.changes import ContentChanges, apply_sync
 from sitegen.config import SiteConfig, StackConfig
-from sitegen.content.urls import check_url, output_file
-from sitegen.errors import BuildError, SitegenError
-from sitegen.render import Renderer
+from sitegen.errors import APIError
+from sitegen.pages import plan_all, render_pages, rendered_types, replan
+from sitegen.pull import pull_all
+from sitegen.render import PACKAGE_TEMPLATES, Renderer
 from sitegen.source.cda import CDAClient
-from sitegen.store import Store
-from sitegen.write import StagedOutput
+from sitegen.source.sync import SyncWalk, is_invalid_token
+from sitegen.state import (
+    content_fingerprint,
+    content_hash,
+    copied_files,
+    copied_fingerprints,
+    render_fingerprint,
+    template_fingerprints,
+)
+from sitegen.store import StateError, Store
+from sitegen.write import OverlayOutput, StagedOutput
 
-RENDER_BATCH = 200
+STORE_NAME = "store.sqlite"
+REPORT_NAME = "last-build.json"
+# The full build's sync token is taken before the pull starts, from a little earlier still, so
+# that nothing published while (or just before) the pull ran can slip between the two.
+SYNC_MARGIN = timedelta(minutes=10)
 
 
 class Progress(Protocol):
     """What a build reports while it works (the CLI draws it; tests may record it)."""
 
     def start(self, phase: str, total: int | None = None) -> None: ...
-    def add_total(self, n: int) -> None: ...
     def advance(self, n: int = 1) -> None: ...
     def warn(self, message: str) -> None: ...
 
 
 class NullProgress:
     def start(self, phase: str, total: int | None = None) -> None:
-        pass
-
-    def add_total(self, n: int) -> None:
         pass
 
     def advance(self, n: int = 1) -> None:
@@ -54,84 +70,76 @@ class NullProgress:
 
 @dataclass
 class BuildResult:
+    kind: str  # "full" or "incremental"
     output: Path
     pages_by_locale: dict[str, int]
     entries: int
     requests: int
     retries: int
     seconds: float
-    files: int
+    rendered: int
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    triggers: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
         return sum(self.pages_by_locale.values())
 
+    @property
+    def written(self) -> int:
+        return len(self.added) + len(self.changed)
 
-@dataclass(frozen=True)
-class Page:
-    file: str
-    content_type: str
-    uid: str
-    locale: str
-    url: str
+
+class _Run:
+    """What one build carries around: config, source, progress, warnings, timing."""
+
+    def __init__(self, config: SiteConfig, stack: StackConfig, transport, progress: Progress):
+        self.config = config
+        self.stack = stack
+        self.transport = transport
+        self.progress = progress
+        self.warnings: list[str] = []
+        self.started = time.monotonic()
+        self.store_path = config.state_dir / STORE_NAME
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+        self.progress.warn(message)
+
+    def client(self) -> CDAClient:
+        return CDAClient(self.stack, transport=self.transport)
 
 
 def build_site(
     config: SiteConfig,
     *,
+    full: bool = False,
     progress: Progress | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> BuildResult:
-    """Full build: pull everything, render every page, swap the new site in."""
-    progress = progress or NullProgress()
-    started = time.monotonic()
-    warnings: list[str] = []
-
-    def warn(message: str) -> None:
-        warnings.append(message)
-        progress.warn(message)
-
+    """Build the site: incrementally when valid state exists (and not ``full``), else fully."""
     stack, transport = _source(config.stack, transport)
+    run = _Run(config, stack, transport, progress or NullProgress())
     config.state_dir.mkdir(parents=True, exist_ok=True)
-    store_path = config.state_dir / "store.sqlite"
-    new_store_path = config.state_dir / f"store.sqlite.tmp-{os.getpid()}"
-    _remove_db(new_store_path)
-    store = Store(new_store_path)
-    try:
-        client = CDAClient(stack, transport=transport)
-        asyncio.run(_pull(config, store, client, progress))
-        renderer = Renderer(config, store, frozenset())
-        rendered_types = _rendered_types(config, store, renderer, warn)
-        renderer.rendered_types = rendered_types
-        pages_by_locale = _plan_pages(config, store, rendered_types)
-        with StagedOutput(config.output) as out:
-            _render_pages(config, store, renderer, out, progress, sum(pages_by_locale.values()))
-            _copy_files(config, out, warn)
-            out.swap()
-            files = out.files
-        entries = store.count_entries()
-        store.set_meta("last_full_build", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-        store.close()
-        os.replace(new_store_path, store_path)
-    finally:
-        store.close()
-        _remove_db(new_store_path)
-    return BuildResult(
-        output=config.output,
-        pages_by_locale=pages_by_locale,
-        entries=entries,
-        requests=client.stats.requests,
-        retries=client.stats.retries,
-        seconds=time.monotonic() - started,
-        files=files,
-        warnings=warnings,
-    )
-
-
-def _remove_db(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    result = None
+    if not full:
+        reason = _why_not_incremental(run)
+        if reason is None:
+            try:
+                result = _incremental(run)
+            except APIError as err:
+                if not is_invalid_token(err):
+                    raise
+                run.warn(f"the stored sync token is no longer valid ({err}); running a full build")
+        elif reason:
+            run.warn(f"{reason}; running a full build")
+    if result is None:
+        result = _full(run)
+    _write_report(config, result)
+    return result
 
 
 def _source(
@@ -149,152 +157,258 @@ def _source(
     return stack, transport or httpx.ASGITransport(app=app)
 
 
-async def _pull(config: SiteConfig, store: Store, client: CDAClient, progress: Progress) -> None:
-    """Fetch content types, assets and every entry of every type in every locale."""
-    progress.start("Pulling content")
+def _why_not_incremental(run: _Run) -> str | None:
+    """None when the stored state can carry an incremental build; else why not ("" = first build)."""
+    if not run.store_path.is_file():
+        return ""
+    try:
+        store = Store(run.store_path, create=False)
+    except StateError as err:
+        return f"the build state cannot be used ({err})"
+    try:
+        if not store.meta("sync_token"):
+            return "the last build left no sync token"
+        if store.meta("content_fingerprint") != content_fingerprint(run.config, run.stack):
+            return "the stack, environment, locales or include depth changed since the last build"
+        if not run.config.output.is_dir():
+            return f"the output folder {run.config.output} is missing"
+    finally:
+        store.close()
+    return None
+
+
+# -- full build ---------------------------------------------------------------------------------
+
+
+def _full(run: _Run) -> BuildResult:
+    config = run.config
+    new_path = config.state_dir / f"{STORE_NAME}.tmp-{os.getpid()}"
+    _remove_db(new_path)
+    store = Store(new_path)
+    client = run.client()
+    try:
+        token = asyncio.run(_pull_full(run, store, client))
+        renderer = Renderer(config, store, frozenset())
+        types = rendered_types(config, store, renderer, run.warn)
+        renderer.rendered_types = types
+        files = plan_all(config, store, types)
+        run.progress.start("Rendering pages", len(files))
+        copied = copied_files(config)
+        with StagedOutput(config.output) as out:
+            rendered = render_pages(config, store, renderer, out, None, run.progress)
+            for item in copied:
+                out.write(item.output_path, item.source.read_bytes())
+            out.swap()
+        _save_state(run, store, token, types, copied_fingerprints(copied, {}))
+        pages_by_locale = _pages_by_locale(config, store)
+        entries = store.count_entries()
+        store.close()
+        os.replace(new_path, run.store_path)
+    finally:
+        store.close()
+        _remove_db(new_path)
+    return _result(run, "full", client, pages_by_locale, entries, rendered, out, ["full build"])
+
+
+async def _pull_full(run: _Run, store: Store, client: CDAClient) -> str | None:
+    run.progress.start("Pulling content")
     async with client:
-        content_types = await client.content_types()
-        progress.advance()
-        store.put_content_types(content_types)
-        known = {ct["uid"] for ct in content_types}
-        for uid in config.content_types:
-            if uid not in known:
-                raise BuildError(
-                    f"{config.config_file}: [content_types.{uid}] names a content type the stack "
-                    f"does not have (it has: {', '.join(sorted(known)) or 'none'})"
-                )
-
-        async def pull_entries(content_type: str, locale: str) -> None:
-            position = 0
-            async for page in client.entry_pages(content_type, locale):
-                store.put_entries(content_type, locale, page, position)
-                position += len(page)
-                progress.advance()
-
-        async def pull_assets() -> None:
-            store.put_assets(await client.assets())
-            progress.advance()
-
+        token = None
+        # an in-process local stack shares our clock: no margin needed
+        margin = SYNC_MARGIN if run.stack.local is None else timedelta(0)
+        start_from = datetime.now(UTC) - margin
+        stamp = start_from.strftime("%Y-%m-%dT%H:%M:%S.") + f"{start_from.microsecond // 1000:03d}Z"
+        walk = SyncWalk(client, start_from=stamp)
         try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(pull_assets())
-                for ct in sorted(known):
-                    for loc in config.locales:
-                        group.create_task(pull_entries(ct, loc.code))
-        except BaseExceptionGroup as group_error:
-            raise _first_error(group_error) from None
+            async for _ in walk.pages():  # only the token is needed: the pull has the content
+                run.progress.advance()
+            token = walk.next_token
+        except APIError as err:
+            if err.status in (401, 412):
+                raise
+            run.warn(
+                f"the Sync API refused the initial sync ({err}); the next build will be full too"
+            )
+        await pull_all(run.config, store, client, run.progress)
+    return token
 
 
-def _first_error(group: BaseExceptionGroup) -> BaseException:
-    """The error to show from a failed task group: a user error first, else the first one."""
-    leaves: list[BaseException] = []
+# -- incremental build ----------------------------------------------------------------------------
 
-    def collect(err: BaseException) -> None:
-        if isinstance(err, BaseExceptionGroup):
-            for inner in err.exceptions:
-                collect(inner)
+
+def _incremental(run: _Run) -> BuildResult:
+    config = run.config
+    store = Store(run.store_path, create=False)
+    client = run.client()
+    store.begin()
+    try:
+        changes, token = asyncio.run(_pull_changes(run, store, client))
+        renderer = Renderer(config, store, frozenset())
+        types = rendered_types(config, store, renderer, run.warn)
+        renderer.rendered_types = types
+        triggers = _describe(changes)
+        copied = copied_files(config)
+        old_copied = store.fingerprints("copied")
+        new_copied = copied_fingerprints(copied, old_copied)
+        changed_copied = {
+            name
+            for name in old_copied.keys() | new_copied.keys()
+            if content_hash(old_copied.get(name, "")) != content_hash(new_copied.get(name, ""))
+        }
+        if store.meta("render_fingerprint") != render_fingerprint(config) or store.meta(
+            "rendered_types"
+        ) != json.dumps(sorted(types)):
+            triggers.append("configuration or templated content types changed")
+            old_files = store.all_page_files()
+            dirty = plan_all(config, store, types)
+            gone = old_files - dirty
         else:
-            leaves.append(err)
-
-    collect(group)
-    return next((e for e in leaves if isinstance(e, SitegenError)), leaves[0])
-
-
-def _rendered_types(config: SiteConfig, store: Store, renderer: Renderer, warn) -> frozenset[str]:
-    """Content types whose entries become pages: they have url values and a template."""
-    result = set()
-    for content_type in store.content_type_uids_with_urls():
-        template = config.template_for(content_type)
-        if renderer.has_template(template):
-            result.add(content_type)
-        elif content_type in config.content_types and config.content_types[content_type].template:
-            raise BuildError(
-                f"{config.config_file}: content_types.{content_type}.template is {template!r}, "
-                f"which is not in {config.templates}"
-            )
-        else:
-            warn(
-                f"content type {content_type!r} has entries with a url but no template "
-                f"{config.templates.name}/{template}: its pages are skipped "
-                f"(add the template, or set [content_types.{content_type}] template)"
-            )
-    return frozenset(result)
-
-
-def _plan_pages(config: SiteConfig, store: Store, rendered_types: frozenset[str]) -> dict[str, int]:
-    """Decide every page's output file, refusing unsafe urls and two entries on one file."""
-    prefixes = {loc.code: loc.prefix for loc in config.locales}
-    store.db.execute("DROP TABLE IF EXISTS pages")
-    store.db.execute(
-        "CREATE TABLE pages (file TEXT PRIMARY KEY, content_type TEXT NOT NULL, uid TEXT NOT NULL,"
-        " locale TEXT NOT NULL, url TEXT NOT NULL)"
-    )
-    counts: Counter[str] = Counter()
-    rows = store.pages(sorted(rendered_types), list(prefixes))
-    batch: list[tuple[str, str, str, str, str]] = []
-    for content_type, uid, locale, url in rows:
-        where = f"entry {uid!r} of content type {content_type!r} in {locale}"
-        check_url(url, where)
-        batch.append((output_file(url, prefixes[locale]), content_type, uid, locale, url))
-        counts[locale] += 1
-        if len(batch) >= RENDER_BATCH:
-            _insert_pages(store, config, batch)
-            batch = []
-    _insert_pages(store, config, batch)
-    return {loc.code: counts[loc.code] for loc in config.locales}
+            old_templates = store.fingerprints("template")
+            new_templates = template_fingerprints(config, PACKAGE_TEMPLATES)
+            changed_templates = {
+                name
+                for name in old_templates.keys() | new_templates.keys()
+                if old_templates.get(name) != new_templates.get(name)
+            }
+            if changed_templates:
+                triggers.append(f"{_count(len(changed_templates), 'template')} changed")
+            if changed_copied:
+                triggers.append(f"{_count(len(changed_copied), 'static file')} changed")
+            dirty = store.dependents("collection", changes.collections)
+            dirty |= store.dependents("url", changes.urls)
+            dirty |= store.dependents("template", changed_templates)
+            dirty |= store.dependents("static", changed_copied)
+            new_files, gone = replan(config, store, types, changes.rows)
+            dirty = (dirty | new_files) - gone
+        run.progress.start("Rendering pages", len(dirty))
+        with OverlayOutput(config.output) as out:
+            rendered = render_pages(config, store, renderer, out, dirty, run.progress)
+            by_output = {item.output_path: item for item in copied}
+            for name in sorted(changed_copied):
+                if name in by_output:
+                    out.write(name, by_output[name].source.read_bytes())
+                else:
+                    out.remove(name)
+            for file in sorted(gone):
+                out.remove(file)
+            out.apply()
+        _save_state(run, store, token, types, new_copied)
+        store.commit()
+        pages_by_locale = _pages_by_locale(config, store)
+        entries = store.count_entries()
+    except BaseException:
+        store.rollback()
+        raise
+    finally:
+        store.close()
+    return _result(run, "incremental", client, pages_by_locale, entries, rendered, out, triggers)
 
 
-def _insert_pages(
-    store: Store, config: SiteConfig, batch: list[tuple[str, str, str, str, str]]
+async def _pull_changes(run: _Run, store: Store, client: CDAClient) -> tuple[ContentChanges, str]:
+    run.progress.start("Syncing changes")
+    async with client:
+        walk = SyncWalk(client, sync_token=store.meta("sync_token"))
+        items = []
+        async for page in walk.pages():
+            items.extend(page)
+            run.progress.advance()
+        changes = await apply_sync(run.config, store, client, items)
+    assert walk.next_token is not None
+    return changes, walk.next_token
+
+
+def _describe(changes: ContentChanges) -> list[str]:
+    triggers = []
+    if changes.entries:
+        triggers.append(f"{_count(len(changes.entries), 'entry', 'entries')} changed")
+    if changes.assets:
+        triggers.append(f"{_count(len(changes.assets), 'asset')} changed")
+    if changes.content_types_deleted:
+        triggers.append(f"{_count(len(changes.content_types_deleted), 'content type')} deleted")
+    return triggers
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+# -- shared -------------------------------------------------------------------------------------
+
+
+def _save_state(
+    run: _Run, store: Store, token: str | None, types: frozenset[str], copied: dict[str, str]
 ) -> None:
-    for row in batch:
-        try:
-            store.db.execute("INSERT INTO pages VALUES (?, ?, ?, ?, ?)", row)
-        except sqlite3.IntegrityError:
-            other = store.db.execute(
-                "SELECT content_type, uid, locale, url FROM pages WHERE file = ?", (row[0],)
-            ).fetchone()
-            raise BuildError(
-                f"two entries write {config.output.name}/{row[0]}: "
-                f"entry {other[1]!r} of {other[0]!r} ({other[2]}, url {other[3]!r}) and "
-                f"entry {row[2]!r} of {row[1]!r} ({row[3]}, url {row[4]!r}); give one of them another url"
-            ) from None
+    config = run.config
+    if token:
+        store.set_meta("sync_token", token)
+    store.set_meta("content_fingerprint", content_fingerprint(config, run.stack))
+    store.set_meta("render_fingerprint", render_fingerprint(config))
+    store.set_meta("rendered_types", json.dumps(sorted(types)))
+    store.set_fingerprints("template", template_fingerprints(config, PACKAGE_TEMPLATES))
+    store.set_fingerprints("copied", copied)
 
 
-def _iter_pages(store: Store) -> Iterator[list[Page]]:
-    cursor = store.db.execute(
-        "SELECT file, content_type, uid, locale, url FROM pages ORDER BY content_type, locale, file"
+def _pages_by_locale(config: SiteConfig, store: Store) -> dict[str, int]:
+    counts = store.page_count_by_locale()
+    return {loc.code: counts.get(loc.code, 0) for loc in config.locales}
+
+
+def _result(
+    run: _Run,
+    kind: str,
+    client: CDAClient,
+    pages_by_locale: dict[str, int],
+    entries: int,
+    rendered: int,
+    out: StagedOutput | OverlayOutput,
+    triggers: list[str],
+) -> BuildResult:
+    return BuildResult(
+        kind=kind,
+        output=run.config.output,
+        pages_by_locale=pages_by_locale,
+        entries=entries,
+        requests=client.stats.requests,
+        retries=client.stats.retries,
+        seconds=time.monotonic() - run.started,
+        rendered=rendered,
+        added=sorted(out.added),
+        changed=sorted(out.changed),
+        removed=sorted(out.removed),
+        triggers=triggers,
+        warnings=run.warnings,
     )
-    while rows := cursor.fetchmany(RENDER_BATCH):
-        yield [Page(*row) for row in rows]
 
 
-def _render_pages(
-    config: SiteConfig,
-    store: Store,
-    renderer: Renderer,
-    out: StagedOutput,
-    progress: Progress,
-    total: int,
-) -> None:
-    locales = {loc.code: loc for loc in config.locales}
-    progress.start("Rendering pages", total)
-    for batch in _iter_pages(store):
-        entries = store.page_entries([(p.content_type, p.uid, p.locale) for p in batch])
-        for page in batch:
-            entry = entries[(page.content_type, page.uid, page.locale)]
-            html = renderer.render(
-                config.template_for(page.content_type), entry, locales[page.locale], page.url
-            )
-            out.write(page.file, html)
-        progress.advance(len(batch))
+def _write_report(config: SiteConfig, result: BuildResult) -> None:
+    """``last-build.json``: what a deploy step needs to upload only the difference."""
+    report = {
+        "kind": result.kind,
+        "finished_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "seconds": round(result.seconds, 3),
+        "requests": result.requests,
+        "retries": result.retries,
+        "triggers": result.triggers,
+        "counts": {
+            "pages": result.pages,
+            "pages_by_locale": result.pages_by_locale,
+            "entries": result.entries,
+            "rendered": result.rendered,
+            "added": len(result.added),
+            "changed": len(result.changed),
+            "removed": len(result.removed),
+        },
+        "added": result.added,
+        "changed": result.changed,
+        "removed": result.removed,
+        "warnings": result.warnings,
+    }
+    path = config.state_dir / REPORT_NAME
+    tmp = path.with_name(f".{REPORT_NAME}.{os.getpid()}")
+    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
 
 
-def _copy_files(config: SiteConfig, out: StagedOutput, warn) -> None:
-    """Static files, and for a local stack the asset files its asset URLs point at."""
-    if config.static is not None:
-        out.copy_tree(config.static)
-    local = config.stack.local
-    if local is not None and (local / "assets").is_dir():
-        for folder in sorted(p for p in (local / "assets").iterdir() if p.is_dir()):
-            out.copy_tree(folder, f"assets/{folder.name}")
+def _remove_db(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -47,11 +47,6 @@ class TerminalProgress:
         elif not self.quiet:
             self.console.print(f"{phase}…" + (f" ({total})" if total is not None else ""))
 
-    def add_total(self, n: int) -> None:
-        if self.live and self._task is not None:
-            task = self._bar.tasks[-1]
-            self._bar.update(self._task, total=(task.total or 0) + n)
-
     def advance(self, n: int = 1) -> None:
         if self.live and self._task is not None:
             self._bar.advance(self._task, n)
@@ -61,15 +56,23 @@ class TerminalProgress:
 
 
 def summary(result: BuildResult) -> str:
-    """The few lines a person reads after a build: pages per locale, requests, time."""
+    """The few lines a person reads after a build: what ran, why, pages, requests, time."""
     per_locale = ", ".join(f"{code} {count}" for code, count in result.pages_by_locale.items())
     retries = f" ({result.retries} retried)" if result.retries else ""
     warnings = f", {len(result.warnings)} warning(s)" if result.warnings else ""
     output = os.path.relpath(result.output)
     if output.startswith(".."):
         output = str(result.output)
+    if result.kind == "incremental":
+        why = ", ".join(result.triggers) or "nothing changed"
+        head = (
+            f"Incremental build: {why} → {result.rendered} pages re-rendered "
+            f"({len(result.added)} added, {len(result.changed)} changed, "
+            f"{len(result.removed)} removed)"
+        )
+    else:
+        head = f"Full build: {result.pages} pages rendered"
     return (
-        f"Built {result.pages} pages ({per_locale}) from {result.entries} entries "
-        f"into {output}/ in {result.seconds:.2f} s; "
-        f"{result.requests} CDA requests{retries}{warnings}."
+        f"{head} in {result.seconds:.2f} s; {result.requests} CDA requests{retries}{warnings}.\n"
+        f"Site: {result.pages} pages ({per_locale}) from {result.entries} entries in {output}/"
     )

@@ -27,6 +27,25 @@ PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 ENTRIES_CACHE_SIZE = 16
 
 
+Dep = tuple[str, str]  # (kind, key): what a page read, for incremental builds
+
+
+class RecordingEnvironment(jinja2.Environment):
+    """A Jinja environment that notes every template a render loads.
+
+    ``extends``, ``include``, ``import`` and the page template itself all go through
+    ``_load_template``, so a page's set of templates is exact, dynamic names included.
+    """
+
+    recording: set[Dep] | None = None
+
+    def _load_template(self, name: Any, globals: Any) -> jinja2.Template:
+        template = super()._load_template(name, globals)
+        if self.recording is not None and template.name:
+            self.recording.add(("template", template.name))
+        return template
+
+
 class Renderer:
     """Renders pages of one build; holds the per-build caches (entry lists, static hashes)."""
 
@@ -41,7 +60,7 @@ class Renderer:
         search_path = [str(config.templates)]
         if PACKAGE_TEMPLATES.is_dir():
             search_path.append(str(PACKAGE_TEMPLATES))
-        self.env = jinja2.Environment(
+        self.env = RecordingEnvironment(
             loader=jinja2.FileSystemLoader(search_path),
             autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
             keep_trailing_newline=True,
@@ -76,8 +95,23 @@ class Renderer:
 
     def render(
         self, template: str, entry: Mapping[str, Any], locale: LocaleConfig, url: str
+    ) -> tuple[str, set[Dep]]:
+        """Render one entry's page; returns the HTML and what the page read.
+
+        ``url`` is the entry's url field (without locale prefix). The dependencies are
+        templates (with their parents and includes), collections listed with ``entries()``,
+        URLs looked up with ``url_for()`` and static files; the page's own entry is implied.
+        """
+        deps: set[Dep] = set()
+        self.env.recording = deps
+        try:
+            return self._render(template, entry, locale, url), deps
+        finally:
+            self.env.recording = None
+
+    def _render(
+        self, template: str, entry: Mapping[str, Any], locale: LocaleConfig, url: str
     ) -> str:
-        """Render one entry's page; ``url`` is the entry's url field (without locale prefix)."""
         where = f"entry {entry.get('uid')} of {entry.get('_content_type_uid')} in {locale.code}"
         context = {
             "entry": entry,
@@ -104,6 +138,10 @@ class Renderer:
 
     # -- globals ---------------------------------------------------------------------------------
 
+    def _record(self, kind: str, key: str) -> None:
+        if self.env.recording is not None:
+            self.env.recording.add((kind, key))
+
     @jinja2.pass_context
     def _url_for(
         self, ctx: jinja2.runtime.Context, item: Any, locale: str | None = None
@@ -118,6 +156,7 @@ class Renderer:
         content_type = item.get("_content_type_uid")
         if content_type and content_type not in self.rendered_types:
             return None
+        self._record("url", f"{item['uid']}/{code}")
         url = self.store.url_of(item["uid"], code, content_type)
         if url is None:
             return None
@@ -127,11 +166,12 @@ class Renderer:
     def _entries(
         self, ctx: jinja2.runtime.Context, content_type: str, locale: str | None = None
     ) -> list[dict[str, Any]]:
-        """All entries of a content type in a locale (references expanded), in the API's order."""
+        """All entries of a content type in a locale (references expanded), newest first."""
         code = locale or ctx.get("locale") or self.config.default_locale.code
         if code not in self.locales:
             raise BuildError(f"entries(): unknown locale {code!r}; use one of site.locales")
         key = (content_type, code)
+        self._record("collection", f"{content_type}/{code}")
         cached = self._entries_cache.get(key)
         if cached is None:
             cached = self.store.entries(content_type, code)
@@ -167,6 +207,7 @@ class Renderer:
         if embed.kind != "entry" or not item or embed.display_type not in ("block", "inline"):
             return None
         name = f"embedded/{item.get('_content_type_uid')}.html"
+        self._record("template", name)  # also when missing: adding it must re-render the page
         if name not in self._embed_templates:
             self._embed_templates[name] = self.has_template(name)
         if not self._embed_templates[name]:
@@ -183,6 +224,7 @@ class Renderer:
         """URL of a file in the static folder, with a content hash for cache busting."""
         static = self.config.static
         clean = path.lstrip("/")
+        self._record("static", clean)
         if static is None:
             raise BuildError(
                 f"static_url({path!r}): the site has no static folder ({self.config.root / 'static'})"

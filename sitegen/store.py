@@ -1,18 +1,24 @@
-"""The content store: a SQLite database in the site's state folder.
+"""The build state: a SQLite database in the site's state folder.
 
-The pull stage streams pages of entries into it; the render stage streams them back out in
-batches, so a site never has to fit in memory. Rows are keyed by (content type, uid, locale
-asked for); ``source_locale`` records the locale the content actually came from (fallback).
+It holds the content as last pulled (entries per content type, uid and locale asked for, with a
+hash of their data and the uids their include tree and embedded items hold), assets, content
+types, the sync token, the pages with what each read while rendering, and fingerprints of the
+templates, copied files and configuration. The pull stage streams entries into it and the
+render stage streams them out in batches, so a site never has to fit in memory; an incremental
+build runs in one transaction, so a crash leaves the previous state whole.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+SCHEMA_VERSION = "2"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS content_types (uid TEXT PRIMARY KEY, data TEXT NOT NULL);
@@ -21,127 +27,322 @@ CREATE TABLE IF NOT EXISTS entries (
     uid TEXT NOT NULL,
     locale TEXT NOT NULL,
     source_locale TEXT NOT NULL,
-    position INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
     url TEXT,
+    hash TEXT NOT NULL,
     data TEXT NOT NULL,
     PRIMARY KEY (content_type, uid, locale)
 );
 CREATE INDEX IF NOT EXISTS entries_by_uid ON entries (uid, locale);
+CREATE TABLE IF NOT EXISTS entry_refs (
+    ref_uid TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    uid TEXT NOT NULL,
+    locale TEXT NOT NULL,
+    PRIMARY KEY (ref_uid, content_type, uid, locale)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entry_refs_by_entry ON entry_refs (content_type, uid, locale);
 CREATE TABLE IF NOT EXISTS assets (uid TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pages (
+    file TEXT PRIMARY KEY,
+    content_type TEXT NOT NULL,
+    uid TEXT NOT NULL,
+    locale TEXT NOT NULL,
+    url TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pages_by_entry ON pages (content_type, uid, locale);
+CREATE TABLE IF NOT EXISTS deps (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    file TEXT NOT NULL,
+    PRIMARY KEY (kind, key, file)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deps_by_file ON deps (file);
+CREATE TABLE IF NOT EXISTS fingerprints (
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (kind, name)
+) WITHOUT ROWID;
 """
-SCHEMA_VERSION = "1"
-BATCH = 500
+BATCH = 300
+
+EntryKey = tuple[str, str, str]  # (content type, uid, locale)
 
 
-def _dumps(value: Any) -> str:
+HTML_EMBED = re.compile(r'data-sys-(?:entry|asset)-uid=["\']([^"\']+)["\']')
+
+
+def references(entry: dict[str, Any]) -> set[str]:
+    """Every uid an entry's delivered data depends on, besides its own.
+
+    Referenced entries and assets anywhere in its include tree (dicts carrying
+    ``_content_type_uid``, asset objects), and embedded items, including those named in the
+    rich text itself (JSON-RTE reference nodes, HTML-RTE ``data-sys-*-uid`` attributes), which
+    stay visible even while the item is unpublished and missing from ``_embedded_items``.
+    """
+    found: set[str] = set()
+    stack: list[Any] = [entry]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            uid = value.get("uid")
+            if isinstance(uid, str) and (
+                "_content_type_uid" in value or ("filename" in value and "url" in value)
+            ):
+                found.add(uid)
+            if value.get("type") == "reference" and isinstance(value.get("attrs"), dict):
+                attrs = value["attrs"]
+                for key in ("entry-uid", "asset-uid"):
+                    if isinstance(attrs.get(key), str):
+                        found.add(attrs[key])
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and "data-sys-" in value:
+            found.update(HTML_EMBED.findall(value))
+    found.discard(entry.get("uid"))
+    return found
+
+
+def dumps(value: Any) -> str:
+    """Canonical JSON: the same data always gives the same text (and hash)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-class Store:
-    """One open store database. Not shared across threads."""
+def entry_hash(content_type: str, entry: dict[str, Any]) -> str:
+    """The fingerprint of an entry as stored: equal hashes mean equal delivered data."""
+    return hashlib.sha256(dumps({**entry, "_content_type_uid": content_type}).encode()).hexdigest()[
+        :32
+    ]
 
-    def __init__(self, path: Path):
+
+class StateError(Exception):
+    """The state database is missing, foreign or from another schema version."""
+
+
+class Store:
+    """One open state database. Not shared across threads."""
+
+    def __init__(self, path: Path, *, create: bool = True):
+        if not create and not path.is_file():
+            raise StateError(f"{path}: no state database")
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
-        self.db.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-            (SCHEMA_VERSION,),
-        )
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            if create:
+                self.db.executescript(SCHEMA)
+                self.db.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (SCHEMA_VERSION,),
+                )
+            version = self.meta("schema_version")
+        except sqlite3.DatabaseError as err:
+            raise StateError(f"{path}: not a sitegen state database ({err})") from None
+        if version != SCHEMA_VERSION:
+            self.db.close()
+            raise StateError(
+                f"{path}: state schema {version!r}, this sitegen uses {SCHEMA_VERSION!r}"
+            )
 
     def close(self) -> None:
         """Close the database (safe to call twice)."""
         self.db.close()
 
-    def __enter__(self) -> Store:
-        return self
+    # -- transactions ------------------------------------------------------------------------
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def begin(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
 
-    # -- writing -------------------------------------------------------------------------------
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
 
-    def put_content_types(self, content_types: Iterable[dict[str, Any]]) -> None:
-        with self._transaction():
-            self.db.executemany(
-                "INSERT OR REPLACE INTO content_types (uid, data) VALUES (?, ?)",
-                ((ct["uid"], _dumps(ct)) for ct in content_types),
-            )
+    def rollback(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
 
-    def put_entries(
-        self, content_type: str, locale: str, entries: Iterable[dict[str, Any]], start: int
-    ) -> None:
-        """Store a page of entries as delivered for ``locale``; ``start`` keeps the API's order."""
-        rows = []
-        for offset, entry in enumerate(entries):
-            entry = {**entry, "_content_type_uid": content_type}
-            url = entry.get("url")
-            rows.append(
-                (
-                    content_type,
-                    entry["uid"],
-                    locale,
-                    str(entry.get("locale") or locale),
-                    start + offset,
-                    url if isinstance(url, str) and url.strip() else None,
-                    _dumps(entry),
-                )
-            )
-        with self._transaction():
-            self.db.executemany(
-                "INSERT OR REPLACE INTO entries (content_type, uid, locale, source_locale, position, url, data)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+    def _batch(self) -> _Transaction:
+        return _Transaction(self.db)
 
-    def put_assets(self, assets: Iterable[dict[str, Any]]) -> None:
-        with self._transaction():
-            self.db.executemany(
-                "INSERT OR REPLACE INTO assets (uid, data) VALUES (?, ?)",
-                ((a["uid"], _dumps(a)) for a in assets),
-            )
-
-    def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-
-    def _transaction(self) -> sqlite3.Connection:
-        return _Transaction(self.db)  # type: ignore[return-value]
-
-    # -- reading -------------------------------------------------------------------------------
+    # -- meta and fingerprints ---------------------------------------------------------------
 
     def meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
-    def content_types(self) -> list[dict[str, Any]]:
-        return [
-            json.loads(d) for (d,) in self.db.execute("SELECT data FROM content_types ORDER BY uid")
-        ]
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
-    def content_type_uids_with_urls(self) -> list[str]:
-        return [
-            ct
-            for (ct,) in self.db.execute(
-                "SELECT DISTINCT content_type FROM entries WHERE url IS NOT NULL ORDER BY content_type"
+    def fingerprints(self, kind: str) -> dict[str, str]:
+        rows = self.db.execute("SELECT name, hash FROM fingerprints WHERE kind = ?", (kind,))
+        return dict(rows.fetchall())
+
+    def set_fingerprints(self, kind: str, values: dict[str, str]) -> None:
+        with self._batch():
+            self.db.execute("DELETE FROM fingerprints WHERE kind = ?", (kind,))
+            self.db.executemany(
+                "INSERT INTO fingerprints (kind, name, hash) VALUES (?, ?, ?)",
+                ((kind, name, h) for name, h in values.items()),
             )
-        ]
+
+    # -- content types and assets -----------------------------------------------------------
+
+    def put_content_types(self, content_types: Iterable[dict[str, Any]]) -> None:
+        with self._batch():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO content_types (uid, data) VALUES (?, ?)",
+                ((ct["uid"], dumps(ct)) for ct in content_types),
+            )
+
+    def delete_content_type(self, uid: str) -> None:
+        self.db.execute("DELETE FROM content_types WHERE uid = ?", (uid,))
+
+    def content_types(self) -> dict[str, dict[str, Any]]:
+        rows = self.db.execute("SELECT uid, data FROM content_types ORDER BY uid")
+        return {uid: json.loads(d) for uid, d in rows}
+
+    def put_assets(self, assets: Iterable[dict[str, Any]]) -> None:
+        with self._batch():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO assets (uid, data) VALUES (?, ?)",
+                ((a["uid"], dumps(a)) for a in assets),
+            )
+
+    def delete_asset(self, uid: str) -> None:
+        self.db.execute("DELETE FROM assets WHERE uid = ?", (uid,))
+
+    # -- entries -----------------------------------------------------------------------------
+
+    def put_entries(
+        self, content_type: str, locale: str, entries: Iterable[dict[str, Any]]
+    ) -> None:
+        """Store entries as delivered for ``locale``, with their hash and references."""
+        with self._batch():
+            for entry in entries:
+                self.put_entry(content_type, locale, entry)
+
+    def put_entry(
+        self, content_type: str, locale: str, entry: dict[str, Any], keep_refs: Iterable[str] = ()
+    ) -> str:
+        """Insert or replace one entry; returns its hash. ``keep_refs`` adds remembered refs."""
+        digest = entry_hash(content_type, entry)
+        entry = {**entry, "_content_type_uid": content_type}
+        data = dumps(entry)
+        url = entry.get("url")
+        uid = entry["uid"]
+        self.db.execute(
+            "INSERT OR REPLACE INTO entries"
+            " (content_type, uid, locale, source_locale, updated_at, url, hash, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                content_type,
+                uid,
+                locale,
+                str(entry.get("locale") or locale),
+                str(entry.get("updated_at") or ""),
+                url if isinstance(url, str) and url.strip() else None,
+                digest,
+                data,
+            ),
+        )
+        refs = references(entry) | set(keep_refs)
+        refs.discard(uid)
+        self.db.execute(
+            "DELETE FROM entry_refs WHERE content_type = ? AND uid = ? AND locale = ?",
+            (content_type, uid, locale),
+        )
+        self.db.executemany(
+            "INSERT OR IGNORE INTO entry_refs (ref_uid, content_type, uid, locale) VALUES (?, ?, ?, ?)",
+            ((ref, content_type, uid, locale) for ref in refs),
+        )
+        return digest
+
+    def add_refs(self, key: EntryKey, uids: Iterable[str]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO entry_refs (ref_uid, content_type, uid, locale) VALUES (?, ?, ?, ?)",
+            ((ref, *key) for ref in uids),
+        )
+
+    def delete_entry(self, key: EntryKey) -> None:
+        self.db.execute(
+            "DELETE FROM entries WHERE content_type = ? AND uid = ? AND locale = ?", key
+        )
+        self.db.execute(
+            "DELETE FROM entry_refs WHERE content_type = ? AND uid = ? AND locale = ?", key
+        )
+
+    def entry_state(self, key: EntryKey) -> tuple[str, str | None] | None:
+        """(hash, url) of a stored entry, or None."""
+        row = self.db.execute(
+            "SELECT hash, url FROM entries WHERE content_type = ? AND uid = ? AND locale = ?", key
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def refs_of(self, key: EntryKey) -> set[str]:
+        rows = self.db.execute(
+            "SELECT ref_uid FROM entry_refs WHERE content_type = ? AND uid = ? AND locale = ?", key
+        )
+        return {r for (r,) in rows}
+
+    def referrers(self, uids: Iterable[str], locales: Iterable[str] | None = None) -> set[EntryKey]:
+        """Stored entries whose include tree or embedded items hold any of ``uids``."""
+        uids = list(uids)
+        allowed = set(locales) if locales is not None else None
+        result: set[EntryKey] = set()
+        for i in range(0, len(uids), BATCH):
+            chunk = uids[i : i + BATCH]
+            rows = self.db.execute(
+                "SELECT content_type, uid, locale FROM entry_refs"
+                f" WHERE ref_uid IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            result.update(r for r in rows if allowed is None or r[2] in allowed)
+        return result
+
+    def known_uids(self, uids: Iterable[str]) -> set[str]:
+        """Which of ``uids`` are stored as an entry in some locale."""
+        uids = list(uids)
+        found: set[str] = set()
+        for i in range(0, len(uids), BATCH):
+            chunk = uids[i : i + BATCH]
+            rows = self.db.execute(
+                f"SELECT DISTINCT uid FROM entries WHERE uid IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update(u for (u,) in rows)
+        return found
+
+    def known_assets(self, uids: Iterable[str]) -> set[str]:
+        uids = list(uids)
+        found: set[str] = set()
+        for i in range(0, len(uids), BATCH):
+            chunk = uids[i : i + BATCH]
+            rows = self.db.execute(
+                f"SELECT uid FROM assets WHERE uid IN ({','.join('?' * len(chunk))})", chunk
+            )
+            found.update(u for (u,) in rows)
+        return found
+
+    def entry_keys_of_type(self, content_type: str) -> list[EntryKey]:
+        rows = self.db.execute(
+            "SELECT content_type, uid, locale FROM entries WHERE content_type = ?", (content_type,)
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
 
     def entries(self, content_type: str, locale: str) -> list[dict[str, Any]]:
-        """All entries of a type in a locale, in the API's order."""
+        """All entries of a type in a locale, newest ``updated_at`` first (then by uid).
+
+        The order depends only on the content, never on the order of requests, so an
+        incremental build lists exactly what a full build lists.
+        """
         rows = self.db.execute(
-            "SELECT data FROM entries WHERE content_type = ? AND locale = ? ORDER BY position, uid",
+            "SELECT data FROM entries WHERE content_type = ? AND locale = ?"
+            " ORDER BY updated_at DESC, uid",
             (content_type, locale),
         )
         return [json.loads(d) for (d,) in rows]
-
-    def entry(self, content_type: str, uid: str, locale: str) -> dict[str, Any] | None:
-        row = self.db.execute(
-            "SELECT data FROM entries WHERE content_type = ? AND uid = ? AND locale = ?",
-            (content_type, uid, locale),
-        ).fetchone()
-        return json.loads(row[0]) if row else None
 
     def url_of(self, uid: str, locale: str, content_type: str | None = None) -> str | None:
         """The url field of an entry in a locale, or None when it has none or is not there."""
@@ -157,25 +358,9 @@ class Store:
             ).fetchone()
         return row[0] if row else None
 
-    def pages(
-        self, content_types: Iterable[str], locales: Iterable[str]
-    ) -> Iterator[tuple[str, str, str, str]]:
-        """(content type, uid, locale, url) of every entry with a url, ordered for rendering."""
-        cts, locs = list(content_types), list(locales)
-        if not cts or not locs:
-            return
-        q = (
-            "SELECT content_type, uid, locale, url FROM entries WHERE url IS NOT NULL"
-            f" AND content_type IN ({','.join('?' * len(cts))}) AND locale IN ({','.join('?' * len(locs))})"
-            " ORDER BY content_type, locale, position, uid"
-        )
-        return self.db.execute(q, (*cts, *locs))
-
-    def page_entries(
-        self, keys: list[tuple[str, str, str]]
-    ) -> dict[tuple[str, str, str], dict[str, Any]]:
-        """Load the entries of a batch of pages at once (one query per batch, not per page)."""
-        result: dict[tuple[str, str, str], dict[str, Any]] = {}
+    def entries_by_key(self, keys: list[EntryKey]) -> dict[EntryKey, dict[str, Any]]:
+        """Load a batch of entries at once (one query per batch, not per entry)."""
+        result: dict[EntryKey, dict[str, Any]] = {}
         for i in range(0, len(keys), BATCH):
             chunk = keys[i : i + BATCH]
             where = " OR ".join(["(content_type = ? AND uid = ? AND locale = ?)"] * len(chunk))
@@ -189,19 +374,126 @@ class Store:
     def count_entries(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
 
-    def assets(self) -> list[dict[str, Any]]:
-        return [json.loads(d) for (d,) in self.db.execute("SELECT data FROM assets ORDER BY uid")]
+    def content_types_with_urls(self) -> list[str]:
+        rows = self.db.execute(
+            "SELECT DISTINCT content_type FROM entries WHERE url IS NOT NULL ORDER BY content_type"
+        )
+        return [ct for (ct,) in rows]
+
+    def entries_with_urls(
+        self,
+        content_types: Iterable[str],
+        locales: Iterable[str],
+        keys: Iterable[EntryKey] | None = None,
+    ) -> Iterator[tuple[str, str, str, str]]:
+        """(content type, uid, locale, url) of entries with a url (all, or among ``keys``)."""
+        cts, locs = list(content_types), list(locales)
+        if not cts or not locs:
+            return iter(())
+        base = (
+            "SELECT content_type, uid, locale, url FROM entries WHERE url IS NOT NULL"
+            f" AND content_type IN ({','.join('?' * len(cts))})"
+            f" AND locale IN ({','.join('?' * len(locs))})"
+        )
+        if keys is None:
+            return self.db.execute(base + " ORDER BY content_type, locale, uid", (*cts, *locs))
+        return self._entries_with_urls_among(base, cts, locs, list(keys))
+
+    def _entries_with_urls_among(
+        self, base: str, cts: list[str], locs: list[str], keys: list[EntryKey]
+    ) -> Iterator[tuple[str, str, str, str]]:
+        for i in range(0, len(keys), BATCH):
+            chunk = keys[i : i + BATCH]
+            where = " OR ".join(["(content_type = ? AND uid = ? AND locale = ?)"] * len(chunk))
+            yield from self.db.execute(
+                f"{base} AND ({where})", (*cts, *locs, *[v for k in chunk for v in k])
+            ).fetchall()
+
+    # -- pages and what they read ------------------------------------------------------------
+
+    def add_page(self, file: str, key: EntryKey, url: str) -> EntryKey | None:
+        """Record a page; returns the entry already writing that file, if any (a clash)."""
+        try:
+            self.db.execute("INSERT INTO pages VALUES (?, ?, ?, ?, ?)", (file, *key, url))
+        except sqlite3.IntegrityError:
+            row = self.db.execute(
+                "SELECT content_type, uid, locale, url FROM pages WHERE file = ?", (file,)
+            ).fetchone()
+            return (row[0], row[1], row[2], row[3])  # type: ignore[return-value]
+        return None
+
+    def remove_page(self, file: str) -> None:
+        self.db.execute("DELETE FROM pages WHERE file = ?", (file,))
+        self.db.execute("DELETE FROM deps WHERE file = ?", (file,))
+
+    def pages_of(self, key: EntryKey) -> list[str]:
+        rows = self.db.execute(
+            "SELECT file FROM pages WHERE content_type = ? AND uid = ? AND locale = ?", key
+        )
+        return [f for (f,) in rows]
+
+    def all_page_files(self) -> set[str]:
+        return {f for (f,) in self.db.execute("SELECT file FROM pages")}
+
+    def page_count_by_locale(self) -> dict[str, int]:
+        return dict(
+            self.db.execute("SELECT locale, COUNT(*) FROM pages GROUP BY locale").fetchall()
+        )
+
+    def pages(
+        self, files: Iterable[str] | None = None
+    ) -> Iterator[list[tuple[str, str, str, str, str]]]:
+        """Batches of (file, content type, uid, locale, url), all pages or the given ones."""
+        if files is None:
+            cursor = self.db.execute(
+                "SELECT file, content_type, uid, locale, url FROM pages ORDER BY content_type, locale, file"
+            )
+            while rows := cursor.fetchmany(BATCH):
+                yield rows
+            return
+        ordered = sorted(files)
+        for i in range(0, len(ordered), BATCH):
+            chunk = ordered[i : i + BATCH]
+            yield self.db.execute(
+                "SELECT file, content_type, uid, locale, url FROM pages"
+                f" WHERE file IN ({','.join('?' * len(chunk))}) ORDER BY file",
+                chunk,
+            ).fetchall()
+
+    def set_deps(self, file: str, deps: Iterable[tuple[str, str]]) -> None:
+        self.db.execute("DELETE FROM deps WHERE file = ?", (file,))
+        self.db.executemany(
+            "INSERT OR IGNORE INTO deps (kind, key, file) VALUES (?, ?, ?)",
+            ((kind, key, file) for kind, key in deps),
+        )
+
+    def dependents(self, kind: str, keys: Iterable[str]) -> set[str]:
+        """Pages that read any of ``keys`` of ``kind`` while rendering."""
+        keys = list(keys)
+        result: set[str] = set()
+        for i in range(0, len(keys), BATCH):
+            chunk = keys[i : i + BATCH]
+            rows = self.db.execute(
+                f"SELECT file FROM deps WHERE kind = ? AND key IN ({','.join('?' * len(chunk))})",
+                (kind, *chunk),
+            )
+            result.update(f for (f,) in rows)
+        return result
 
 
 class _Transaction:
-    """``BEGIN``/``COMMIT`` around a block, ``ROLLBACK`` on error (autocommit connection)."""
+    """``BEGIN``/``COMMIT`` around a block unless a transaction is already open."""
 
     def __init__(self, db: sqlite3.Connection):
         self.db = db
+        self.owner = False
 
     def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN")
+        if not self.db.in_transaction:
+            self.db.execute("BEGIN")
+            self.owner = True
         return self.db
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if self.owner:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,7 +1,10 @@
-"""Writing the site: into a staging folder, swapped in only when the whole build succeeded.
+"""Writing the site without ever leaving a half-written one where a good one was.
 
-A failed or interrupted build therefore never leaves a half-written site where the previous
-one was; the staging folder is removed and the old output is untouched.
+A full build writes a complete new site into a staging folder beside the output and swaps it
+in at the end. An incremental build renders changed pages into an overlay folder first and only
+then moves them over the live files (and deletes the removed ones), so a failure before that
+point leaves the site untouched. Both leave files whose bytes did not change alone: their
+mtime stays, and ``added``/``changed``/``removed`` say exactly what a deploy must upload.
 """
 
 from __future__ import annotations
@@ -13,36 +16,56 @@ from pathlib import Path
 from sitegen.errors import BuildError
 
 
-class StagedOutput:
-    """A staging folder beside the output folder, committed by :meth:`swap`."""
+class _Output:
+    """What both kinds of output share: safe relative paths and the change lists."""
 
-    def __init__(self, output: Path):
+    def __init__(self, output: Path, scratch_kind: str):
         self.output = output
-        self.staging = output.parent / f".{output.name}.staging-{os.getpid()}"
-        self.files = 0
-        self.bytes = 0
+        self.scratch = output.parent / f".{output.name}.{scratch_kind}-{os.getpid()}"
+        self.added: list[str] = []
+        self.changed: list[str] = []
+        self.removed: list[str] = []
+        self.unchanged = 0
 
-    def __enter__(self) -> StagedOutput:
+    def __enter__(self):
         self.output.parent.mkdir(parents=True, exist_ok=True)
-        if self.staging.exists():
-            shutil.rmtree(self.staging)
-        self.staging.mkdir()
+        if self.scratch.exists():
+            shutil.rmtree(self.scratch)
+        self.scratch.mkdir()
         return self
 
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        if self.staging.exists():
-            shutil.rmtree(self.staging, ignore_errors=True)
+    def __exit__(self, *exc: object) -> None:
+        if self.scratch.exists():
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
-    def path_for(self, relative: str) -> Path:
-        """Where a '/'-separated relative output path lands; never outside the staging folder."""
-        target = (self.staging / relative).resolve()
-        if not target.is_relative_to(self.staging.resolve()):
+    def _target(self, root: Path, relative: str) -> Path:
+        target = (root / relative).resolve()
+        if not target.is_relative_to(root.resolve()):
             raise BuildError(f"output path {relative!r} would leave the output folder")
         return target
 
-    def write(self, relative: str, data: str | bytes) -> None:
-        target = self.path_for(relative)
-        payload = data.encode("utf-8") if isinstance(data, str) else data
+    def _same_as_live(self, relative: str, payload: bytes) -> tuple[Path, bool | None]:
+        """The live file and whether it holds ``payload`` (None: there is no such file)."""
+        live = self._target(self.output, relative)
+        try:
+            if live.stat().st_size != len(payload):
+                return live, False
+            return live, live.read_bytes() == payload
+        except (FileNotFoundError, NotADirectoryError):
+            return live, None
+        except IsADirectoryError:
+            return live, False
+
+    def _note(self, relative: str, same: bool | None) -> None:
+        if same is None:
+            self.added.append(relative)
+        elif same:
+            self.unchanged += 1
+        else:
+            self.changed.append(relative)
+
+    @staticmethod
+    def _write_file(target: Path, payload: bytes, relative: str) -> None:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(payload)
@@ -51,37 +74,92 @@ class StagedOutput:
                 f"output path {relative!r} clashes with another page's file or folder; "
                 "check the url fields of the entries that write there"
             ) from None
-        self.files += 1
-        self.bytes += len(payload)
 
-    def copy_tree(self, source: Path, relative: str = "") -> int:
-        """Copy a folder (static files, local assets) into the output; returns files copied."""
-        count = 0
-        base = self.path_for(relative) if relative else self.staging
-        for path in sorted(source.rglob("*")):
-            if path.is_dir() or path.name.startswith("."):
-                continue
-            target = base / path.relative_to(source)
-            if target.exists():
-                raise BuildError(
-                    f"{path}: would overwrite {target.relative_to(self.staging)}, which a page already wrote"
-                )
+
+class StagedOutput(_Output):
+    """A complete new site in a staging folder, committed by :meth:`swap`."""
+
+    def __init__(self, output: Path):
+        super().__init__(output, "staging")
+
+    def write(self, relative: str, data: str | bytes) -> None:
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        target = self._target(self.scratch, relative)
+        if target.exists():
+            raise BuildError(f"output path {relative!r} is written twice")
+        live, same = self._same_as_live(relative, payload)
+        self._note(relative, same)
+        if same:
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-            count += 1
-            self.files += 1
-            self.bytes += target.stat().st_size
-        return count
+            try:
+                os.link(live, target)  # keeps the old file, mtime and all
+                return
+            except OSError:
+                pass
+        self._write_file(target, payload, relative)
 
     def swap(self) -> None:
         """Replace the output folder by the staging folder (old one removed afterwards)."""
+        if self.output.exists() and not self.output.is_dir():
+            raise BuildError(
+                f"{self.output}: the output path exists and is not a folder; move it away"
+            )
+        if self.output.is_dir():
+            for path in self.output.rglob("*"):
+                relative = path.relative_to(self.output).as_posix()
+                if not path.is_dir() and not (self.scratch / relative).exists():
+                    self.removed.append(relative)
         old = self.output.parent / f".{self.output.name}.old-{os.getpid()}"
         if self.output.exists():
-            if not self.output.is_dir():
-                raise BuildError(
-                    f"{self.output}: the output path exists and is not a folder; move it away"
-                )
             os.replace(self.output, old)
-        os.replace(self.staging, self.output)
+        os.replace(self.scratch, self.output)
         if old.exists():
             shutil.rmtree(old, ignore_errors=True)
+
+
+class OverlayOutput(_Output):
+    """Changed files gathered beside the live site, moved over it by :meth:`apply`."""
+
+    def __init__(self, output: Path):
+        super().__init__(output, "overlay")
+        self._staged: list[str] = []
+
+    def write(self, relative: str, data: str | bytes) -> None:
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        _, same = self._same_as_live(relative, payload)
+        self._note(relative, same)
+        if not same:
+            self._write_file(self._target(self.scratch, relative), payload, relative)
+            self._staged.append(relative)
+
+    def remove(self, relative: str) -> None:
+        self._target(self.output, relative)  # refuses paths outside the output
+        self.removed.append(relative)
+
+    def apply(self) -> None:
+        """Move the changed files over the live ones, then delete the removed ones."""
+        for relative in self._staged:
+            live = self._target(self.output, relative)
+            try:
+                live.parent.mkdir(parents=True, exist_ok=True)
+                if live.is_dir():
+                    raise BuildError(f"output path {relative!r} is a folder in the live site")
+                os.replace(self.scratch / relative, live)
+            except (NotADirectoryError, FileExistsError):
+                raise BuildError(
+                    f"output path {relative!r} clashes with a file or folder of the live site"
+                ) from None
+        for relative in self.removed:
+            live = self._target(self.output, relative)
+            live.unlink(missing_ok=True)
+            _prune_empty_parents(live.parent, self.output)
+
+
+def _prune_empty_parents(folder: Path, root: Path) -> None:
+    """Remove folders left empty by deleted pages, up to (not including) the output root."""
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent

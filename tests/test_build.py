@@ -144,8 +144,8 @@ def test_build_over_a_real_loopback_port(tmp_path: Path):
         )
         result = build(remote)
     assert tree(remote / "public") == expected
-    # the lower bound: content types, assets, one page per content type and locale
-    assert result.requests == in_process.requests == 2 + 4 * 2
+    # the lower bound: the sync token, content types, assets, one page per type and locale
+    assert result.requests == in_process.requests == 3 + 4 * 2
 
 
 @pytest.mark.parametrize(
@@ -238,8 +238,8 @@ def test_pagination_over_more_than_one_page(tmp_path: Path):
     result = build(site)
     assert result.pages_by_locale["en-us"] == 231
     assert len(list((site / "public/fr/posts").iterdir())) == 230
-    # 3 pages per locale for posts, 1 each for the other three types, content types, assets
-    assert result.requests == 2 + 2 * (3 + 3)
+    # 3 pages per locale for posts, 1 each for the other three types, sync, content types, assets
+    assert result.requests == 3 + 2 * (3 + 3)
 
 
 def _embed_author_in_home(site: Path, display_type: str) -> None:

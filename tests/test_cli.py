@@ -25,7 +25,8 @@ def test_build_prints_a_summary(tmp_path: Path):
     site = make_site(tmp_path / "site")
     result = run("build", str(site))
     assert result.exit_code == 0, result.output
-    assert "Built 8 pages (en-us 4, fr-fr 4)" in result.output
+    assert "Full build: 8 pages rendered" in result.output
+    assert "Site: 8 pages (en-us 4, fr-fr 4)" in result.output
     assert "CDA requests" in result.output
     assert (site / "public/index.html").is_file()
 

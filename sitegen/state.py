@@ -1,0 +1,123 @@
+"""Fingerprints that tell an incremental build what changed outside the content.
+
+Content fingerprint: where content comes from (stack, environment, locales, include depth);
+when it changes the stored content is no longer the right content, so a full build runs.
+Render fingerprint: everything else in the configuration that shapes pages; when it changes
+every page is rendered again from the stored content, without downloading it.
+Templates and copied files (static files, local asset files) are fingerprinted per file so a
+change re-renders only the pages that used the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sitegen import __version__
+from sitegen.config import SiteConfig, StackConfig
+
+
+def _digest(value: object) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def content_fingerprint(config: SiteConfig, stack: StackConfig) -> str:
+    """Changes when the stored content stops being the content a full build would pull."""
+    return _digest(
+        {
+            "host": stack.base_url,
+            "local": str(stack.local) if stack.local else None,
+            # a hash, never the key itself: the state database must hold no credentials
+            "stack": hashlib.sha256((stack.api_key or "").encode()).hexdigest()[:16],
+            "environment": stack.environment,
+            "branch": stack.branch,
+            "include_depth": stack.include_depth,
+            "locales": [loc.code for loc in config.locales],
+        }
+    )
+
+
+def render_fingerprint(config: SiteConfig) -> str:
+    """Changes when the same content would render differently (or elsewhere)."""
+    return _digest(
+        {
+            "version": __version__,
+            "title": config.title,
+            "base_url": config.base_url,
+            "locales": [(loc.code, loc.name, loc.prefix) for loc in config.locales],
+            "content_types": {uid: ct.template for uid, ct in config.content_types.items()},
+            "extra": dict(config.extra),
+            "templates": str(config.templates),
+            "static": str(config.static),
+            "output": str(config.output),
+        }
+    )
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 16), b""):
+            h.update(block)
+    return h.hexdigest()[:32]
+
+
+def _files(root: Path) -> Iterator[tuple[str, Path]]:
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+            yield relative.as_posix(), path
+
+
+def template_fingerprints(config: SiteConfig, package_templates: Path) -> dict[str, str]:
+    """Hash of every template file by its Jinja name (site templates shadow package ones)."""
+    result: dict[str, str] = {}
+    for root in (package_templates, config.templates):
+        if root.is_dir():
+            for name, path in _files(root):
+                result[name] = _file_hash(path)
+    return result
+
+
+@dataclass(frozen=True)
+class CopiedFile:
+    """A file copied into the output as is: a static file or a local stack's asset file."""
+
+    output_path: str
+    source: Path
+
+
+def copied_files(config: SiteConfig) -> list[CopiedFile]:
+    """Static files at the output root; a local stack's asset files under ``assets/<uid>/``."""
+    files: list[CopiedFile] = []
+    if config.static is not None:
+        files.extend(CopiedFile(name, path) for name, path in _files(config.static))
+    local = config.stack.local
+    if local is not None and (local / "assets").is_dir():
+        for folder in sorted(p for p in (local / "assets").iterdir() if p.is_dir()):
+            files.extend(
+                CopiedFile(f"assets/{folder.name}/{name}", path) for name, path in _files(folder)
+            )
+    return files
+
+
+def copied_fingerprints(files: list[CopiedFile], previous: dict[str, str]) -> dict[str, str]:
+    """``size:mtime:hash`` per output path; the hash is recomputed only when size or mtime moved."""
+    result: dict[str, str] = {}
+    for file in files:
+        st = file.source.stat()
+        stamp = f"{st.st_size}:{st.st_mtime_ns}"
+        old = previous.get(file.output_path, "")
+        result[file.output_path] = (
+            old if old.startswith(stamp + ":") else f"{stamp}:{_file_hash(file.source)}"
+        )
+    return result
+
+
+def content_hash(fingerprint: str) -> str:
+    """The content part of a ``size:mtime:hash`` fingerprint."""
+    return fingerprint.rsplit(":", 1)[-1]
