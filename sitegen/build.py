@@ -40,7 +40,7 @@ from sitegen.state import (
     template_fingerprints,
 )
 from sitegen.store import StateError, Store
-from sitegen.write import OverlayOutput, StagedOutput
+from sitegen.write import OverlayOutput, StagedOutput, process_alive, remove_leftovers
 
 STORE_NAME = "store.sqlite"
 REPORT_NAME = "last-build.json"
@@ -124,6 +124,11 @@ def build_site(
     stack, transport = _source(config.stack, transport)
     run = _Run(config, stack, transport, progress or NullProgress())
     config.state_dir.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(config.output)
+    for leftover in config.state_dir.glob(f"{STORE_NAME}.tmp-*"):  # a killed full build's
+        pid = leftover.name.split(".tmp-", 1)[1].split("-")[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            leftover.unlink(missing_ok=True)
     result = None
     if not full:
         reason = _why_not_incremental(run)

@@ -105,20 +105,10 @@ async def fetch_entries(
 async def _query(
     client: CDAClient, content_type: str, locale: str, query: dict[str, Any]
 ) -> list[dict[str, Any]]:
+    """Entries matching a query, every page of them (the first page tells the count)."""
     path = f"/content_types/{content_type}/entries"
-    text = json.dumps(query, separators=(",", ":"))
-    params = [*client.entry_params(locale), ("query", text)]
-    found: list[dict[str, Any]] = []
-    skip = 0
-    while True:
-        body = await client.get(path, [*params, ("skip", skip), ("limit", PAGE_SIZE)])
-        entries = body.get("entries")
-        if not isinstance(entries, list):
-            raise BuildError(f"GET /v3{path}: the response has no list of entries")
-        found.extend(entries)
-        if len(entries) < PAGE_SIZE:
-            return found
-        skip += PAGE_SIZE
+    params = [*client.entry_params(locale), ("query", json.dumps(query, separators=(",", ":")))]
+    return [entry async for page in client.pages(path, "entries", params) for entry in page]
 
 
 def reference_paths(schema: list[dict[str, Any]], target: str, prefix: str = "") -> list[str]:

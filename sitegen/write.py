@@ -163,3 +163,32 @@ def _prune_empty_parents(folder: Path, root: Path) -> None:
         except OSError:
             return
         folder = folder.parent
+
+
+def remove_leftovers(output: Path) -> list[Path]:
+    """Delete scratch folders of builds that were killed (their process no longer exists).
+
+    A build's scratch folders carry its process id, so a running build's are never touched.
+    """
+    removed = []
+    for path in output.parent.glob(f".{output.name}.*-*"):
+        kind, _, pid = path.name.rpartition("-")
+        if not pid.isdigit() or not kind.endswith((".staging", ".overlay", ".old")):
+            continue
+        if not process_alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (ours counts as alive)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -186,14 +186,14 @@ class CDAClient:
     async def content_types(self) -> list[dict[str, Any]]:
         """Every content type of the stack (their schemas tell where references and RTE live)."""
         return [
-            item async for page in self._pages("/content_types", "content_types") for item in page
+            item async for page in self.pages("/content_types", "content_types") for item in page
         ]
 
     async def assets(self, locale: str | None = None) -> list[dict[str, Any]]:
         params: list[tuple[str, str | int]] = [("include_fallback", "true")]
         if locale:
             params.append(("locale", locale))
-        return [item async for page in self._pages("/assets", "assets", params) for item in page]
+        return [item async for page in self.pages("/assets", "assets", params) for item in page]
 
     def entry_params(self, locale: str) -> list[tuple[str, str | int]]:
         """The include parameters of every entry request, so incremental refetches match."""
@@ -208,9 +208,9 @@ class CDAClient:
     def entry_pages(self, content_type: str, locale: str) -> AsyncIterator[list[dict[str, Any]]]:
         """Pages of published entries of a content type in a locale, fallback included."""
         path = f"/content_types/{content_type}/entries"
-        return self._pages(path, "entries", self.entry_params(locale))
+        return self.pages(path, "entries", self.entry_params(locale))
 
-    async def _pages(
+    async def pages(
         self, path: str, key: str, params: Params = ()
     ) -> AsyncIterator[list[dict[str, Any]]]:
         """Yield list pages: the first asks for the count, the rest are fetched concurrently.

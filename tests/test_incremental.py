@@ -1,0 +1,337 @@
+"""Incremental builds equal full builds, cost what changed, and survive being killed."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from sitegen.build import BuildResult, build_site
+from sitegen.config import load_config
+from tests.incremental_site import TwinSites, embed_entry, ref
+from tests.sites import make_site, write_json
+from tests.test_build import tree
+
+
+def build(site: Path, full: bool = False) -> BuildResult:
+    return build_site(load_config(site, env={}), full=full)
+
+
+def mtimes(folder: Path) -> dict[str, int]:
+    return {
+        str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()
+    }
+
+
+class IncrementalEqualsFull(RuleBasedStateMachine):
+    """Random edits to content and templates; after each, incremental output == full output."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp: Path | None = None
+
+    @initialize(seed=st.integers(0, 10**6))
+    def setup(self, seed: int) -> None:
+        import tempfile
+
+        self.tmp = Path(tempfile.mkdtemp(prefix="sitegen-prop-"))
+        self.sites = TwinSites(self.tmp, posts=5)
+        self.next_post = 5
+        result = build(self.sites.a)
+        assert result.kind == "full"
+        self.before = tree(self.sites.a / "public")
+        self.before_mtimes = mtimes(self.sites.a / "public")
+        self.changed_by_step = True
+
+    def teardown(self) -> None:
+        if self.tmp is not None:
+            import shutil
+
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _posts(self) -> list[str]:
+        return sorted(
+            p.name.split(".")[0] for p in (self.sites.stack / "entries/post").glob("*.en-us.json")
+        )
+
+    # -- content changes -----------------------------------------------------------------------
+
+    @rule(data=st.data())
+    def edit_post(self, data: st.DataObject) -> None:
+        posts = self._posts()
+        if posts:
+            uid = data.draw(st.sampled_from(posts))
+            fields = self.sites.read("post", uid, "en-us")
+            fields["title"] = (
+                data.draw(st.sampled_from(["Edited", "Changed title", "Zed"])) + f" {uid}"
+            )
+            self.sites.put("post", uid, "en-us", fields)
+
+    @rule()
+    def publish_new_post(self) -> None:
+        i = self.next_post
+        self.next_post += 1
+        self.sites.put("post", f"p{i}", "en-us", TwinSites.post_fields(i, author="bob"))
+
+    @rule(data=st.data())
+    def unpublish_or_republish(self, data: st.DataObject) -> None:
+        posts = self._posts()
+        if posts:
+            uid = data.draw(st.sampled_from(posts))
+            fields = self.sites.read("post", uid, "en-us")
+            if fields.get("_published") is False:
+                fields.pop("_published")
+            else:
+                fields["_published"] = False
+            self.sites.put("post", uid, "en-us", fields)
+
+    @rule(data=st.data())
+    def delete_post(self, data: st.DataObject) -> None:
+        posts = self._posts()
+        if len(posts) > 1:
+            uid = data.draw(st.sampled_from(posts))
+            for path in (self.sites.stack / "entries/post").glob(f"{uid}.*.json"):
+                path.unlink()
+
+    @rule(data=st.data(), locale=st.sampled_from(["fr-fr", "de-de"]))
+    def localize_or_unlocalize(self, data: st.DataObject, locale: str) -> None:
+        posts = self._posts()
+        if posts:
+            uid = data.draw(st.sampled_from(posts))
+            path = self.sites.path("post", uid, locale)
+            if path.exists():
+                path.unlink()
+            else:
+                fields = self.sites.read("post", uid, "en-us")
+                fields.pop("_published", None)
+                fields["title"] = f"{locale} {fields['title']}"
+                self.sites.put("post", uid, locale, fields)
+
+    @rule(
+        name=st.sampled_from(["Ada", "Ada Lovelace", "A."]), team=st.sampled_from(["core", "docs"])
+    )
+    def edit_author(self, name: str, team: str) -> None:
+        fields = self.sites.read("author", "ada", "en-us")
+        fields["title"] = name
+        fields["team"] = ref(team, "team")
+        self.sites.put("author", "ada", "en-us", fields)
+
+    @rule(name=st.sampled_from(["Core", "Core team", "Platform"]))
+    def edit_team(self, name: str) -> None:  # two reference levels away from posts
+        self.sites.put("team", "core", "en-us", {"title": name})
+
+    @rule(data=st.data())
+    def embed_another_post(self, data: st.DataObject) -> None:
+        posts = self._posts()
+        if len(posts) > 1:
+            host, guest = data.draw(st.permutations(posts))[:2]
+            fields = self.sites.read("post", host, "en-us")
+            fields["body"]["children"].append(embed_entry(guest))
+            self.sites.put("post", host, "en-us", fields)
+
+    @rule(
+        title=st.sampled_from(["picture one", "a new picture"]),
+        uid=st.sampled_from(["img0", "img1"]),
+    )
+    def change_asset(self, title: str, uid: str) -> None:
+        self.sites.put_asset(uid, title)
+
+    # -- template changes ----------------------------------------------------------------------
+
+    @rule(text=st.sampled_from(["<nav>nav</nav>", "<nav>{{ locale }}</nav>"]))
+    def change_partial(self, text: str) -> None:
+        self.sites.write_template("nav.html", text)
+
+    @rule(text=st.sampled_from(["<aside>{{ item.title }}</aside>", "<b>{{ item.uid }}</b>"]))
+    def change_embed_template(self, text: str) -> None:
+        self.sites.write_template("embedded/post.html", text)
+
+    # -- the invariant -------------------------------------------------------------------------
+
+    @precondition(lambda self: self.tmp is not None)
+    @invariant()
+    def incremental_equals_full(self) -> None:
+        public = self.sites.a / "public"
+        result = build(self.sites.a)
+        assert result.kind == "incremental", result.warnings
+        after = tree(public)
+        build(self.sites.b, full=True)
+        assert after == tree(self.sites.b / "public")
+        # exactly the files whose bytes changed were rewritten, and only those
+        assert set(result.added) == after.keys() - self.before.keys()
+        assert set(result.changed) == {
+            f for f in after.keys() & self.before.keys() if after[f] != self.before[f]
+        }
+        assert set(result.removed) == self.before.keys() - after.keys()
+        now = mtimes(public)
+        untouched = set(after) - set(result.added) - set(result.changed)
+        assert {f: now[f] for f in untouched} == {f: self.before_mtimes[f] for f in untouched}
+        self.before, self.before_mtimes = after, now
+
+
+IncrementalEqualsFull.TestCase.settings = settings(
+    max_examples=int(os.environ.get("SITEGEN_PROPERTY_EXAMPLES", "12")),
+    stateful_step_count=8,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestIncrementalEqualsFull = IncrementalEqualsFull.TestCase
+
+
+# -- request accounting -------------------------------------------------------------------------
+
+
+def test_one_entry_edit_costs_one_sync_request_and_one_fetch_per_locale(tmp_path: Path):
+    site = make_site(tmp_path, posts=150)
+    build(site)
+    post = json.loads((site / "stack/entries/post/post7.en-us.json").read_text())
+    post["title"] = "Edited"
+    write_json(site / "stack/entries/post/post7.en-us.json", post)
+    result = build(site)
+    assert result.kind == "incremental"
+    # 1 sync request + the edited post in each of the 2 locales; nothing references posts
+    assert result.requests == 1 + 2
+    assert result.changed == sorted(
+        ["posts/post-7/index.html", "fr/posts/post-7/index.html", "index.html", "fr/index.html"]
+    )
+    assert "1 entry changed" in result.triggers
+
+
+def test_a_referenced_entry_refetches_its_referrers_in_batches_of_100(tmp_path: Path):
+    site = make_site(tmp_path, posts=150)
+    build(site)
+    write_json(
+        site / "stack/entries/author/ada.en-us.json",
+        {"title": "Ada L.", "team": [{"uid": "core", "_content_type_uid": "team"}]},
+    )
+    result = build(site)
+    # affected: ada (2 locales) and the 150 posts that include her (2 locales)
+    expected = 1 + 2 * math.ceil(1 / 100) + 2 * math.ceil(150 / 100)
+    assert result.requests == expected
+    assert len(result.changed) == 2 * 150  # every post page shows the author
+    html = (site / "public/posts/post-99/index.html").read_text()
+    assert "Ada L. of Core Team" in html
+
+
+def test_no_change_costs_one_request_and_writes_nothing(tmp_path: Path):
+    site = make_site(tmp_path)
+    build(site)
+    before = mtimes(site / "public")
+    result = build(site)
+    assert (result.kind, result.requests, result.rendered, result.written) == (
+        "incremental",
+        1,
+        0,
+        0,
+    )
+    assert mtimes(site / "public") == before
+    report = json.loads((site / ".sitegen/last-build.json").read_text())
+    assert report["kind"] == "incremental" and report["counts"]["rendered"] == 0
+
+
+def test_template_change_rerenders_only_pages_that_used_it(tmp_path: Path):
+    sites = TwinSites(tmp_path, posts=4)
+    build(sites.a)
+    sites.write_template(
+        "category.html", "{% extends 'base.html' %}{% block main %}C{% endblock %}"
+    )
+    result = build(sites.a)
+    assert result.rendered == 2 * 3  # two categories in three locales
+    assert all("/c/" in f or f.startswith("c/") for f in result.changed)
+    assert "1 template changed" in result.triggers
+
+
+def test_configuration_change_rerenders_everything_without_downloading(tmp_path: Path):
+    site = make_site(tmp_path)
+    build(site)
+    toml = (site / "sitegen.toml").read_text().replace('title = "Fixture"', 'title = "Renamed"')
+    (site / "sitegen.toml").write_text(toml)
+    result = build(site)
+    assert result.kind == "incremental" and result.rendered == 8
+    assert result.requests == 1  # the sync walk only
+
+
+def test_invalid_sync_token_falls_back_to_a_full_build(tmp_path: Path):
+    import sqlite3
+
+    site = make_site(tmp_path)
+    build(site)
+    db = sqlite3.connect(site / ".sitegen/store.sqlite")
+    db.execute("UPDATE meta SET value = 'forged-token' WHERE key = 'sync_token'")
+    db.commit()
+    db.close()
+    result = build(site)
+    assert result.kind == "full"
+    assert any("sync token is no longer valid" in w for w in result.warnings)
+
+
+def test_full_flag_forces_a_full_build(tmp_path: Path):
+    site = make_site(tmp_path)
+    build(site)
+    before = mtimes(site / "public")
+    result = build(site, full=True)
+    assert result.kind == "full" and result.rendered == 8
+    assert result.written == 0 and mtimes(site / "public") == before  # same bytes: files kept
+
+
+def test_content_type_deleted_removes_its_pages(tmp_path: Path):
+    site = make_site(tmp_path)
+    build(site)
+    for path in (site / "stack/entries/post").glob("*.json"):
+        path.unlink()
+    (site / "stack/entries/post").rmdir()
+    (site / "stack/content_types/post.json").unlink()
+    result = build(site)
+    assert result.kind == "incremental"
+    assert not (site / "public/posts").exists()
+    assert "posts/post-0/index.html" in result.removed
+
+
+# -- crash injection ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_a_killed_incremental_build_converges(tmp_path: Path, seed: int):
+    rng = random.Random(seed)
+    print(f"crash test seed {seed}")
+    sites = TwinSites(tmp_path, posts=120)
+    build(sites.a)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    command = [sys.executable, "-m", "sitegen", "build", "-q", str(sites.a)]
+
+    def change(step: int) -> None:
+        sites.write_template("nav.html", f"<nav>step {seed}-{step}</nav>")  # every page
+        fields = sites.read("author", "ada", "en-us")
+        fields["title"] = f"Ada {seed}-{step}"
+        sites.put("author", "ada", "en-us", fields)
+
+    change(0)
+    started = time.monotonic()
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    duration = time.monotonic() - started
+    for step in range(1, 4):
+        change(step)
+        proc = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(rng.uniform(0.05, duration))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    result = build(sites.a)
+    assert result.kind == "incremental"
+    build(sites.b, full=True)
+    assert tree(sites.a / "public") == tree(sites.b / "public")
+    leftovers = [p.name for p in sites.a.iterdir() if p.name.startswith(".public.")]
+    assert leftovers == []
