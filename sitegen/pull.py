@@ -6,15 +6,15 @@ incremental build is byte for byte what a full build would have stored.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 from sitegen.config import SiteConfig
-from sitegen.errors import BuildError, SitegenError
+from sitegen.errors import BuildError
 from sitegen.source.cda import PAGE_SIZE, CDAClient
+from sitegen.source.tasks import gather
 from sitegen.store import Store
 
 # The CDN refuses URLs over 8 KB (414); leave room for the host and the other parameters.
@@ -47,31 +47,6 @@ async def pull_all(config: SiteConfig, store: Store, client: CDAClient, progress
         [pull_assets()]
         + [pull_entries(ct, loc.code) for ct in sorted(known) for loc in config.locales]
     )
-
-
-async def gather(coroutines: list[Any]) -> list[Any]:
-    """Run coroutines concurrently; on failure cancel the rest and raise the clearest error."""
-    try:
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(c) for c in coroutines]
-    except BaseExceptionGroup as group_error:
-        raise _first_error(group_error) from None
-    return [t.result() for t in tasks]
-
-
-def _first_error(group: BaseExceptionGroup) -> BaseException:
-    """The error to show from a failed task group: a user error first, else the first one."""
-    leaves: list[BaseException] = []
-
-    def collect(err: BaseException) -> None:
-        if isinstance(err, BaseExceptionGroup):
-            for inner in err.exceptions:
-                collect(inner)
-        else:
-            leaves.append(err)
-
-    collect(group)
-    return next((e for e in leaves if isinstance(e, SitegenError)), leaves[0])
 
 
 def uid_batches(uids: Iterable[str]) -> Iterator[list[str]]:

@@ -37,6 +37,7 @@ from sitegen.config import StackConfig
 from sitegen.errors import APIError, SitegenError
 from sitegen.source.cda import PAGE_SIZE, RETRY_STATUSES, CDAClient
 from sitegen.source.sync import SyncWalk
+from sitegen.source.tasks import gather
 from sitegen.stack.content_types import UID_RE
 from sitegen.stack.folder import (
     ASSETS_DIR,
@@ -546,12 +547,7 @@ class _Writer:
                 await self.download_one(uid)
             self.progress.advance()
 
-        try:
-            async with asyncio.TaskGroup() as group:
-                for uid in wanted:
-                    group.create_task(fetch(uid))
-        except BaseExceptionGroup as errors:
-            raise _first_error(errors) from None
+        await gather([fetch(uid) for uid in wanted])
 
     async def download_one(self, uid: str) -> None:
         meta = self.assets[uid]
@@ -833,17 +829,3 @@ def _is_site_relative(url: str) -> bool:
 def _short(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _first_error(group: BaseExceptionGroup) -> BaseException:
-    leaves: list[BaseException] = []
-
-    def collect(err: BaseException) -> None:
-        if isinstance(err, BaseExceptionGroup):
-            for inner in err.exceptions:
-                collect(inner)
-        else:
-            leaves.append(err)
-
-    collect(group)
-    return next((e for e in leaves if isinstance(e, SitegenError)), leaves[0])
