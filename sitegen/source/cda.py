@@ -81,6 +81,11 @@ class CDAClient:
     async def __aexit__(self, *exc: object) -> None:
         await self._http.aclose()
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The underlying httpx client (same transport and limits), e.g. for asset downloads."""
+        return self._http
+
     def redact(self, text: str) -> str:
         """Mask credentials in text that may reach a terminal or a log."""
         for secret in self.stack.secrets:

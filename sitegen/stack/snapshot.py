@@ -592,7 +592,7 @@ class _Writer:
     def _http_for(self, url: str) -> httpx.AsyncClient:
         # The CDA client's own httpx client (its transport, limits and timeouts), used for
         # everything on the CDA's host; credentials are stripped per request above.
-        own: httpx.AsyncClient = self.client._http
+        own: httpx.AsyncClient = self.client.http
         if self.external_http is None or _is_site_relative(url):
             return own
         base = urlsplit(self.client.stack.base_url)
