@@ -21,7 +21,7 @@ from sitegen.content.markdown import render_markdown
 from sitegen.content.rte import EmbedContext, render_rte
 from sitegen.content.urls import page_url
 from sitegen.errors import BuildError
-from sitegen.store import Store
+from sitegen.store import LazyEntry, Store
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 ENTRIES_CACHE_SIZE = 16
@@ -54,7 +54,7 @@ class Renderer:
         self.store = store
         self.rendered_types = rendered_types
         self.locales = {loc.code: loc for loc in config.locales}
-        self._entries_cache: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
+        self._entries_cache: OrderedDict[tuple[str, str], list[LazyEntry]] = OrderedDict()
         self._static_hashes: dict[str, str] = {}
         self._embed_templates: dict[str, bool] = {}
         search_path = [str(config.templates)]
@@ -67,6 +67,8 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        # entries() gives Mappings that are not dicts: let tojson encode them too
+        self.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _plain}
         self.env.filters["rte"] = self._rte_filter
         self.env.filters["markdown"] = _markdown_filter
         self.env.globals.update(
@@ -165,7 +167,7 @@ class Renderer:
     @jinja2.pass_context
     def _entries(
         self, ctx: jinja2.runtime.Context, content_type: str, locale: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[LazyEntry]:
         """All entries of a content type in a locale (references expanded), newest first."""
         code = locale or ctx.get("locale") or self.config.default_locale.code
         if code not in self.locales:
@@ -245,6 +247,12 @@ def _rte_filter(
         return Markup("")
     html = render_rte(value, entry if entry is not None else ctx.get("entry"))
     return Markup("".join(html) if isinstance(html, list) else html)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _markdown_filter(value: Any) -> Markup:

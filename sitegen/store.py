@@ -14,11 +14,11 @@ import hashlib
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS content_types (uid TEXT PRIMARY KEY, data TEXT NOT NULL);
@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS entries (
     updated_at TEXT NOT NULL,
     url TEXT,
     hash TEXT NOT NULL,
+    summary TEXT NOT NULL,
     data TEXT NOT NULL,
     PRIMARY KEY (content_type, uid, locale)
 );
@@ -234,8 +235,8 @@ class Store:
         uid = entry["uid"]
         self.db.execute(
             "INSERT OR REPLACE INTO entries"
-            " (content_type, uid, locale, source_locale, updated_at, url, hash, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " (content_type, uid, locale, source_locale, updated_at, url, hash, summary, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 content_type,
                 uid,
@@ -244,6 +245,7 @@ class Store:
                 str(entry.get("updated_at") or ""),
                 url if isinstance(url, str) and url.strip() else None,
                 digest,
+                _summary(entry),
                 data,
             ),
         )
@@ -331,18 +333,32 @@ class Store:
         )
         return [tuple(r) for r in rows]  # type: ignore[misc]
 
-    def entries(self, content_type: str, locale: str) -> list[dict[str, Any]]:
+    def entries(self, content_type: str, locale: str) -> list[LazyEntry]:
         """All entries of a type in a locale, newest ``updated_at`` first (then by uid).
 
         The order depends only on the content, never on the order of requests, so an
-        incremental build lists exactly what a full build lists.
+        incremental build lists exactly what a full build lists. Entries come as
+        :class:`LazyEntry`: listing, sorting and filtering on short plain fields (title, url,
+        dates, flags) never decodes the whole entry, which matters for collections of
+        thousands of entries with large bodies.
         """
         rows = self.db.execute(
-            "SELECT data FROM entries WHERE content_type = ? AND locale = ?"
+            "SELECT uid, summary FROM entries WHERE content_type = ? AND locale = ?"
             " ORDER BY updated_at DESC, uid",
             (content_type, locale),
         )
-        return [json.loads(d) for (d,) in rows]
+        return [
+            LazyEntry(json.loads(summary), self, (content_type, uid, locale))
+            for uid, summary in rows
+        ]
+
+    def entry_data(self, key: EntryKey) -> dict[str, Any]:
+        row = self.db.execute(
+            "SELECT data FROM entries WHERE content_type = ? AND uid = ? AND locale = ?", key
+        ).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return json.loads(row[0])
 
     def url_of(self, uid: str, locale: str, content_type: str | None = None) -> str | None:
         """The url field of an entry in a locale, or None when it has none or is not there."""
@@ -479,6 +495,59 @@ class Store:
             )
             result.update(f for (f,) in rows)
         return result
+
+
+SUMMARY_TEXT_LIMIT = 500
+
+
+def _summary(entry: dict[str, Any]) -> str:
+    """The entry's short plain fields and the names of all its fields (see LazyEntry)."""
+    plain = {
+        k: v
+        for k, v in entry.items()
+        if v is None
+        or isinstance(v, bool | int | float)
+        or (isinstance(v, str) and len(v) <= SUMMARY_TEXT_LIMIT)
+    }
+    return dumps({"fields": plain, "keys": sorted(entry)})
+
+
+class LazyEntry(Mapping[str, Any]):
+    """An entry that decodes its full data only when a field outside its summary is read."""
+
+    __slots__ = ("_fields", "_full", "_key", "_keys", "_store")
+
+    def __init__(self, summary: dict[str, Any], store: Store, key: EntryKey):
+        self._fields: dict[str, Any] = summary["fields"]
+        self._keys: list[str] = summary["keys"]
+        self._store = store
+        self._key = key
+        self._full: dict[str, Any] | None = None
+
+    def _data(self) -> dict[str, Any]:
+        if self._full is None:
+            self._full = self._store.entry_data(self._key)
+        return self._full
+
+    def __getitem__(self, name: str) -> Any:
+        if self._full is None:
+            if name in self._fields:
+                return self._fields[name]
+            if name not in self._keys:
+                raise KeyError(name)
+        return self._data()[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._keys
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"<entry {self._key[1]} of {self._key[0]} in {self._key[2]}>"
 
 
 class _Transaction:
