@@ -46,9 +46,11 @@ def rendered_types(
 
 def plan_all(config: SiteConfig, store: Store, types: frozenset[str]) -> set[str]:
     """Record every page afresh; returns their files."""
-    store.db.execute("DELETE FROM pages")
-    store.db.execute("DELETE FROM deps")
-    return _add_pages(config, store, store.entries_with_urls(sorted(types), _codes(config)))
+    with store.batch():
+        store.db.execute("DELETE FROM pages")
+        store.db.execute("DELETE FROM deps")
+        rows = list(store.entries_with_urls(sorted(types), _codes(config)))
+        return _add_pages(config, store, rows)
 
 
 def replan(
@@ -104,13 +106,14 @@ def render_pages(
     count = 0
     for batch in store.pages(None if files is None else list(files)):
         entries = store.entries_by_key([(ct, uid, loc) for _, ct, uid, loc, _ in batch])
-        for file, content_type, uid, locale, url in batch:
-            entry = entries[(content_type, uid, locale)]
-            html, deps = renderer.render(
-                config.template_for(content_type), entry, locales[locale], url
-            )
-            out.write(file, html)
-            store.set_deps(file, deps)
+        with store.batch():  # one transaction per batch of pages, not one per statement
+            for file, content_type, uid, locale, url in batch:
+                entry = entries[(content_type, uid, locale)]
+                html, deps = renderer.render(
+                    config.template_for(content_type), entry, locales[locale], url
+                )
+                out.write(file, html)
+                store.set_deps(file, deps)
         count += len(batch)
         progress.advance(len(batch))
     return count

@@ -25,6 +25,7 @@ from sitegen.store import LazyEntry, Store
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 ENTRIES_CACHE_SIZE = 16
+URL_CACHE_SIZE = 100_000
 
 
 Dep = tuple[str, str]  # (kind, key): what a page read, for incremental builds
@@ -57,6 +58,7 @@ class Renderer:
         self._entries_cache: OrderedDict[tuple[str, str], list[LazyEntry]] = OrderedDict()
         self._static_hashes: dict[str, str] = {}
         self._embed_templates: dict[str, bool] = {}
+        self._urls: dict[tuple[str, str, str | None], str | None] = {}
         search_path = [str(config.templates)]
         if PACKAGE_TEMPLATES.is_dir():
             search_path.append(str(PACKAGE_TEMPLATES))
@@ -159,7 +161,12 @@ class Renderer:
         if content_type and content_type not in self.rendered_types:
             return None
         self._record("url", f"{item['uid']}/{code}")
-        url = self.store.url_of(item["uid"], code, content_type)
+        key = (item["uid"], code, content_type)
+        if key not in self._urls:
+            if len(self._urls) > URL_CACHE_SIZE:
+                self._urls.clear()
+            self._urls[key] = self.store.url_of(item["uid"], code, content_type)
+        url = self._urls[key]
         if url is None:
             return None
         return page_url(url, loc.prefix)

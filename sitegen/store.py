@@ -164,7 +164,8 @@ class Store:
         if self.db.in_transaction:
             self.db.execute("ROLLBACK")
 
-    def _batch(self) -> _Transaction:
+    def batch(self) -> _Transaction:
+        """A transaction around a block, unless one is open already (then it is part of that)."""
         return _Transaction(self.db)
 
     # -- meta and fingerprints ---------------------------------------------------------------
@@ -181,7 +182,7 @@ class Store:
         return dict(rows.fetchall())
 
     def set_fingerprints(self, kind: str, values: dict[str, str]) -> None:
-        with self._batch():
+        with self.batch():
             self.db.execute("DELETE FROM fingerprints WHERE kind = ?", (kind,))
             self.db.executemany(
                 "INSERT INTO fingerprints (kind, name, hash) VALUES (?, ?, ?)",
@@ -191,7 +192,7 @@ class Store:
     # -- content types and assets -----------------------------------------------------------
 
     def put_content_types(self, content_types: Iterable[dict[str, Any]]) -> None:
-        with self._batch():
+        with self.batch():
             self.db.executemany(
                 "INSERT OR REPLACE INTO content_types (uid, data) VALUES (?, ?)",
                 ((ct["uid"], dumps(ct)) for ct in content_types),
@@ -205,7 +206,7 @@ class Store:
         return {uid: json.loads(d) for uid, d in rows}
 
     def put_assets(self, assets: Iterable[dict[str, Any]]) -> None:
-        with self._batch():
+        with self.batch():
             self.db.executemany(
                 "INSERT OR REPLACE INTO assets (uid, data) VALUES (?, ?)",
                 ((a["uid"], dumps(a)) for a in assets),
@@ -220,7 +221,7 @@ class Store:
         self, content_type: str, locale: str, entries: Iterable[dict[str, Any]]
     ) -> None:
         """Store entries as delivered for ``locale``, with their hash and references."""
-        with self._batch():
+        with self.batch():
             for entry in entries:
                 self.put_entry(content_type, locale, entry)
 
