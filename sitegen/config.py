@@ -61,6 +61,27 @@ class ContentTypeConfig:
 
 
 @dataclass(frozen=True)
+class HookConfig:
+    """``[hook]``: what ``sitegen hook serve`` does after a webhook-triggered build."""
+
+    deploy_command: str | None = None
+    build_hook_url: str | None = field(default=None, repr=False)
+    debounce: float = 2.0
+    max_age: float = 300.0
+
+
+@dataclass(frozen=True)
+class PreviewConfig:
+    """``[preview]``: where draft builds go; never the production output or state."""
+
+    output: Path
+    state_dir: Path
+    base_url: str
+    host: str | None = None
+    preview_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     root: Path
     config_file: Path
@@ -74,6 +95,8 @@ class SiteConfig:
     content_types: Mapping[str, ContentTypeConfig]
     extra: Mapping[str, Any]
     stack: StackConfig
+    hook: HookConfig = HookConfig()
+    preview: PreviewConfig | None = None
 
     @property
     def default_locale(self) -> LocaleConfig:
@@ -174,6 +197,8 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
     locales = _locales(site, top.table("locales"))
     content_types = _content_types(top.table("content_types"))
     extra = top.get("extra", dict, {})
+    hook = _hook_config(top.table("hook"))
+    preview_table = top.table("preview")
 
     base_url = site.get("base_url", str, "")
     if base_url and not re.match(r"^https?://[^/\s]+", base_url):
@@ -184,6 +209,7 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
     state_dir = _site_path(site, root, "state_dir", ".sitegen")
     title = site.get("title", str, "")
     site.check_unknown()
+    preview = _preview_config(preview_table, root, env, base_url)
     top.check_unknown()
 
     for name, value in (("output", output), ("state_dir", state_dir)):
@@ -191,6 +217,11 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
             raise site.error(name, f"must be a folder inside or beside the site, not {value}")
         if templates == value or templates.is_relative_to(value):
             raise site.error(name, f"must not contain the templates folder ({templates})")
+    if preview.output in (output, state_dir) or preview.state_dir in (output, state_dir):
+        raise ConfigError(
+            f"{file}: preview.output and preview.state_dir must differ from site.output and "
+            "site.state_dir: a preview must never touch the production site or its state"
+        )
     if not templates.is_dir():
         raise site.error("templates", f"names {templates}, which is not a folder; create it")
 
@@ -207,6 +238,55 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
         content_types=MappingProxyType(content_types),
         extra=MappingProxyType(extra),
         stack=stack,
+        hook=hook,
+        preview=preview,
+    )
+
+
+def _hook_config(t: _Table) -> HookConfig:
+    deploy_command = t.get("deploy_command", str)
+    build_hook_url = t.get("build_hook_url", str)
+    debounce = float(t.get("debounce", (int, float), 2.0))
+    max_age = float(t.get("max_age", (int, float), 300))
+    t.check_unknown()
+    if deploy_command is not None and not deploy_command.strip():
+        raise t.error("deploy_command", "is empty; remove it or give a command")
+    if build_hook_url is not None and not re.match(r"^https?://[^/\s]+", build_hook_url):
+        raise t.error("build_hook_url", "must be an http(s) URL")
+    if deploy_command and build_hook_url:
+        raise t.error("build_hook_url", "and hook.deploy_command are both set; keep one of them")
+    if not 0 <= debounce <= 600:
+        raise t.error("debounce", f"must be a number of seconds from 0 to 600, got {debounce}")
+    if not 1 <= max_age <= 86400:
+        raise t.error("max_age", f"must be a number of seconds from 1 to 86400, got {max_age}")
+    return HookConfig(deploy_command, build_hook_url or None, debounce, max_age)
+
+
+def _preview_config(
+    t: _Table, root: Path, env: Mapping[str, str], site_base_url: str
+) -> PreviewConfig:
+    output = _site_path(t, root, "output", "public-preview")
+    state_dir = _site_path(t, root, "state_dir", ".sitegen-preview")
+    base_url = t.get("base_url", str) or env.get("DEPLOY_PRIME_URL") or site_base_url
+    host = t.get("host", str)
+    token = env.get("CONTENTSTACK_PREVIEW_TOKEN") or t.get("preview_token", str)
+    t.check_unknown()
+    if base_url and not re.match(r"^https?://[^/\s]+", base_url):
+        raise t.error("base_url", f"must be an absolute http(s) URL, got {base_url!r}")
+    if host is not None and not re.match(r"^https?://[^/\s]+", host):
+        raise t.error(
+            "host",
+            f"must be an http(s) URL such as https://rest-preview.contentstack.com, got {host!r}",
+        )
+    for name, value in (("output", output), ("state_dir", state_dir)):
+        if value == root or value in root.parents:
+            raise t.error(name, f"must be a folder inside or beside the site, not {value}")
+    return PreviewConfig(
+        output=output,
+        state_dir=state_dir,
+        base_url=base_url.rstrip("/"),
+        host=re.sub(r"/v3/?$", "", host.rstrip("/")) if host else None,
+        preview_token=token or None,
     )
 
 

@@ -168,3 +168,31 @@ def test_content_type_template_setting(tmp_path: Path):
     assert "content_types.blog_post.tmpl is not a known setting" in error_of(
         tmp_path, REMOTE + '[content_types.blog_post]\ntmpl = "x"\n'
     )
+
+
+def test_hook_settings(tmp_path: Path):
+    toml = REMOTE + '[hook]\ndeploy_command = "netlify deploy --prod"\ndebounce = 0.5\n'
+    config = load_config(site(tmp_path, toml), env={})
+    assert config.hook.deploy_command == "netlify deploy --prod" and config.hook.debounce == 0.5
+    both = REMOTE + '[hook]\ndeploy_command = "x"\nbuild_hook_url = "https://api.netlify.com/h"\n'
+    assert "hook.build_hook_url and hook.deploy_command are both set" in error_of(tmp_path, both)
+    assert "hook.debounce must be" in error_of(tmp_path, REMOTE + "[hook]\ndebounce = -1\n")
+
+
+def test_preview_settings_and_defaults(tmp_path: Path):
+    config = load_config(
+        site(tmp_path, REMOTE), env={"DEPLOY_PRIME_URL": "https://deploy-preview-7--x.netlify.app"}
+    )
+    assert config.preview.output == tmp_path.resolve() / "public-preview"
+    assert config.preview.state_dir == tmp_path.resolve() / ".sitegen-preview"
+    assert config.preview.base_url == "https://deploy-preview-7--x.netlify.app"
+    config = load_config(site(tmp_path, REMOTE), env={"CONTENTSTACK_PREVIEW_TOKEN": "cspt"})
+    assert (
+        config.preview.base_url == "https://example.com" and config.preview.preview_token == "cspt"
+    )
+    assert "cspt" not in repr(config)
+
+
+def test_preview_may_not_share_production_output(tmp_path: Path):
+    message = error_of(tmp_path, REMOTE + '[preview]\noutput = "public"\n')
+    assert "a preview must never touch the production site" in message

@@ -14,3 +14,19 @@ REGIONS: dict[str, str] = {
 def cda_base_url(region: str) -> str:
     """The Content Delivery API origin for a region (without the /v3 path)."""
     return f"https://{REGIONS[region]}"
+
+
+PREVIEW_HOSTS: dict[str, str] = {
+    "us": "rest-preview.contentstack.com",
+    "eu": "eu-rest-preview.contentstack.com",
+    "au": "au-rest-preview.contentstack.com",
+    "azure-na": "azure-na-rest-preview.contentstack.com",
+    "azure-eu": "azure-eu-rest-preview.contentstack.com",
+    "gcp-na": "gcp-na-rest-preview.contentstack.com",
+    "gcp-eu": "gcp-eu-rest-preview.contentstack.com",
+}
+
+
+def preview_base_url(region: str) -> str:
+    """The preview (draft content) REST origin for a region (without the /v3 path)."""
+    return f"https://{PREVIEW_HOSTS[region]}"
