@@ -1,0 +1,5 @@
+"""Commands that run servers (dev server, webhook receiver), one module each.
+
+Each module defines one click command or group; ``sitegen.cli`` registers it. Heavy imports
+stay inside the command functions so that ``sitegen --help`` remains fast.
+"""
