@@ -43,6 +43,7 @@ from sitegen.store import StateError, Store
 from sitegen.write import OverlayOutput, StagedOutput, process_alive, remove_leftovers
 
 STORE_NAME = "store.sqlite"
+PREVIEW_ROBOTS = "User-agent: *\nDisallow: /\n"  # a preview must never be indexed
 REPORT_NAME = "last-build.json"
 # The full build's sync token is taken before the pull starts, from a little earlier still, so
 # that nothing published while (or just before) the pull ran can slip between the two.
@@ -130,7 +131,7 @@ def build_site(
         if pid.isdigit() and not process_alive(int(pid)):
             leftover.unlink(missing_ok=True)
     result = None
-    if not full:
+    if not full and not config.preview_mode:  # drafts have no Sync API: previews are full
         reason = _why_not_incremental(run)
         if reason is None:
             try:
@@ -158,7 +159,12 @@ def _source(
     app = create_app(stack.local)
     app.state.service.refresh()  # a malformed folder fails here, naming the file
     local = app.state.service.stack
-    stack = dataclasses.replace(stack, api_key=local.api_key, delivery_token=local.delivery_token)
+    stack = dataclasses.replace(
+        stack,
+        api_key=local.api_key,
+        delivery_token=local.delivery_token,
+        preview_token=(local.preview_token or stack.preview_token) if stack.preview_token else None,
+    )
     return stack, transport or httpx.ASGITransport(app=app)
 
 
@@ -202,7 +208,10 @@ def _full(run: _Run) -> BuildResult:
         with StagedOutput(config.output) as out:
             rendered = render_pages(config, store, renderer, out, None, run.progress)
             for item in copied:
-                out.write(item.output_path, item.source.read_bytes())
+                if not (config.preview_mode and item.output_path == "robots.txt"):
+                    out.write(item.output_path, item.source.read_bytes())
+            if config.preview_mode:
+                out.write("robots.txt", PREVIEW_ROBOTS)
             out.swap()
         _save_state(run, store, token, types, copied_fingerprints(copied, {}))
         pages_by_locale = _pages_by_locale(config, store)
@@ -219,6 +228,9 @@ async def _pull_full(run: _Run, store: Store, client: CDAClient) -> str | None:
     run.progress.start("Pulling content")
     async with client:
         token = None
+        if run.config.preview_mode:
+            await pull_all(run.config, store, client, run.progress)
+            return None
         # an in-process local stack shares our clock: no margin needed
         margin = SYNC_MARGIN if run.stack.local is None else timedelta(0)
         start_from = datetime.now(UTC) - margin

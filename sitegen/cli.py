@@ -30,17 +30,30 @@ def cli() -> None:
 @click.option(
     "--full",
     is_flag=True,
-    help="Pull everything and render every page (the only kind of build for now).",
+    help="Pull everything and render every page, even when an incremental build is possible.",
 )
+@click.option(
+    "--preview",
+    is_flag=True,
+    help="Build draft content into the preview output (its own folder and state; noindex).",
+)
+@click.option("--live-preview", metavar="HASH", help="The live preview hash (with --preview).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only warnings, errors and the summary.")
-def build(site_dir: Path, full: bool, quiet: bool) -> None:
-    """Build the site described by SITE_DIR/sitegen.toml."""
+def build(site_dir: Path, full: bool, preview: bool, live_preview: str | None, quiet: bool) -> None:
+    """Build the site described by SITE_DIR/sitegen.toml.
+
+    Incremental when the state of an earlier build is there, full otherwise.
+    """
     from sitegen.build import build_site
-    from sitegen.config import load_config
+    from sitegen.config import for_preview, load_config
     from sitegen.progress import TerminalProgress, summary
 
+    if live_preview and not preview:
+        _fail(SitegenError("--live-preview goes with --preview"))
     try:
         config = load_config(site_dir)
+        if preview:
+            config = for_preview(config, live_preview)
         with TerminalProgress(quiet=quiet) as progress:
             result = build_site(config, full=full, progress=progress)
     except SitegenError as err:

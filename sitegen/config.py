@@ -11,13 +11,13 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from sitegen.errors import ConfigError
-from sitegen.source.regions import REGIONS, cda_base_url
+from sitegen.source.regions import REGIONS, cda_base_url, preview_base_url
 
 CONFIG_NAME = "sitegen.toml"
 LOCALE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
@@ -40,11 +40,13 @@ class StackConfig:
     concurrency: int = 8
     timeout: float = 30.0
     max_tries: int = 6
+    preview_token: str | None = field(default=None, repr=False)  # set: ask for drafts
+    live_preview: str | None = None  # the live preview hash, when opened from the CMS
 
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in output, logs or messages."""
-        return tuple(s for s in (self.api_key, self.delivery_token) if s)
+        return tuple(s for s in (self.api_key, self.delivery_token, self.preview_token) if s)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class SiteConfig:
     stack: StackConfig
     hook: HookConfig = HookConfig()
     preview: PreviewConfig | None = None
+    preview_mode: bool = False  # this config builds drafts (see for_preview)
 
     @property
     def default_locale(self) -> LocaleConfig:
@@ -240,6 +243,38 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
         stack=stack,
         hook=hook,
         preview=preview,
+    )
+
+
+def for_preview(config: SiteConfig, live_preview: str | None = None) -> SiteConfig:
+    """The configuration of a preview build: drafts, its own output, state and base URL.
+
+    A remote stack is read through its region's preview host (or ``[preview] host``) with the
+    preview token; a local stack serves its drafts to any request carrying a preview token.
+    """
+    preview = config.preview
+    assert preview is not None
+    stack = config.stack
+    if stack.local is None:
+        if not preview.preview_token:
+            raise ConfigError(
+                f"{config.config_file}: a preview build needs a preview token: set "
+                "CONTENTSTACK_PREVIEW_TOKEN or [preview] preview_token"
+            )
+        base_url = preview.host or preview_base_url(stack.region)
+        token = preview.preview_token
+    else:
+        base_url, token = stack.base_url, preview.preview_token or "local-preview"
+    stack = replace(
+        stack, base_url=base_url, preview_token=token, live_preview=live_preview or None
+    )
+    return replace(
+        config,
+        output=preview.output,
+        state_dir=preview.state_dir,
+        base_url=preview.base_url,
+        stack=stack,
+        preview_mode=True,
     )
 
 

@@ -7,6 +7,7 @@ page, what it read (templates, collections, urls, static files) for incremental 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -93,6 +94,20 @@ def _add_pages(
     return files
 
 
+NOINDEX = '<meta name="robots" content="noindex">'
+HEAD = re.compile(r"<head(?:\s[^>]*)?>", re.IGNORECASE)
+HTML_TAG = re.compile(r"<html(?:\s[^>]*)?>", re.IGNORECASE)
+
+
+def noindex(html: str) -> str:
+    """Mark a preview page as not to be indexed: right after <head>, else after <html>."""
+    for pattern in (HEAD, HTML_TAG):
+        match = pattern.search(html)
+        if match:
+            return html[: match.end()] + NOINDEX + html[match.end() :]
+    return NOINDEX + html
+
+
 def render_pages(
     config: SiteConfig,
     store: Store,
@@ -112,6 +127,8 @@ def render_pages(
                 html, deps = renderer.render(
                     config.template_for(content_type), entry, locales[locale], url
                 )
+                if config.preview_mode and file.endswith(".html"):
+                    html = noindex(html)
                 out.write(file, html)
                 store.set_deps(file, deps)
         count += len(batch)

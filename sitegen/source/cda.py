@@ -62,7 +62,11 @@ class CDAClient:
         headers = {"user-agent": f"sitegen/{__version__}", "accept": "application/json"}
         if stack.api_key:
             headers["api_key"] = stack.api_key
-        if stack.delivery_token:
+        if stack.preview_token:  # drafts through the preview host: no delivery token
+            headers["preview_token"] = stack.preview_token
+            if stack.live_preview:
+                headers["live_preview"] = stack.live_preview
+        elif stack.delivery_token:
             headers["access_token"] = stack.delivery_token
         if stack.branch:
             headers["branch"] = stack.branch
