@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS files (
     mtime_ns INTEGER NOT NULL,
     sha256 TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS files_by_item ON files (item_key);
 CREATE TABLE IF NOT EXISTS items (
     item_key TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -95,6 +96,8 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_item ON events (item_key, seq);
 """
 SCHEMA_VERSION = "1"
+# SQLite's default limit on host parameters is 999 before 3.32; stay well below it.
+MAX_PARAMS = 500
 
 
 def default_history_path(stack_dir: Path | str) -> Path:
@@ -116,16 +119,6 @@ def asset_key(uid: str) -> str:
 def content_type_key(uid: str) -> str:
     """History key of a content type."""
     return f"content_type/{uid}"
-
-
-@dataclass(frozen=True)
-class FileRow:
-    """The recorded version of one file."""
-
-    item_key: str
-    size: int
-    mtime_ns: int
-    sha256: str
 
 
 @dataclass(frozen=True)
@@ -182,6 +175,18 @@ def _item_key_for(path: str, listing: Listing) -> str | None:
     return None
 
 
+_ITEM_COLUMNS = (
+    "item_key, kind, content_type_uid, uid, locale, published, version, created_at, updated_at,"
+    " published_at, data"
+)
+
+
+def _item_row(r: Sequence[Any]) -> ItemRow:
+    return ItemRow(
+        r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8], r[9], json.loads(r[10])
+    )
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -214,7 +219,9 @@ class History:
                 (secrets.token_hex(32),),
             )
         self.secret = bytes.fromhex(self._meta("secret"))
-        self._files: dict[str, FileRow] = {}
+        # The recorded (size, mtime) of every file, as of data version _data_version: what a
+        # rescan compares the folder's stat pass with. Hashes and item keys stay in SQLite and
+        # are read only for the files whose stat moved.
         self._stats: dict[str, FileStat] = {}
         self._data_version: int | None = None
 
@@ -239,28 +246,30 @@ class History:
 
     # -- scanning -------------------------------------------------------------------------
 
-    def _load_files(self) -> None:
-        self._files = {
-            path: FileRow(key, size, mtime, sha)
-            for path, key, size, mtime, sha in self._db.execute(
-                "SELECT path, item_key, size, mtime_ns, sha256 FROM files"
-            )
+    def _load_stats(self) -> None:
+        self._stats = {
+            path: (size, mtime)
+            for path, size, mtime in self._db.execute("SELECT path, size, mtime_ns FROM files")
         }
-        self._stats = {path: (row.size, row.mtime_ns) for path, row in self._files.items()}
 
     def _refresh_view(self) -> bool:
-        """Reload the recorded file list if another connection changed the database."""
+        """Reload the recorded stats if another connection changed the database (or on first use).
+
+        PRAGMA data_version only moves for commits made by *other* connections, so this
+        connection's own writes keep `_stats` current without a reload.
+        """
         version = self._db.execute("PRAGMA data_version").fetchone()[0]
         if version == self._data_version:
             return False
-        self._load_files()
+        self._load_stats()
         self._data_version = version
         return True
 
     def scan(self, stack: LocalStack, listing: Listing | None = None) -> bool:
         """Record what changed in the folder; True if the recorded state differs from last call.
 
-        When no file's size or mtime moved this costs one stat per file and no hashing.
+        When no file's size or mtime moved this costs one stat per file and no hashing; when
+        some did, only those files are hashed (and read, if their content changed).
         Raises StackFolderError (recording nothing) if a changed file is invalid.
         """
         listing = listing if listing is not None else stack.list_files()
@@ -269,36 +278,67 @@ class History:
         if current == self._stats:
             return changed
         with self._write():
-            self._load_files()  # another process may have recorded these changes meanwhile
-            self._record(stack, listing, current)
-        self._load_files()
-        self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            self._refresh_view()  # another process may have recorded these changes meanwhile
+            stats = self._record(stack, listing, current)
+        self._stats = stats  # only once committed: a failed scan leaves the view as it was
         return True
 
-    def _record(self, stack: LocalStack, listing: Listing, current: dict[str, FileStat]) -> None:
-        files = dict(self._files)
+    def _file_rows(self, paths: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """path -> (item_key, sha256) of the recorded files among `paths`."""
+        found: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(paths), MAX_PARAMS):
+            chunk = paths[start : start + MAX_PARAMS]
+            marks = ", ".join("?" for _ in chunk)
+            for path, key, sha in self._db.execute(
+                f"SELECT path, item_key, sha256 FROM files WHERE path IN ({marks})", chunk
+            ):
+                found[path] = (key, sha)
+        return found
+
+    def _item_files(self, keys: Sequence[str]) -> dict[str, list[str]]:
+        """item_key -> ["path\0sha256\n", ...] of the recorded files of those items."""
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(keys), MAX_PARAMS):
+            chunk = keys[start : start + MAX_PARAMS]
+            marks = ", ".join("?" for _ in chunk)
+            for key, path, sha in self._db.execute(
+                f"SELECT item_key, path, sha256 FROM files WHERE item_key IN ({marks})", chunk
+            ):
+                found.setdefault(key, []).append(f"{path}\0{sha}\n")
+        return found
+
+    def _record(
+        self, stack: LocalStack, listing: Listing, current: dict[str, FileStat]
+    ) -> dict[str, FileStat]:
+        """Record the files whose stat differs from `_stats`; returns the new recorded stats."""
+        recorded = self._stats
+        moved = [path for path, stat in current.items() if recorded.get(path) != stat]
+        removed = sorted(recorded.keys() - current.keys())
+        old = self._file_rows(moved + removed)
+        stats = dict(recorded)
         dirty: set[str] = set()
         written: list[tuple[str, str, int, int, str]] = []
-        for path, stat in current.items():
-            row = files.get(path)
-            if row is not None and (row.size, row.mtime_ns) == stat:
-                continue
+        for path in moved:
             key = _item_key_for(path, listing)
             if key is None:
                 continue
+            stat = current[path]
             try:
                 sha = _sha256(stack.root / path)
             except FileNotFoundError:
                 raise StackFolderError(
                     f"{stack.shown(path)}: disappeared while being read; run the command again."
                 ) from None
-            files[path] = FileRow(key, stat[0], stat[1], sha)
+            stats[path] = stat
             written.append((path, key, stat[0], stat[1], sha))
-            if row is None or row.sha256 != sha:
+            row = old.get(path)
+            if row is None or row[1] != sha:
                 dirty.add(key)
-        removed = [path for path in self._files if path not in current]
         for path in removed:
-            dirty.add(files.pop(path).item_key)
+            del stats[path]
+            row = old.get(path)
+            if row is not None:
+                dirty.add(row[0])
         self._db.executemany(
             "INSERT OR REPLACE INTO files (path, item_key, size, mtime_ns, sha256) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -306,14 +346,10 @@ class History:
         )
         self._db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in removed])
         if not dirty:
-            return
-        parts: dict[str, list[str]] = {}
-        for path, row in files.items():
-            if row.item_key in dirty:
-                parts.setdefault(row.item_key, []).append(f"{path}\0{row.sha256}\n")
+            return stats
         hashes = {
             key: hashlib.sha256("".join(sorted(lines)).encode()).hexdigest()
-            for key, lines in parts.items()
+            for key, lines in self._item_files(sorted(dirty)).items()
         }
         now = now_iso()
         order = {"asset": 0, "entry": 1, "content_type": 2}
@@ -329,6 +365,7 @@ class History:
             else:
                 self._apply_content_type(key, item_hash, stack, now)
         self._check_dangling_assets(stack, deleted_assets)
+        return stats
 
     def _raw_item(self, key: str) -> tuple[int, int, str, str] | None:
         cursor = self._db.execute(
@@ -562,22 +599,44 @@ class History:
 
     # -- reading --------------------------------------------------------------------------
 
-    def items(self, kind: str, content_type_uid: str | None = None) -> list[ItemRow]:
+    def items(
+        self, kind: str, content_type_uid: str | None = None, *, published_only: bool = False
+    ) -> list[ItemRow]:
         """Recorded items of a kind ("entry", "asset", "content_type"), published or not."""
-        sql = (
-            "SELECT item_key, kind, content_type_uid, uid, locale, published, version, created_at,"
-            " updated_at, published_at, data FROM items WHERE kind = ?"
-        )
+        sql = f"SELECT {_ITEM_COLUMNS} FROM items WHERE kind = ?"
         params: list[Any] = [kind]
         if content_type_uid is not None:
             sql += " AND content_type_uid = ?"
             params.append(content_type_uid)
-        return [
-            ItemRow(
-                r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8], r[9], json.loads(r[10])
-            )
-            for r in self._db.execute(sql + " ORDER BY item_key", params)
-        ]
+        if published_only:
+            sql += " AND published = 1"
+        return [_item_row(r) for r in self._db.execute(sql + " ORDER BY item_key", params)]
+
+    def items_by_key(self, keys: Sequence[str], *, published_only: bool = False) -> list[ItemRow]:
+        """The recorded items among these keys (see entry_key / asset_key), in key order."""
+        found: list[ItemRow] = []
+        extra = " AND published = 1" if published_only else ""
+        for start in range(0, len(keys), MAX_PARAMS):
+            chunk = keys[start : start + MAX_PARAMS]
+            marks = ", ".join("?" for _ in chunk)
+            sql = f"SELECT {_ITEM_COLUMNS} FROM items WHERE item_key IN ({marks}){extra}"
+            found.extend(_item_row(r) for r in self._db.execute(sql, chunk))
+        found.sort(key=lambda row: row.item_key)
+        return found
+
+    def changed_since(self, seq: int) -> tuple[int, set[tuple[str, str, str]]]:
+        """The latest sequence number and the (kind, content_type_uid, uid) of every item with
+        an event after `seq`: what a delivery cache taken at `seq` must forget.
+
+        Every change to what is delivered (an entry or asset published, unpublished or deleted)
+        is an event; edits of unpublished entries, which deliver nothing, are not.
+        """
+        hi = self.max_seq()
+        rows = self._db.execute(
+            "SELECT DISTINCT kind, content_type_uid, uid FROM events WHERE seq > ? AND seq <= ?",
+            (seq, hi),
+        )
+        return hi, {(kind, ct, uid) for kind, ct, uid in rows}
 
     def max_seq(self) -> int:
         """The sequence number of the latest event (0 when nothing was recorded)."""

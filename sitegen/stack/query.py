@@ -147,6 +147,19 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def _any_in(candidates: list[Any], values: list[Any]) -> bool:
+    """Whether some candidate is the same as some value (`_same`), strings by set lookup.
+
+    A string value is the same only as an equal string, so a long ``$in`` list of uids costs
+    one set lookup per candidate instead of one comparison per value.
+    """
+    strings = {v for v in values if type(v) is str}
+    if strings and any(isinstance(c, str) and c in strings for c in candidates):
+        return True
+    others = [v for v in values if type(v) is not str] if len(strings) < len(values) else ()
+    return any(_same(c, a) for c in candidates for a in others)
+
+
 def _ordered(a: Any, b: Any) -> tuple[Any, Any] | None:
     """Comparable forms of a and b (numbers, dates, strings), or None if they do not compare."""
     if isinstance(a, bool) or isinstance(b, bool):
@@ -208,9 +221,9 @@ def _field_matches(values: list[Any], condition: Any, field: str, ctx: MatchCont
         elif op == "$ne":
             ok = not any(_same(c, arg) for c in candidates)
         elif op == "$in":
-            ok = any(_same(c, a) for c in candidates for a in arg)
+            ok = _any_in(candidates, arg)
         elif op == "$nin":
-            ok = not any(_same(c, a) for c in candidates for a in arg)
+            ok = not _any_in(candidates, arg)
         elif op == "$exists":
             ok = bool(values) == arg
         elif op in COMPARISONS:
@@ -220,12 +233,59 @@ def _field_matches(values: list[Any], condition: Any, field: str, ctx: MatchCont
             ok = any(isinstance(c, str) and regex.search(c) for c in candidates)
         else:  # $in_query / $nin_query
             stubs = [c for c in candidates if isinstance(c, dict)]
+            pins = pinned_uids(arg)
+            if pins is not None:  # no need to look up entries the inner query cannot match
+                stubs = [s for s in stubs if isinstance(s.get("uid"), str) and s["uid"] in pins]
             found = ctx.references(stubs) if ctx.references else []
             hit = any(matches(entry, arg, MatchContext(ct, ctx.references)) for ct, entry in found)
             ok = hit if op == "$in_query" else not hit
         if not ok:
             return False
     return True
+
+
+def pinned_uids(query: JsonDict) -> frozenset[str] | None:
+    """The uids a (checked) query can match, when it pins them; None when it does not.
+
+    Every document with a string ``uid`` that satisfies `query` has its uid in the returned
+    set, so a caller may match the query against those documents only and get the same
+    answer. Pins are ``{"uid": X}``, ``{"uid": {"$eq": X}}`` and ``{"uid": {"$in": [...]}}``;
+    keys of an object and items of ``$and`` intersect, items of ``$or`` unite (and pin only
+    if each of them does). Non-string values pin nothing: they never equal a uid.
+    """
+    found: frozenset[str] | None = None
+    for key, condition in query.items():
+        if key == "$and":
+            pins = _intersect(pinned_uids(sub) for sub in condition)
+        elif key == "$or":
+            subs = [pinned_uids(sub) for sub in condition]
+            pins = None if any(p is None for p in subs) else frozenset().union(*subs)
+        elif key == "uid":
+            pins = _pinned_by(condition)
+        else:
+            continue
+        found = _intersect([found, pins])
+    return found
+
+
+def _pinned_by(condition: Any) -> frozenset[str] | None:
+    if not _is_operator_dict(condition):
+        return frozenset([condition]) if isinstance(condition, str) else frozenset()
+    found: list[frozenset[str] | None] = []
+    if "$eq" in condition:
+        value = condition["$eq"]
+        found.append(frozenset([value]) if isinstance(value, str) else frozenset())
+    if "$in" in condition:
+        found.append(frozenset(v for v in condition["$in"] if isinstance(v, str)))
+    return _intersect(found)
+
+
+def _intersect(sets: Iterable[frozenset[str] | None]) -> frozenset[str] | None:
+    found: frozenset[str] | None = None
+    for pins in sets:
+        if pins is not None:
+            found = pins if found is None else found & pins
+    return found
 
 
 def filter_docs(

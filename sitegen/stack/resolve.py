@@ -1,12 +1,17 @@
 """What the Content Delivery API does to an entry on its way out.
 
-A :class:`Catalog` holds the published entries and assets of one scan and answers, per locale,
-which version of each entry is served (the locale itself, or with ``include_fallback`` the first
-published locale along the fallback chain). Rendering an entry expands file fields into asset
-objects, replaces references by entries for ``include_all`` / ``include[]`` (depth-limited; an
-entry is not expanded inside itself, so cycles end), adds ``_embedded_items`` for RTE fields and
-applies only/except projections. Lists per content type, locale and query are cached for the
-lifetime of the catalog, so paging through a large content type costs a slice per page.
+A :class:`Catalog` holds the published entries and assets of the history and answers, per
+locale, which version of each entry is served (the locale itself, or with ``include_fallback``
+the first published locale along the fallback chain). Rendering an entry expands file fields into
+asset objects, replaces references by entries for ``include_all`` / ``include[]`` (depth-limited;
+an entry is not expanded inside itself, so cycles end), adds ``_embedded_items`` for RTE fields
+and applies only/except projections.
+
+Entries are read from the history per uid when that is all a request needs (a query pinning
+uids, a reference, an embedded item) and per content type when a request lists one. Lists per
+content type, locale and query are cached, so paging through a large content type costs a slice
+per page; after a rescan :meth:`Catalog.catch_up` forgets only the items that changed and the
+lists built from them.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from html.parser import HTMLParser
 from typing import Any
 
 from sitegen.stack.folder import LocalStack
-from sitegen.stack.history import Event, History
-from sitegen.stack.query import MatchContext, filter_docs, project, sort_docs
+from sitegen.stack.history import Event, History, ItemRow, asset_key, entry_key
+from sitegen.stack.query import MatchContext, filter_docs, pinned_uids, project, sort_docs
 from sitegen.stack.records import (
     ASSET_CONTENT_TYPE_UID,
     entry_record,
@@ -134,61 +139,157 @@ def embedded_refs(schema: list[JsonDict], data: JsonDict) -> dict[str, list[Embe
     return {path: refs for path, refs in found.items() if refs}
 
 
+class _Published:
+    """Published items of one content type (or the assets), loaded per uid or all at once.
+
+    `versions` maps a uid to its published versions by locale (assets use the locale "");
+    a uid present there is loaded, with ``{}`` when nothing of it is published. When
+    `complete`, every published uid is in `versions` except those in `stale`, which changed
+    since and are read again before they are used.
+    """
+
+    __slots__ = ("complete", "stale", "versions")
+
+    def __init__(self) -> None:
+        self.versions: dict[str, dict[str, JsonDict]] = {}
+        self.complete = False
+        self.stale: set[str] = set()
+
+    def missing(self, uids: Iterable[str]) -> list[str]:
+        """The uids that must be read before they can be answered for."""
+        if self.complete:
+            return [u for u in uids if u in self.stale]
+        return [u for u in uids if u not in self.versions]
+
+    def forget(self, uid: str) -> None:
+        """Drop a uid that changed; a complete bucket reads it again when it is next used."""
+        self.versions.pop(uid, None)
+        if self.complete:
+            self.stale.add(uid)
+
+
 class Catalog:
-    """Published content of one scan, indexed and cached for delivery."""
+    """Published content of the folder's history, read on demand, indexed and cached.
+
+    Entries and assets are read from the history per uid when a request names them (a query
+    that pins uids, a reference, an embedded item) and per content type when a request
+    lists one, then kept. :meth:`catch_up` makes the catalog follow a rescan: it forgets the
+    items that events recorded since changed, and the lists derived from them, and keeps the
+    rest.
+    """
 
     def __init__(self, stack: LocalStack, history: History):
         self.stack = stack
         self.history = history
         self._user = user_uid(stack.name)
-        self._entries: dict[str, dict[str, dict[str, JsonDict]]] = {}
-        self._assets: dict[str, JsonDict] | None = None
-        self._asset_list: list[JsonDict] | None = None
+        self._seq = history.max_seq()  # taken before anything is read: later reads are newer
+        self._published: dict[str, _Published] = {}  # by content type uid, or sys_assets
         self._lists: dict[tuple, list[JsonDict]] = {}
         self._content_types: list[JsonDict] | None = None
 
+    # -- following the history ----------------------------------------------------------------
+
+    def catch_up(self) -> set[tuple[str, str, str]]:
+        """Forget what changed since the last look; returns the (kind, type, uid) forgotten."""
+        hi, changed = self.history.changed_since(self._seq)
+        if hi < self._seq:  # the history was replaced: nothing cached can be trusted
+            self._published.clear()
+            self._lists.clear()
+            changed = set()
+        self._seq = hi
+        if not changed:
+            return changed
+        types = set()
+        for _, ct, uid in changed:
+            types.add(ct)
+            bucket = self._published.get(ct)
+            if bucket is not None:
+                bucket.forget(uid)
+        # Listings of a changed type go; query results all go, as $in_query makes a query's
+        # answer depend on other content types. Both are rebuilt from memory when next asked.
+        self._lists = {
+            key: found
+            for key, found in self._lists.items()
+            if key[0] == "entries" and key[1] not in types
+        }
+        return changed
+
     # -- loading --------------------------------------------------------------------------
 
-    def _entries_of(self, ct: str) -> dict[str, dict[str, JsonDict]]:
-        """uid -> locale -> published entry (system fields and publish_details included)."""
-        found = self._entries.get(ct)
-        if found is None:
-            found = {}
-            for row in self.history.items("entry", ct):
-                if not row.published:
-                    continue
-                record = entry_record(
-                    row.data,
-                    uid=row.uid,
-                    locale=row.locale,
-                    version=row.version,
-                    created_at=row.created_at,
-                    updated_at=row.updated_at,
-                    stack_name=self.stack.name,
-                )
-                record["publish_details"] = {
-                    "environment": None,  # filled in per request
-                    "locale": row.locale,
-                    "time": row.published_at,
-                    "user": self._user,
-                }
-                found.setdefault(row.uid, {})[row.locale] = record
-            self._entries[ct] = found
-        return found
+    def _bucket(self, ct: str) -> _Published:
+        bucket = self._published.get(ct)
+        if bucket is None:
+            bucket = self._published[ct] = _Published()
+        return bucket
 
-    def _asset_map(self) -> dict[str, JsonDict]:
-        if self._assets is None:
-            self._assets = {}
-            for row in self.history.items("asset"):
-                record = dict(row.data)
-                record["publish_details"] = {
-                    "environment": None,
-                    "locale": None,
-                    "time": row.published_at,
-                    "user": self._user,
-                }
-                self._assets[row.uid] = record
-        return self._assets
+    def _record(self, row: ItemRow) -> JsonDict:
+        if row.kind == "asset":
+            record = dict(row.data)
+            locale = None
+        else:
+            record = entry_record(
+                row.data,
+                uid=row.uid,
+                locale=row.locale,
+                version=row.version,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+                stack_name=self.stack.name,
+            )
+            locale = row.locale
+        record["publish_details"] = {
+            "environment": None,  # filled in per request
+            "locale": locale,
+            "time": row.published_at,
+            "user": self._user,
+        }
+        return record
+
+    def _load(self, ct: str, uids: Iterable[str]) -> None:
+        """Read these uids of a content type (or of the assets) from the history."""
+        bucket = self._bucket(ct)
+        wanted = sorted(set(bucket.missing(uids)))
+        if not wanted:
+            return
+        if ct == ASSET_CONTENT_TYPE_UID:
+            keys = [asset_key(uid) for uid in wanted]
+        else:
+            codes = self.stack.locale_codes
+            keys = [entry_key(ct, uid, code) for uid in wanted for code in codes]
+        for uid in wanted:
+            bucket.versions[uid] = {}
+            bucket.stale.discard(uid)
+        for row in self.history.items_by_key(keys, published_only=True):
+            bucket.versions[row.uid][row.locale] = self._record(row)
+
+    def _load_all(self, ct: str) -> _Published:
+        """Every published item of a content type (or the assets), read once."""
+        bucket = self._bucket(ct)
+        if bucket.complete:
+            if bucket.stale:
+                self._load(ct, list(bucket.stale))
+            return bucket
+        kind = "asset" if ct == ASSET_CONTENT_TYPE_UID else "entry"
+        found: dict[str, dict[str, JsonDict]] = {}
+        for row in self.history.items(kind, ct, published_only=True):
+            found.setdefault(row.uid, {})[row.locale] = self._record(row)
+        bucket.versions = found
+        bucket.complete = True
+        bucket.stale.clear()
+        return bucket
+
+    def _versions(self, ct: str, uid: str) -> dict[str, JsonDict]:
+        bucket = self._bucket(ct)
+        if bucket.missing((uid,)):
+            self._load(ct, (uid,))
+        return bucket.versions.get(uid) or {}
+
+    def _served(self, versions: dict[str, JsonDict], chain: list[str]) -> JsonDict | None:
+        for code in chain:
+            found = versions.get(code)
+            if found is not None:
+                return found
+        return None
 
     # -- lookups --------------------------------------------------------------------------
 
@@ -200,14 +301,10 @@ class Catalog:
         """The published version of an entry served for `locale`, or None."""
         if ct not in self.stack.content_types:
             return None
-        versions = self._entries_of(ct).get(uid)
+        versions = self._versions(ct, uid)
         if not versions:
             return None
-        chain = self.stack.fallback_chain(locale) if fallback else [locale]
-        for code in chain:
-            if code in versions:
-                return versions[code]
-        return None
+        return self._served(versions, self.stack.fallback_chain(locale) if fallback else [locale])
 
     def entries(self, ct: str, locale: str, fallback: bool) -> list[JsonDict]:
         """Every entry served for the locale, in the CDA's default order (cached)."""
@@ -216,11 +313,10 @@ class Catalog:
         if found is None:
             chain = self.stack.fallback_chain(locale) if fallback else [locale]
             served = []
-            for versions in self._entries_of(ct).values():
-                for code in chain:
-                    if code in versions:
-                        served.append(versions[code])
-                        break
+            for versions in self._load_all(ct).versions.values():
+                entry = self._served(versions, chain)
+                if entry is not None:
+                    served.append(entry)
             found = default_order(served)
             self._lists[key] = found
         return found
@@ -228,18 +324,42 @@ class Catalog:
     def query_entries(
         self, ct: str, locale: str, fallback: bool, query: JsonDict, sort: Sort
     ) -> list[JsonDict]:
-        """Entries matching the query in the requested order (cached per query and order)."""
+        """Entries matching the query in the requested order (cached per query and order).
+
+        A query that pins uids (``{"uid": {"$in": [...]}}``, see `pinned_uids`) is matched
+        against those entries only, read by key, instead of the whole content type: since
+        the default order is total (updated_at, then uid) and filtering and sorting keep it,
+        the answer is the same.
+        """
         key = ("query", ct, locale, fallback, json.dumps(query, sort_keys=True), sort)
         found = self._lists.get(key)
         if found is None:
             ctx = MatchContext(ct, lambda stubs: self._lookup_refs(stubs, locale))
-            found = filter_docs(self.entries(ct, locale, fallback), query, ctx)
+            pins = pinned_uids(query) if query else None
+            if pins is None:
+                docs = self.entries(ct, locale, fallback)
+            else:
+                self._load(ct, pins)
+                chain = self.stack.fallback_chain(locale) if fallback else [locale]
+                docs = default_order(
+                    entry
+                    for uid in pins
+                    if (entry := self._served(self._versions(ct, uid), chain)) is not None
+                )
+            found = filter_docs(docs, query, ctx)
             if sort is not None:
                 found = sort_docs(found, sort[0], descending=sort[1])
             self._lists[key] = found
         return found
 
     def _lookup_refs(self, stubs: list[Any], locale: str) -> list[tuple[str, JsonDict]]:
+        wanted: dict[str, list[str]] = {}
+        for stub in stubs:
+            ct, uid = stub.get("_content_type_uid"), stub.get("uid")
+            if isinstance(ct, str) and isinstance(uid, str) and ct in self.stack.content_types:
+                wanted.setdefault(ct, []).append(uid)
+        for ct, uids in wanted.items():  # one read per content type, not one per stub
+            self._load(ct, uids)
         found = []
         for stub in stubs:
             ct, uid = stub.get("_content_type_uid"), stub.get("uid")
@@ -251,16 +371,19 @@ class Catalog:
 
     def asset(self, uid: str) -> JsonDict | None:
         """A published asset (system fields included), or None."""
-        return self._asset_map().get(uid)
+        return self._versions(ASSET_CONTENT_TYPE_UID, uid).get("")
 
     def query_assets(self, query: JsonDict, sort: Sort) -> list[JsonDict]:
         """Assets matching the query in the requested order (cached)."""
         key = ("assets", json.dumps(query, sort_keys=True), sort)
         found = self._lists.get(key)
         if found is None:
-            if self._asset_list is None:
-                self._asset_list = default_order(self._asset_map().values())
-            found = filter_docs(self._asset_list, query, MatchContext(ASSET_CONTENT_TYPE_UID))
+            assets = self._load_all(ASSET_CONTENT_TYPE_UID).versions.values()
+            found = filter_docs(
+                default_order(v[""] for v in assets if "" in v),
+                query,
+                MatchContext(ASSET_CONTENT_TYPE_UID),
+            )
             if sort is not None:
                 found = sort_docs(found, sort[0], descending=sort[1])
             self._lists[key] = found

@@ -1,8 +1,9 @@
 """The state behind the local stack server: the folder, its history and the current catalog.
 
 The HTTP layer decides *when* to rescan (content type lists and sync starts); this module does
-the rescan. A rescan is a stat pass; only when something changed (here or in another process
-sharing the history) is the catalog, with its per-scan caches, replaced.
+the rescan. A rescan is a stat pass (plus reading the files whose stat moved). When entries or
+assets changed (here or in another process sharing the history) the catalog forgets just those
+and what was derived from them; only a change of stack.json or a content type replaces it.
 """
 
 from __future__ import annotations
@@ -66,8 +67,11 @@ class StackService:
                 reloaded = True
             listing = self.stack.list_files()
             changed = self.history.scan(self.stack, listing)
-            if changed or reloaded or self._catalog is None:
+            if reloaded or self._catalog is None:
+                # New settings or content types can change how anything is delivered.
                 self._catalog = Catalog(self.stack, self.history)
+            elif changed:
+                self._catalog.catch_up()
             return self._catalog
 
     def catalog(self) -> Catalog:
