@@ -92,8 +92,8 @@ def stack_dir(tmp_path):
 def general_path_only():
     """Make the catalog take the general path: no query pins uids."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(resolve_module, "pinned_uids", lambda query: None)
-        mp.setattr(query_module, "pinned_uids", lambda query: None)
+        mp.setattr(resolve_module, "pinned_uids", lambda *args: None)
+        mp.setattr(query_module, "pinned_uids", lambda *args: None)
         yield
 
 
@@ -189,8 +189,12 @@ async def test_fast_paths_match_general_path_through_edits(stack_dir):
         (stack_dir / "entries/blog_post/post_c.en-us.json").unlink()
         await assert_same_as_general_path(server, stack_dir)
 
-        # Referenced and embedded things change: an author, an asset.
+        # Referenced and embedded things change: an author, an asset; a reference moves.
         bump(stack_dir / "entries/author/john.en-us.json", name="Johnny")
+        bump(
+            stack_dir / "entries/blog_post/post_e.en-us.json",
+            author=[{"uid": "jane", "_content_type_uid": "author"}],
+        )
         bump(stack_dir / "entries/author/jane.fr-fr.json", name="Jeanne-Marie")
         bump(stack_dir / "assets/hero_img.json", title="Hero, retitled")
         await assert_same_as_general_path(server, stack_dir)
@@ -258,17 +262,45 @@ def test_uid_query_reads_only_those_entries_and_their_includes(stack_dir, monkey
     service.close()
 
 
-def test_in_query_reads_only_the_pinned_referenced_entries(stack_dir, monkeypatch):
+def test_in_query_reads_only_referrers_and_pinned_referenced_entries(stack_dir, monkeypatch):
     service = StackService(stack_dir)
     catalog = service.refresh()
     reads = Reads(monkeypatch)
     query = parse_query(json.dumps({"author": {"$in_query": {"uid": {"$in": ["john"]}}}}))
     found = catalog.query_entries("blog_post", "en-us", True, query, None)
     assert [e["uid"] for e in found] == ["post_b", "post_e", "post_f"]
-    assert "author" not in reads.entry_types()  # the referenced type was not read whole
-    read_authors = {key.split("/")[2] for key in reads.keys if key.startswith("entry/author/")}
-    assert read_authors == {"john"}
+    assert reads.entry_types() == set()  # neither blog_post nor author was read whole
+    read = {tuple(key.split("/")[1:3]) for key in reads.keys}
+    assert read == {("blog_post", u) for u in ("post_b", "post_e", "post_f")} | {("author", "john")}
     service.close()
+
+
+def test_history_written_before_entry_refs_fills_them_in(stack_dir):
+    path = history_module.default_history_path(stack_dir)
+    history = History(path)
+    history.scan(load_stack(stack_dir))
+    expected = history.referrers("blog_post", {"post_a", "john"})
+    assert expected == {"post_b", "post_e", "post_f"}
+    assert history.referrers("author", {"post_a"}) == {"jane"}
+    # As a history recorded by a sitegen without the table would be:
+    history._db.execute("DELETE FROM entry_refs")
+    history._db.execute("DELETE FROM meta WHERE key = 'entry_refs'")
+    history.close()
+    reopened = History(path)
+    assert reopened.referrers("blog_post", {"post_a", "john"}) == expected
+    assert reopened.referrers("author", {"post_a"}) == {"jane"}
+    reopened.close()
+
+
+def test_reference_uids_finds_stubs_at_any_depth():
+    fields = {
+        "author": [{"uid": "a", "_content_type_uid": "author"}],
+        "group": {"inner": [{"x": [{"uid": "b", "_content_type_uid": "post"}]}]},
+        "body": {"type": "doc", "uid": "not_a_stub", "children": [{"uid": "c"}]},
+        "odd": {"uid": 3, "_content_type_uid": "post"},
+        "text": "uid",
+    }
+    assert history_module.reference_uids(fields) == {"a", "b"}
 
 
 def test_rescan_after_one_edit_reads_that_file_and_keeps_the_rest(stack_dir, monkeypatch):
@@ -349,3 +381,17 @@ def test_config_change_replaces_the_catalog(stack_dir):
 def test_pinned_uids(query, pins):
     found = pinned_uids(query)
     assert found == (None if pins is None else frozenset(pins))
+
+
+def test_pinned_uids_through_in_query():
+    def referrers(uids):
+        return frozenset(f"ref_{u}" for u in uids)
+
+    in_query = {"author": {"$in_query": {"uid": {"$in": ["a", "b"]}}}}
+    assert pinned_uids(in_query, referrers) == {"ref_a", "ref_b"}
+    assert pinned_uids(in_query) is None
+    assert pinned_uids({"author": {"$in_query": {"title": "x"}}}, referrers) is None
+    assert pinned_uids({"author": {"$nin_query": {"uid": "a"}}}, referrers) is None
+    both = {"$or": [in_query, {"uid": "c"}], "rating": 3}
+    assert pinned_uids(both, referrers) == {"ref_a", "ref_b", "c"}
+    assert pinned_uids({**in_query, "uid": {"$in": ["ref_a", "z"]}}, referrers) == {"ref_a"}

@@ -4,11 +4,14 @@ A folder has no history of its own, yet the CDA reports versions and dates and t
 reports what changed since a token. A scan compares every file with what was recorded last time
 (size and mtime first, a SHA-256 only for files whose stat moved) and appends events for what
 changed: entry_published / entry_unpublished / entry_deleted, asset_published / asset_deleted,
-content_type_deleted. Events get increasing sequence numbers, which is what sync tokens point at.
+content_type_deleted. Events get increasing sequence numbers, which is what sync tokens point at
+(and what a delivery cache follows, see `History.changed_since`). Beside each entry's data it
+keeps the uids the entry references (table entry_refs), so "who refers to X" is an index lookup.
 
 The file lives at ``<parent>/.<folder>.history.sqlite`` so the folder itself stays clean. A
 server and a build may scan at the same time: writes happen in ``BEGIN IMMEDIATE`` transactions
-that re-read the recorded state first, so a change is recorded exactly once (WAL mode and a busy
+that re-read the recorded state first if another connection changed it, so a change is recorded
+exactly once (WAL mode and a busy
 timeout let readers and the waiting writer proceed).
 """
 
@@ -18,7 +21,7 @@ import hashlib
 import json
 import secrets
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +85,12 @@ CREATE TABLE IF NOT EXISTS asset_refs (
     PRIMARY KEY (item_key, asset_uid)
 );
 CREATE INDEX IF NOT EXISTS asset_refs_by_asset ON asset_refs (asset_uid);
+CREATE TABLE IF NOT EXISTS entry_refs (
+    item_key TEXT NOT NULL,
+    ref_uid TEXT NOT NULL,
+    PRIMARY KEY (item_key, ref_uid)
+);
+CREATE INDEX IF NOT EXISTS entry_refs_by_uid ON entry_refs (ref_uid);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     type TEXT NOT NULL,
@@ -187,6 +196,26 @@ def _item_row(r: Sequence[Any]) -> ItemRow:
     )
 
 
+def reference_uids(fields: Any) -> set[str]:
+    """The uids of every reference stub in an entry's fields, at any depth.
+
+    A stub is any object with a string "uid" and a string "_content_type_uid": whatever path a
+    query's ``$in_query`` walks, the references it can resolve are among these.
+    """
+    found: set[str] = set()
+    stack = [fields]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            uid = node.get("uid")
+            if isinstance(uid, str) and isinstance(node.get("_content_type_uid"), str):
+                found.add(uid)
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return found
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -218,7 +247,17 @@ class History:
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?)",
                 (secrets.token_hex(32),),
             )
+            if (
+                self._db.execute("SELECT 1 FROM items WHERE kind = 'entry' LIMIT 1").fetchone()
+                is None
+            ):
+                # Nothing recorded yet, so entry_refs is complete from the start; a history
+                # written before the table existed fills it in on first use (_ensure_entry_refs).
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('entry_refs', '1')"
+                )
         self.secret = bytes.fromhex(self._meta("secret"))
+        self._entry_refs_ready = False
         # The recorded (size, mtime) of every file, as of data version _data_version: what a
         # rescan compares the folder's stat pass with. Hashes and item keys stay in SQLite and
         # are read only for the files whose stat moved.
@@ -431,6 +470,7 @@ class History:
     def _forget_item(self, key: str) -> None:
         self._db.execute("DELETE FROM items WHERE item_key = ?", (key,))
         self._db.execute("DELETE FROM asset_refs WHERE item_key = ?", (key,))
+        self._db.execute("DELETE FROM entry_refs WHERE item_key = ?", (key,))
 
     def _apply_entry(
         self, key: str, item_hash: str | None, stack: LocalStack, listing: Listing, now: str
@@ -504,6 +544,33 @@ class History:
             "INSERT INTO asset_refs (item_key, asset_uid) VALUES (?, ?)",
             [(key, ref) for ref in sorted(entry.asset_refs)],
         )
+        self._store_entry_refs(key, entry.fields)
+
+    def _store_entry_refs(self, key: str, fields: JsonDict) -> None:
+        self._db.execute("DELETE FROM entry_refs WHERE item_key = ?", (key,))
+        self._db.executemany(
+            "INSERT INTO entry_refs (item_key, ref_uid) VALUES (?, ?)",
+            [(key, uid) for uid in sorted(reference_uids(fields))],
+        )
+
+    def _ensure_entry_refs(self) -> None:
+        """Fill entry_refs for entries recorded before it existed (once per history file)."""
+        if self._entry_refs_ready:
+            return
+        if self._db.execute("SELECT 1 FROM meta WHERE key = 'entry_refs'").fetchone() is None:
+            with self._write():
+                if (
+                    self._db.execute("SELECT 1 FROM meta WHERE key = 'entry_refs'").fetchone()
+                    is None
+                ):
+                    self._db.execute("DELETE FROM entry_refs")
+                    rows = self._db.execute(
+                        "SELECT item_key, data FROM items WHERE kind = 'entry'"
+                    ).fetchall()
+                    for key, data in rows:
+                        self._store_entry_refs(key, json.loads(data))
+                    self._db.execute("INSERT INTO meta (key, value) VALUES ('entry_refs', '1')")
+        self._entry_refs_ready = True
 
     def _apply_asset(
         self, key: str, item_hash: str | None, stack: LocalStack, listing: Listing, now: str
@@ -623,6 +690,24 @@ class History:
             found.extend(_item_row(r) for r in self._db.execute(sql, chunk))
         found.sort(key=lambda row: row.item_key)
         return found
+
+    def referrers(self, content_type_uid: str, uids: Collection[str]) -> frozenset[str]:
+        """Uids of the entries of a content type (in any locale, published or not) whose fields
+        hold a reference to one of `uids`: a dict with that "uid" and a "_content_type_uid",
+        wherever it sits (see `reference_uids`)."""
+        self._ensure_entry_refs()
+        wanted = sorted(uids)
+        found: set[str] = set()
+        for start in range(0, len(wanted), MAX_PARAMS):
+            chunk = wanted[start : start + MAX_PARAMS]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._db.execute(
+                "SELECT DISTINCT i.uid FROM entry_refs r JOIN items i ON i.item_key = r.item_key"
+                f" WHERE r.ref_uid IN ({marks}) AND i.kind = 'entry' AND i.content_type_uid = ?",
+                [*chunk, content_type_uid],
+            )
+            found.update(uid for (uid,) in rows)
+        return frozenset(found)
 
     def changed_since(self, seq: int) -> tuple[int, set[tuple[str, str, str]]]:
         """The latest sequence number and the (kind, content_type_uid, uid) of every item with

@@ -19,6 +19,8 @@ from sitegen.stack.timestamps import parse_time
 JsonDict = dict[str, Any]
 # Resolves reference stubs to (content type uid, entry) pairs, for $in_query / $nin_query.
 ReferenceLookup = Callable[[list[Any]], list[tuple[str, JsonDict]]]
+# The uids of the documents that hold a reference to any of the given uids (see pinned_uids).
+Referrers = Callable[[frozenset[str]], frozenset[str]]
 
 COMPARISONS = {"$lt", "$lte", "$gt", "$gte"}
 FIELD_OPERATORS = {"$eq", "$ne", "$in", "$nin", "$exists", "$regex", "$options"} | COMPARISONS
@@ -244,7 +246,7 @@ def _field_matches(values: list[Any], condition: Any, field: str, ctx: MatchCont
     return True
 
 
-def pinned_uids(query: JsonDict) -> frozenset[str] | None:
+def pinned_uids(query: JsonDict, referrers: Referrers | None = None) -> frozenset[str] | None:
     """The uids a (checked) query can match, when it pins them; None when it does not.
 
     Every document with a string ``uid`` that satisfies `query` has its uid in the returned
@@ -252,16 +254,23 @@ def pinned_uids(query: JsonDict) -> frozenset[str] | None:
     answer. Pins are ``{"uid": X}``, ``{"uid": {"$eq": X}}`` and ``{"uid": {"$in": [...]}}``;
     keys of an object and items of ``$and`` intersect, items of ``$or`` unite (and pin only
     if each of them does). Non-string values pin nothing: they never equal a uid.
+
+    With `referrers` (the uids of the documents holding a reference to any of the given
+    uids), ``{"field": {"$in_query": Q}}`` pins too when Q does: only a document referring
+    to an entry Q can match can match it.
     """
     found: frozenset[str] | None = None
     for key, condition in query.items():
         if key == "$and":
-            pins = _intersect(pinned_uids(sub) for sub in condition)
+            pins = _intersect(pinned_uids(sub, referrers) for sub in condition)
         elif key == "$or":
-            subs = [pinned_uids(sub) for sub in condition]
+            subs = [pinned_uids(sub, referrers) for sub in condition]
             pins = None if any(p is None for p in subs) else frozenset().union(*subs)
         elif key == "uid":
             pins = _pinned_by(condition)
+        elif referrers is not None and _is_operator_dict(condition) and "$in_query" in condition:
+            targets = pinned_uids(condition["$in_query"])
+            pins = None if targets is None else referrers(targets)
         else:
             continue
         found = _intersect([found, pins])

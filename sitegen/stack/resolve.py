@@ -326,7 +326,8 @@ class Catalog:
     ) -> list[JsonDict]:
         """Entries matching the query in the requested order (cached per query and order).
 
-        A query that pins uids (``{"uid": {"$in": [...]}}``, see `pinned_uids`) is matched
+        A query that pins uids (``{"uid": {"$in": [...]}}``, or ``$in_query`` over a reference
+        field with such an inner query, see `pinned_uids` and `History.referrers`) is matched
         against those entries only, read by key, instead of the whole content type: since
         the default order is total (updated_at, then uid) and filtering and sorting keep it,
         the answer is the same.
@@ -335,7 +336,9 @@ class Catalog:
         found = self._lists.get(key)
         if found is None:
             ctx = MatchContext(ct, lambda stubs: self._lookup_refs(stubs, locale))
-            pins = pinned_uids(query) if query else None
+            pins = (
+                pinned_uids(query, lambda uids: self.history.referrers(ct, uids)) if query else None
+            )
             if pins is None:
                 docs = self.entries(ct, locale, fallback)
             else:
