@@ -168,5 +168,10 @@ def stack_pull(
     click.echo(result.describe())
 
 
+from sitegen.commands.hook import hook  # noqa: E402
+
+cli.add_command(hook)
+
+
 def main() -> None:
     cli(prog_name="sitegen")

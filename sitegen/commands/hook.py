@@ -1,0 +1,57 @@
+"""``sitegen hook``: receive Contentstack webhooks and turn them into builds and deploys."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from sitegen.errors import SitegenError
+
+
+def _fail(err: SitegenError) -> None:
+    click.echo(click.style("error: ", fg="red", bold=True) + str(err), err=True)
+    sys.exit(1)
+
+
+@click.group()
+def hook() -> None:
+    """Receive Contentstack webhooks: build and deploy when content is published."""
+
+
+@hook.command("serve")
+@click.argument("site_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--port",
+    default=8787,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0: any free port, shown in the start log line).",
+)
+def serve(site_dir: Path, host: str, port: int) -> None:
+    """Serve POST /webhook and GET /status for the site in SITE_DIR.
+
+    Each authenticated publish, unpublish or delete event for the site's environment queues an
+    incremental build; events within [hook] debounce seconds of each other share one build.
+    After a build that changed something, runs [hook] deploy_command (or POSTs build_hook_url).
+
+    Authentication comes from the environment: SITEGEN_HOOK_SECRET (the webhook's signing
+    secret, checked against x-contentstack-hmac-signature) and/or SITEGEN_HOOK_AUTH
+    (user:password for Basic Auth). With neither, the server does not start. Logs are JSON
+    lines on stderr.
+    """
+    from sitegen.config import load_config
+    from sitegen.server.hooks import HookAuth, HookServer
+
+    try:
+        auth = HookAuth.from_env(os.environ)
+        config = load_config(site_dir)
+        server = HookServer(config, auth)
+        server.run(host, port)
+    except SitegenError as err:
+        _fail(err)
+    except KeyboardInterrupt:
+        sys.exit(130)

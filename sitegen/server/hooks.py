@@ -1,0 +1,637 @@
+"""The webhook receiver behind ``sitegen hook serve``: Contentstack webhooks in, builds and deploys out.
+
+``POST /webhook`` authenticates each request (HMAC signature, Basic Auth, or both), refuses
+replays, answers at once (202 queued, 200 ignored) and leaves the work to one background worker:
+events that arrive within ``[hook] debounce`` seconds of each other become one incremental build,
+one build runs at a time, and a successful build that changed something is deployed (the
+``deploy_command`` through the shell, or a POST to ``build_hook_url``). ``GET /status`` tells
+how the last build and deploy went.
+
+Every request gets one JSON log line; so do builds, deploys and each line a deploy command
+prints. Log lines never hold a secret: the signing secret, the Basic Auth credentials, the build
+hook URL and the stack credentials are replaced by ``***`` wherever they would appear.
+
+:class:`HookServer` takes the build function and the deploy runner as arguments, so tests can
+swap either; :meth:`HookServer.run` serves it with uvicorn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from sitegen.errors import ConfigError, SitegenError
+from sitegen.webhook import SIGNATURE_HEADER, check_signature, ignore_reason, parse_payload
+
+if TYPE_CHECKING:
+    from sitegen.build import BuildResult
+    from sitegen.config import SiteConfig
+
+SECRET_ENV = "SITEGEN_HOOK_SECRET"
+AUTH_ENV = "SITEGEN_HOOK_AUTH"
+MAX_BODY = 1024 * 1024  # Contentstack sends whole entries, well below this
+DEPLOY_TIMEOUT = 3600.0  # seconds before a deploy command is stopped
+BUILD_HOOK_TIMEOUT = 30.0
+MAX_LINE = 2000  # characters of one line of deploy output kept in the log
+
+
+@dataclass(frozen=True)
+class HookAuth:
+    """How webhooks prove they come from Contentstack; at least one of the two is set."""
+
+    secret: str | None = field(default=None, repr=False)  # HMAC signing secret
+    basic: str | None = field(default=None, repr=False)  # "user:password"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> HookAuth:
+        secret = env.get(SECRET_ENV) or None
+        basic = env.get(AUTH_ENV) or None
+        if not secret and not basic:
+            raise ConfigError(
+                f"set {SECRET_ENV} (the webhook's signing secret) or {AUTH_ENV} (user:password "
+                "for Basic Auth), or both: sitegen hook serve never accepts unauthenticated webhooks"
+            )
+        if basic is not None:
+            user, sep, password = basic.partition(":")
+            if not sep or not user or not password:
+                raise ConfigError(f"{AUTH_ENV} must be user:password, both parts non-empty")
+        return cls(secret, basic)
+
+    @property
+    def methods(self) -> list[str]:
+        return [name for name, on in (("hmac", self.secret), ("basic", self.basic)) if on]
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        values = [self.secret, self.basic]
+        if self.basic:
+            values.append(self.basic.partition(":")[2])
+        return tuple(v for v in values if v)
+
+    def basic_ok(self, header: str | None) -> bool:
+        """Whether an ``Authorization`` header carries our Basic credentials (constant time)."""
+        if self.basic is None or not header:
+            return False
+        scheme, _, value = header.strip().partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            given = base64.b64decode(value.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            return False
+        return hmac.compare_digest(given, self.basic.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    ok: bool
+    message: str
+
+
+Deployer = Callable[["BuildResult"], DeployOutcome]
+Log = Callable[[dict[str, Any]], None]
+
+
+class HookServer:
+    """The webhook receiver for one site. ``app`` is the ASGI application.
+
+    ``build`` runs one build and returns its :class:`~sitegen.build.BuildResult` (default: an
+    incremental ``build_site`` of the site, with ``sitegen.toml`` read again each time);
+    ``deploy`` deploys a successful build (default: from ``[hook]``, or nothing when neither
+    ``deploy_command`` nor ``build_hook_url`` is set). ``log`` receives each log record (default:
+    one JSON line on stderr) after secrets were masked. ``clock`` is the wall clock that
+    signature timestamps are checked against.
+    """
+
+    def __init__(
+        self,
+        config: SiteConfig,
+        auth: HookAuth,
+        *,
+        build: Callable[[], BuildResult] | None = None,
+        deploy: Deployer | None = None,
+        log: Log | None = None,
+        clock: Callable[[], float] = time.time,
+        max_body: int = MAX_BODY,
+        stream: TextIO | None = None,
+    ):
+        if not auth.methods:
+            raise ConfigError(f"set {SECRET_ENV} or {AUTH_ENV}: webhooks must be authenticated")
+        self.config = config
+        self.auth = auth
+        self.debounce = config.hook.debounce
+        self.max_age = config.hook.max_age
+        # a steady stream of events still gets a build at least this often
+        self.max_delay = max(30.0, 10 * self.debounce)
+        self.clock = clock
+        self.max_body = max_body
+        # masked in every log record; very short values would garble the log instead
+        secrets = {*auth.secrets, config.hook.build_hook_url, *config.stack.secrets}
+        self._secrets = tuple(sorted((s for s in secrets if s and len(s) >= 4), key=len)[::-1])
+        self._sink = log
+        self._stream = stream or sys.stderr
+        self._log_lock = threading.Lock()
+        self._build = build or (lambda: _default_build(config.root))
+        if deploy is not None:
+            self._deploy: Deployer | None = deploy
+            self.deploy_kind = "custom"
+        else:
+            self._deploy, self.deploy_kind = default_deployer(config, self.log)
+        # webhook state, touched only on the event loop
+        self._pending: list[Any] = []
+        self._first_at = 0.0
+        self._last_at = 0.0
+        self._wake: asyncio.Event | None = None
+        self._seen: dict[str, float] = {}  # accepted signature digests -> when they expire
+        self._counts = {"received": 0, "queued": 0, "ignored": 0, "refused": 0}
+        # build state, written by the worker thread
+        self._lock = threading.Lock()
+        self._builds = 0
+        self._building = False
+        self._last_build: dict[str, Any] | None = None
+        # the last deploy failed: deploy after the next build even if it changed nothing
+        self._deploy_owed = False
+        self.app = Starlette(
+            routes=[
+                Route("/webhook", self._webhook, methods=["POST"]),
+                Route("/status", self._status, methods=["GET"]),
+            ],
+            lifespan=self._lifespan,
+        )
+
+    # -- logging ---------------------------------------------------------------------------------
+
+    def log(self, record: dict[str, Any]) -> None:
+        """Emit one structured log record, secrets masked."""
+        record = {"time": _now(), **record}
+        record = self._mask(record)
+        if self._sink is not None:
+            self._sink(record)
+            return
+        line = json.dumps(record, ensure_ascii=False, default=str)
+        with self._log_lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+    def _mask(self, value: Any) -> Any:
+        if isinstance(value, str):
+            for secret in self._secrets:
+                if secret in value:
+                    value = value.replace(secret, "***")
+            return value
+        if isinstance(value, dict):
+            return {k: self._mask(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._mask(v) for v in value]
+        return value
+
+    # -- HTTP ------------------------------------------------------------------------------------
+
+    async def _webhook(self, request: Request):
+        self._counts["received"] += 1
+        client = request.client.host if request.client else None
+
+        def answer(status: int, outcome: str, reason: str, event=None, **extra: Any):
+            self._counts[outcome] += 1
+            record: dict[str, Any] = {"event": "webhook", "outcome": outcome, "status": status}
+            if reason:
+                record["reason"] = reason
+            if event is not None:
+                record.update(_event_fields(event))
+            record.update(client=client, **extra)
+            self.log(record)
+            if outcome == "refused":
+                body: dict[str, Any] = {"error": _ERRORS.get(status, "refused")}
+            else:
+                body = {"status": outcome, **({"reason": reason} if reason else {}), **extra}
+            headers = {}
+            if status == 401 and self.auth.basic:
+                headers["WWW-Authenticate"] = 'Basic realm="sitegen hook"'
+            return JSONResponse(body, status_code=status, headers=headers)
+
+        if self.auth.basic and not self.auth.basic_ok(request.headers.get("authorization")):
+            return answer(401, "refused", "missing or wrong Basic Auth credentials")
+        length = request.headers.get("content-length", "0")
+        if length.isdigit() and int(length) > self.max_body:
+            return answer(413, "refused", f"body larger than {self.max_body} bytes")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > self.max_body:
+                return answer(413, "refused", f"body larger than {self.max_body} bytes")
+        body = bytes(body)
+        if self.auth.secret:
+            check = check_signature(
+                request.headers.get(SIGNATURE_HEADER),
+                body,
+                self.auth.secret,
+                now=self.clock(),
+                max_age=self.max_age,
+            )
+            if not check.ok:
+                return answer(401, "refused", check.reason)
+            now = self.clock()
+            self._seen = {d: until for d, until in self._seen.items() if until >= now}
+            if check.digest in self._seen:
+                return answer(401, "refused", "replayed signature (already accepted)")
+            assert check.digest is not None and check.timestamp is not None
+            self._seen[check.digest] = check.timestamp + self.max_age + 1
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError):  # includes undecodable bytes
+            return answer(400, "refused", "the body is not JSON")
+        try:
+            event = parse_payload(payload)
+        except ValueError as err:
+            return answer(400, "refused", str(err))
+        mine = self.config.stack.api_key
+        if mine and event.api_key and not hmac.compare_digest(event.api_key, mine):
+            return answer(200, "ignored", "the event is for another stack", event)
+        reason = ignore_reason(event, self.config.stack.environment)
+        if reason:
+            return answer(200, "ignored", reason, event)
+        self._enqueue(event)
+        return answer(202, "queued", "", event, queue=len(self._pending))
+
+    async def _status(self, request: Request):
+        if self.auth.basic and not self.auth.basic_ok(request.headers.get("authorization")):
+            self.log({"event": "status", "outcome": "refused", "status": 401})
+            return JSONResponse(
+                {"error": "unauthorized"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Basic realm="sitegen hook"'},
+            )
+        return JSONResponse(self.status())
+
+    def status(self) -> dict[str, Any]:
+        """What ``GET /status`` answers."""
+        with self._lock:
+            last = json.loads(json.dumps(self._last_build)) if self._last_build else None
+            builds, building = self._builds, self._building
+        return self._mask(
+            {
+                "environment": self.config.stack.environment,
+                "builds": builds,
+                "building": building,
+                "queue": len(self._pending),
+                "debounce": self.debounce,
+                "deploy": self.deploy_kind,
+                "last_build": last,
+                "events": dict(self._counts),
+            }
+        )
+
+    # -- the worker ------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _lifespan(self, app):
+        self._wake = asyncio.Event()
+        if self._pending:
+            self._wake.set()
+        task = asyncio.create_task(self._worker())
+        try:
+            yield
+        finally:
+            with self._lock:
+                building = self._building
+            if building:
+                self.log({"event": "stop", "waiting_for": "the running build and deploy"})
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+            if self._pending:
+                self.log({"event": "stop", "unbuilt_events": len(self._pending)})
+
+    def _enqueue(self, event: Any) -> None:
+        loop_now = time.monotonic()
+        if not self._pending:
+            self._first_at = loop_now
+        self._last_at = loop_now
+        self._pending.append(event)
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _worker(self) -> None:
+        assert self._wake is not None
+        while True:
+            await self._wake.wait()
+            while True:  # debounce: wait for a quiet spell (or max_delay after the first event)
+                due = min(self._last_at + self.debounce, self._first_at + self.max_delay)
+                wait = due - time.monotonic()
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+            batch, self._pending = self._pending, []
+            self._wake.clear()
+            with self._lock:
+                self._building = True
+            try:
+                await asyncio.to_thread(self._build_and_deploy, batch)
+            except Exception as err:  # keep serving: the next event tries again
+                self.log({"event": "build", "outcome": "failed", "message": repr(err)})
+            finally:
+                with self._lock:
+                    self._building = False
+
+    def _build_and_deploy(self, batch: list[Any]) -> None:
+        """One build for a batch of events, then the deploy (in a worker thread)."""
+        started = _now()
+        first = batch[0].describe() if batch else None
+        self.log({"event": "build", "outcome": "started", "events": len(batch), "first": first})
+        t0 = time.monotonic()
+        record: dict[str, Any] = {"started_at": started, "events": len(batch)}
+        try:
+            result = self._build()
+        except SitegenError as err:
+            result, message = None, str(err)
+        except Exception as err:  # a bug must not kill the worker
+            result, message = None, f"internal error: {type(err).__name__}: {err}"
+        record["finished_at"] = _now()
+        record["seconds"] = round(time.monotonic() - t0, 3)
+        if result is None:
+            record.update(result="failed", message=message)
+            record["deploy"] = {"ran": False, "result": "not run", "message": "the build failed"}
+            self.log({"event": "build", "outcome": "failed", "message": message})
+            self._finish(record)
+            return
+        added, changed, removed = len(result.added), len(result.changed), len(result.removed)
+        record.update(
+            result="ok",
+            message=_describe(result),
+            kind=result.kind,
+            rendered=result.rendered,
+            added=added,
+            changed=changed,
+            removed=removed,
+            triggers=list(result.triggers),
+        )
+        self.log(
+            {
+                "event": "build",
+                "outcome": "ok",
+                "message": record["message"],
+                "kind": result.kind,
+                "added": added,
+                "changed": changed,
+                "removed": removed,
+                "warnings": list(getattr(result, "warnings", []) or []),
+            }
+        )
+        record["deploy"] = self._run_deploy(result, added + changed + removed)
+        self._finish(record)
+
+    def _run_deploy(self, result: BuildResult, changes: int) -> dict[str, Any]:
+        if self._deploy is None:
+            return {"ran": False, "result": "not configured", "message": "no deploy is configured"}
+        if changes == 0 and not self._deploy_owed:
+            message = "the build changed nothing: not deploying"
+            self.log({"event": "deploy", "outcome": "skipped", "reason": message})
+            return {"ran": False, "result": "skipped", "message": message}
+        if changes == 0:
+            self.log({"event": "deploy", "outcome": "started", "reason": "the last deploy failed"})
+        else:
+            self.log({"event": "deploy", "outcome": "started"})
+        try:
+            outcome = self._deploy(result)
+        except Exception as err:
+            outcome = DeployOutcome(False, f"internal error: {type(err).__name__}: {err}")
+        self._deploy_owed = not outcome.ok
+        self.log(
+            {
+                "event": "deploy",
+                "outcome": "ok" if outcome.ok else "failed",
+                "message": outcome.message,
+            }
+        )
+        return {"ran": True, "result": "ok" if outcome.ok else "failed", "message": outcome.message}
+
+    def _finish(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            self._builds += 1
+            self._last_build = self._mask(record)
+
+    # -- serving ---------------------------------------------------------------------------------
+
+    def run(self, host: str = "127.0.0.1", port: int = 8787) -> None:
+        """Serve on host:port (0: any free port) until interrupted."""
+        import uvicorn
+
+        sock = _bind(host, port)
+        bound = sock.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        self.log(
+            {
+                "event": "start",
+                "url": f"http://{shown}:{bound}/webhook",
+                "site": str(self.config.root),
+                "environment": self.config.stack.environment,
+                "auth": self.auth.methods,
+                "deploy": self.deploy_kind,
+                "debounce": self.debounce,
+                "max_age": self.max_age,
+            }
+        )
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            sock.close()
+            self.log({"event": "stop"})
+
+
+# -- deploying ------------------------------------------------------------------------------------
+
+
+def default_deployer(config: SiteConfig, log: Log) -> tuple[Deployer | None, str]:
+    """The deploy runner that ``[hook]`` asks for, and its kind for ``/status``."""
+    from sitegen.build import REPORT_NAME
+
+    if config.hook.deploy_command:
+        report = config.state_dir / REPORT_NAME
+        return CommandDeployer(config.hook.deploy_command, config.root, report, log), "command"
+    if config.hook.build_hook_url:
+        return BuildHookDeployer(config.hook.build_hook_url), "build hook"
+    return None, "none"
+
+
+class CommandDeployer:
+    """Runs the deploy command through the shell in the site folder, its output to the log.
+
+    The command gets ``SITEGEN_LAST_BUILD`` (the path of ``last-build.json``) and the server's
+    environment minus the webhook secrets, which a deploy never needs.
+    """
+
+    def __init__(
+        self,
+        command: str,
+        cwd: Path,
+        report: Path,
+        log: Log,
+        *,
+        timeout: float = DEPLOY_TIMEOUT,
+    ):
+        self.command = command
+        self.cwd = cwd
+        self.report = report
+        self.log = log
+        self.timeout = timeout
+
+    def __call__(self, result: BuildResult) -> DeployOutcome:
+        env = {k: v for k, v in os.environ.items() if k not in (SECRET_ENV, AUTH_ENV)}
+        env["SITEGEN_LAST_BUILD"] = str(self.report)
+        t0 = time.monotonic()
+        try:
+            proc = subprocess.Popen(
+                self.command,
+                shell=True,
+                cwd=self.cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+                start_new_session=True,  # a timeout stops the command and its children
+            )
+        except OSError as err:
+            return DeployOutcome(False, f"the deploy command could not start: {err}")
+        timed_out = threading.Event()
+
+        def stop() -> None:
+            timed_out.set()
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGTERM)
+
+        timer = threading.Timer(self.timeout, stop)
+        timer.daemon = True
+        timer.start()
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                line = line.rstrip("\r\n")
+                if len(line) > MAX_LINE:
+                    line = line[:MAX_LINE] + "…"
+                self.log({"event": "deploy_output", "line": line})
+            code = proc.wait()
+        finally:
+            timer.cancel()
+        seconds = time.monotonic() - t0
+        if timed_out.is_set():
+            return DeployOutcome(False, f"the deploy command was stopped after {self.timeout:g} s")
+        if code != 0:
+            return DeployOutcome(False, f"the deploy command exited with status {code}")
+        return DeployOutcome(True, f"the deploy command succeeded in {seconds:.2f} s")
+
+
+class BuildHookDeployer:
+    """POSTs a short summary of the build to the build hook URL (a secret: never shown)."""
+
+    def __init__(self, url: str, *, timeout: float = BUILD_HOOK_TIMEOUT):
+        self._url = url
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return "BuildHookDeployer(url=***)"
+
+    def __call__(self, result: BuildResult) -> DeployOutcome:
+        import httpx
+
+        summary = {
+            "source": "sitegen hook serve",
+            "kind": result.kind,
+            "added": len(result.added),
+            "changed": len(result.changed),
+            "removed": len(result.removed),
+            "triggers": list(result.triggers),
+        }
+        try:
+            response = httpx.post(self._url, json=summary, timeout=self.timeout)
+        except httpx.HTTPError as err:
+            # the exception text may quote the URL: name only its kind
+            return DeployOutcome(
+                False, f"the build hook could not be reached ({type(err).__name__})"
+            )
+        if not 200 <= response.status_code < 300:
+            return DeployOutcome(False, f"the build hook answered HTTP {response.status_code}")
+        return DeployOutcome(True, f"the build hook answered HTTP {response.status_code}")
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+_ERRORS = {400: "bad request", 401: "unauthorized", 413: "payload too large"}
+
+
+def _default_build(root: Path) -> BuildResult:
+    from sitegen.build import build_site
+    from sitegen.config import load_config
+
+    return build_site(load_config(root))
+
+
+def _describe(result: BuildResult) -> str:
+    counts = (
+        f"{len(result.added)} added, {len(result.changed)} changed, {len(result.removed)} removed"
+    )
+    if result.kind == "incremental":
+        why = ", ".join(result.triggers) or "nothing changed"
+        return (
+            f"incremental build: {why} → {result.rendered} pages re-rendered ({counts}) "
+            f"in {result.seconds:.2f} s"
+        )
+    return f"{result.kind} build: {result.rendered} pages rendered ({counts}) in {result.seconds:.2f} s"
+
+
+def _event_fields(event: Any) -> dict[str, Any]:
+    fields = {
+        "module": event.module,
+        "action": event.event,
+        "environment": ", ".join(event.environments) or None,
+        "content_type": event.content_type,
+        "uid": event.uid,
+        "locale": event.locale,
+        "what": event.describe(),
+    }
+    return {k: v for k, v in fields.items() if v}
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as err:
+        raise ConfigError(f"cannot listen on {host}:{port}: {err.strerror}") from None
+    family, _, _, _, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as err:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    return sock
+
+
+def _now() -> str:
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
