@@ -168,6 +168,10 @@ def stack_pull(
     click.echo(result.describe())
 
 
+from sitegen.commands.dev import dev  # noqa: E402
+
+cli.add_command(dev)
+
 from sitegen.commands.hook import hook  # noqa: E402
 
 cli.add_command(hook)
