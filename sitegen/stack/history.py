@@ -679,6 +679,14 @@ class History:
             sql += " AND published = 1"
         return [_item_row(r) for r in self._db.execute(sql + " ORDER BY item_key", params)]
 
+    def published_entries(self, content_type_uid: str) -> list[tuple[str, str, str]]:
+        """(uid, locale, updated_at) of the published entries of a content type, data left out."""
+        return self._db.execute(
+            "SELECT uid, locale, updated_at FROM items"
+            " WHERE kind = 'entry' AND content_type_uid = ? AND published = 1",
+            (content_type_uid,),
+        ).fetchall()
+
     def items_by_key(self, keys: Sequence[str], *, published_only: bool = False) -> list[ItemRow]:
         """The recorded items among these keys (see entry_key / asset_key), in key order."""
         found: list[ItemRow] = []

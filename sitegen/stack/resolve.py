@@ -17,10 +17,10 @@ lists built from them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, overload
 
 from sitegen.stack.folder import LocalStack
 from sitegen.stack.history import Event, History, ItemRow, asset_key, entry_key
@@ -168,6 +168,41 @@ class _Published:
             self.stale.add(uid)
 
 
+class _LazyListing(Sequence[JsonDict]):
+    """A content type's entries for one locale, in default order, whose data is read per slice.
+
+    What the default order needs (uid, locale served, updated_at) comes from the history
+    without the entries' data; a page asks for a slice, and only that slice is read.
+    """
+
+    def __init__(self, catalog: Catalog, ct: str, order: list[tuple[str, str]]):
+        self._catalog = catalog
+        self._ct = ct
+        self._order = order  # (uid, locale served)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @overload
+    def __getitem__(self, index: int) -> JsonDict: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[JsonDict]: ...
+
+    def __getitem__(self, index: int | slice) -> JsonDict | list[JsonDict]:
+        if isinstance(index, int):
+            return self[index : index + 1 or None][0]
+        picked = self._order[index]
+        self._catalog._load(self._ct, [uid for uid, _ in picked])
+        versions = self._catalog._bucket(self._ct).versions
+        found = []
+        for uid, code in picked:
+            entry = versions.get(uid, {}).get(code)
+            if entry is not None:  # None only if another process changed it meanwhile
+                found.append(entry)
+        return found
+
+
 class Catalog:
     """Published content of the folder's history, read on demand, indexed and cached.
 
@@ -184,7 +219,9 @@ class Catalog:
         self._user = user_uid(stack.name)
         self._seq = history.max_seq()  # taken before anything is read: later reads are newer
         self._published: dict[str, _Published] = {}  # by content type uid, or sys_assets
-        self._lists: dict[tuple, list[JsonDict]] = {}
+        self._lists: dict[tuple, Sequence[JsonDict]] = {}
+        # content type -> uid -> locale -> updated_at of its published entries, without data
+        self._index: dict[str, dict[str, dict[str, str]]] = {}
         self._content_types: list[JsonDict] | None = None
 
     # -- following the history ----------------------------------------------------------------
@@ -195,6 +232,7 @@ class Catalog:
         if hi < self._seq:  # the history was replaced: nothing cached can be trusted
             self._published.clear()
             self._lists.clear()
+            self._index.clear()
             changed = set()
         self._seq = hi
         if not changed:
@@ -205,6 +243,7 @@ class Catalog:
             bucket = self._published.get(ct)
             if bucket is not None:
                 bucket.forget(uid)
+            self._index.pop(ct, None)
         # Listings of a changed type go; query results all go, as $in_query makes a query's
         # answer depend on other content types. Both are rebuilt from memory when next asked.
         self._lists = {
@@ -269,10 +308,15 @@ class Catalog:
             if bucket.stale:
                 self._load(ct, list(bucket.stale))
             return bucket
-        kind = "asset" if ct == ASSET_CONTENT_TYPE_UID else "entry"
-        found: dict[str, dict[str, JsonDict]] = {}
-        for row in self.history.items(kind, ct, published_only=True):
-            found.setdefault(row.uid, {})[row.locale] = self._record(row)
+        index = self._index.get(ct)
+        if index is not None:  # a listing read part of it already: read the rest by key
+            self._load(ct, index)
+            found = {uid: bucket.versions.get(uid) or {} for uid in index}
+        else:
+            kind = "asset" if ct == ASSET_CONTENT_TYPE_UID else "entry"
+            found = {}
+            for row in self.history.items(kind, ct, published_only=True):
+                found.setdefault(row.uid, {})[row.locale] = self._record(row)
         bucket.versions = found
         bucket.complete = True
         bucket.stale.clear()
@@ -306,6 +350,30 @@ class Catalog:
             return None
         return self._served(versions, self.stack.fallback_chain(locale) if fallback else [locale])
 
+    def _listing(self, ct: str, locale: str, fallback: bool) -> Sequence[JsonDict]:
+        """Every entry served for the locale in default order, read a slice at a time."""
+        if self._bucket(ct).complete:
+            return self.entries(ct, locale, fallback)
+        key = ("listing", ct, locale, fallback)
+        found = self._lists.get(key)
+        if found is None:
+            index = self._index.get(ct)
+            if index is None:
+                index = {}
+                for uid, code, updated_at in self.history.published_entries(ct):
+                    index.setdefault(uid, {})[code] = updated_at
+                self._index[ct] = index
+            chain = self.stack.fallback_chain(locale) if fallback else [locale]
+            served = []
+            for uid, versions in index.items():
+                code = next((c for c in chain if c in versions), None)
+                if code is not None:
+                    served.append((versions[code], uid, code))
+            served.sort(key=lambda s: s[1])
+            served.sort(key=lambda s: s[0], reverse=True)  # default_order: stable, two passes
+            found = self._lists[key] = _LazyListing(self, ct, [(u, c) for _, u, c in served])
+        return found
+
     def entries(self, ct: str, locale: str, fallback: bool) -> list[JsonDict]:
         """Every entry served for the locale, in the CDA's default order (cached)."""
         key = ("entries", ct, locale, fallback)
@@ -323,8 +391,11 @@ class Catalog:
 
     def query_entries(
         self, ct: str, locale: str, fallback: bool, query: JsonDict, sort: Sort
-    ) -> list[JsonDict]:
+    ) -> Sequence[JsonDict]:
         """Entries matching the query in the requested order (cached per query and order).
+
+        Without a query or sort, a content type not read whole yet is listed from its
+        (uid, locale, updated_at) rows and only the slices asked for are read.
 
         A query that pins uids (``{"uid": {"$in": [...]}}``, or ``$in_query`` over a reference
         field with such an inner query, see `pinned_uids` and `History.referrers`) is matched
@@ -336,6 +407,8 @@ class Catalog:
         found = self._lists.get(key)
         if found is None:
             ctx = MatchContext(ct, lambda stubs: self._lookup_refs(stubs, locale))
+            if not query and sort is None:
+                return self._listing(ct, locale, fallback)  # not cached twice
             pins = (
                 pinned_uids(query, lambda uids: self.history.referrers(ct, uids)) if query else None
             )
