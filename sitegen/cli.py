@@ -47,11 +47,15 @@ def build(site_dir: Path, full: bool, preview: bool, live_preview: str | None, q
     from sitegen.build import build_site
     from sitegen.config import for_preview, load_config
     from sitegen.progress import TerminalProgress, summary
+    from sitegen.webhook import describe_netlify_trigger
 
     if live_preview and not preview:
         _fail(SitegenError("--live-preview goes with --preview"))
     try:
         config = load_config(site_dir)
+        trigger = describe_netlify_trigger(environment=config.stack.environment)
+        if trigger:  # a Netlify build started by a Contentstack webhook: say which entry
+            click.echo(trigger, err=True)
         if preview:
             config = for_preview(config, live_preview)
         with TerminalProgress(quiet=quiet) as progress:

@@ -190,3 +190,27 @@ def test_stack_serve_refuses_a_broken_entry_before_listening(tmp_path: Path):
     (stack / "entries/post/post0.en-us.json").write_text("[1,")
     result = run("stack", "serve", str(stack), "--port", "0")
     assert result.exit_code == 1 and "post0.en-us.json" in result.output
+
+
+def test_a_netlify_build_hook_says_which_entry_triggered_it(tmp_path: Path):
+    site = make_site(tmp_path)
+    body = {
+        "module": "entry",
+        "event": "publish",
+        "api_key": "blt_fixture_key_7f3a",
+        "triggered_at": "2026-11-22T10:00:00.000Z",
+        "data": {
+            "entry": {"uid": "post1", "title": "Post 1", "locale": "en-us"},
+            "content_type": {"uid": "post", "title": "Post"},
+            "environment": {"name": "production"},
+            "locale": "en-us",
+        },
+    }
+    result = run(
+        "build",
+        str(site),
+        env={"INCOMING_HOOK_BODY": json.dumps(body), "INCOMING_HOOK_TITLE": "contentstack"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "Triggered by a Contentstack webhook" in result.output
+    assert "post1" in result.output and "Post 1" in result.output
