@@ -4,6 +4,10 @@
 (`serve`). Requests are authenticated like the CDA (headers `api_key` and `access_token`, when
 stack.json sets them) and errors use Contentstack's body: ``{"error_message", "error_code",
 "errors"}``. Credentials are never echoed in responses, and `serve` redacts them from access logs.
+
+A request with a `preview_token` header (and no `access_token`) is a preview request, as on
+Contentstack's preview host: entries come from the draft view (drafts.py), content types and
+assets as usual, and the Sync API refuses it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from sitegen.stack.params import (
     bool_param,
     delivery_options,
     int_param,
+    is_preview,
     locale_param,
     projection,
     query_param,
@@ -43,6 +48,7 @@ from sitegen.stack.responses import (
     bad_token,
     folder_error,
     missing_environment,
+    sync_needs_delivery_token,
     unknown_asset,
     unknown_content_type,
     unknown_entry,
@@ -70,7 +76,7 @@ SECRET_PARAMS = (
 def list_content_types(service: StackService, request: Request) -> Response:
     """GET /v3/content_types: rescans first, so a build sees files edited since."""
     authorize(service.stack, request)
-    catalog = service.refresh()
+    catalog = service.refresh(preview=is_preview(request))
     qp = request.query_params
     skip = int_param(qp, "skip", 0, what="content types")
     limit = int_param(qp, "limit", MAX_LIMIT, maximum=MAX_LIMIT, what="content types")
@@ -95,7 +101,7 @@ def get_content_type(service: StackService, request: Request) -> Response:
 def list_entries(service: StackService, request: Request) -> Response:
     """GET /v3/content_types/{ct}/entries."""
     env = require_environment(service.stack, request)
-    catalog = service.catalog()
+    catalog = service.catalog(preview=is_preview(request))
     ct = request.path_params["ct"]
     if not catalog.has_content_type(ct):
         raise unknown_content_type(ct)
@@ -120,7 +126,7 @@ def list_entries(service: StackService, request: Request) -> Response:
 def get_entry(service: StackService, request: Request) -> Response:
     """GET /v3/content_types/{ct}/entries/{uid}."""
     env = require_environment(service.stack, request)
-    catalog = service.catalog()
+    catalog = service.catalog(preview=is_preview(request))
     ct, uid = request.path_params["ct"], request.path_params["uid"]
     if not catalog.has_content_type(ct):
         raise unknown_content_type(ct)
@@ -137,7 +143,7 @@ def get_entry(service: StackService, request: Request) -> Response:
 def list_assets(service: StackService, request: Request) -> Response:
     """GET /v3/assets."""
     env = require_environment(service.stack, request)
-    catalog = service.catalog()
+    catalog = service.catalog(preview=is_preview(request))
     qp = request.query_params
     opts = DeliveryOptions(environment=env, locale=locale_param(service.stack, qp))
     skip = int_param(qp, "skip", 0, what="assets")
@@ -159,7 +165,7 @@ def list_assets(service: StackService, request: Request) -> Response:
 def get_asset(service: StackService, request: Request) -> Response:
     """GET /v3/assets/{uid}."""
     env = require_environment(service.stack, request)
-    catalog = service.catalog()
+    catalog = service.catalog(preview=is_preview(request))
     asset = catalog.asset(request.path_params["uid"])
     if asset is None:
         raise unknown_asset()
@@ -183,9 +189,11 @@ def asset_file(service: StackService, request: Request) -> Response:
 
 
 def stack_sync(service: StackService, request: Request) -> Response:
-    """GET /v3/stacks/sync: init, pagination_token or sync_token."""
+    """GET /v3/stacks/sync: init, pagination_token or sync_token (never for previews)."""
     qp = request.query_params
     env = authorize(service.stack, request)
+    if is_preview(request):
+        raise sync_needs_delivery_token()
     pagination_token = qp.get("pagination_token")
     sync_token = qp.get("sync_token")
     if pagination_token is not None:

@@ -5,6 +5,11 @@ The folder is edited by hand (see the README, "The local stack format"), so ever
 :func:`load_stack` reads the small files (stack.json, content types) eagerly, while entries and
 assets are only listed (names and stat) and read on demand, so a stack with 50,000 entry files
 can be rescanned with stat calls alone.
+
+Draft files (``<entry_uid>.<locale>.draft.json``, an entry's working copy) are listed apart from
+the files that make up published content (:attr:`Listing.drafts` and :attr:`Listing.draft_files`,
+not :attr:`Listing.files`): the history, and so delivery and the Sync API, never sees them;
+only preview requests read them (see drafts.py).
 """
 
 from __future__ import annotations
@@ -30,8 +35,11 @@ ENTRIES_DIR = "entries"
 ASSETS_DIR = "assets"
 
 LOCALE_RE = re.compile(r"^[A-Za-z0-9-]+$")
+DRAFT_SUFFIX = ".draft.json"
 
-STACK_KEYS = frozenset({"name", "api_key", "delivery_token", "environments", "locales"})
+STACK_KEYS = frozenset(
+    {"name", "api_key", "delivery_token", "preview_token", "environments", "locales"}
+)
 ASSET_KEYS = frozenset(
     {"title", "filename", "content_type", "description", "url", "tags", "file_size"}
 )
@@ -55,19 +63,29 @@ class Locale:
 
 @dataclass(frozen=True)
 class EntryPath:
-    """Where an entry file sits: its content type, uid and locale come from the path."""
+    """Where an entry file sits: its content type, uid and locale come from the path.
+
+    `draft` marks a draft file (``<uid>.<locale>.draft.json``), the entry's working copy.
+    """
 
     content_type_uid: str
     uid: str
     locale: str
+    draft: bool = False
 
 
 @dataclass
 class Listing:
-    """Every file of the folder with its stat, grouped by what it describes."""
+    """Every file of the folder with its stat, grouped by what it describes.
+
+    Draft files are kept out of `files` and `entries` (which the history records) and listed in
+    `draft_files` and `drafts` instead.
+    """
 
     files: dict[str, FileStat] = field(default_factory=dict)
     entries: dict[str, EntryPath] = field(default_factory=dict)
+    draft_files: dict[str, FileStat] = field(default_factory=dict)
+    drafts: dict[str, EntryPath] = field(default_factory=dict)
     assets: dict[str, list[str]] = field(default_factory=dict)
     content_types: dict[str, str] = field(default_factory=dict)
     _asset_uids: frozenset[str] | None = field(default=None, repr=False)
@@ -130,6 +148,8 @@ class LocalStack:
     environments: list[str]
     locales: list[Locale]
     content_types: dict[str, JsonDict]
+    # Preview requests (header preview_token) must carry exactly this; None: any non-empty one.
+    preview_token: str | None = field(default=None, repr=False)
     config_stats: dict[str, FileStat] = field(default_factory=dict)
     _entry_paths: dict[tuple[str, str], EntryPath] = field(default_factory=dict, repr=False)
 
@@ -186,6 +206,7 @@ class LocalStack:
         codes = set(self.locale_codes)
         known = self._entry_paths
         files, entries = listing.files, listing.entries
+        draft_files, drafts = listing.draft_files, listing.drafts
         for ct_name, ct_stat in _scan_dir(entries_dir):
             if ct_stat is not None:
                 raise StackFolderError(
@@ -203,12 +224,15 @@ class LocalStack:
                         continue
                     st = item.stat()
                     rel = prefix + name
-                    files[rel] = (st.st_size, st.st_mtime_ns)
                     count += 1
                     where = known.get((ct_name, name))
                     if where is None:
-                        new_names.append(name)
+                        new_names.append((name, (st.st_size, st.st_mtime_ns)))
+                    elif where.draft:
+                        draft_files[rel] = (st.st_size, st.st_mtime_ns)
+                        drafts[rel] = where
                     else:
+                        files[rel] = (st.st_size, st.st_mtime_ns)
                         entries[rel] = where
             if count and ct_name not in self.content_types:
                 raise StackFolderError(
@@ -216,18 +240,28 @@ class LocalStack:
                     f'"{ct_name}" ({CONTENT_TYPES_DIR}/{ct_name}.json is missing); add it or '
                     "rename the folder to an existing content type uid."
                 )
-            for name in sorted(new_names):  # sorted, so the same bad name is reported first
+            for name, stat in sorted(new_names):  # sorted: the same bad name is reported first
                 rel = prefix + name
                 where = self._entry_path(rel, ct_name, name, codes)
                 known[(ct_name, name)] = where
-                entries[rel] = where
+                if where.draft:
+                    draft_files[rel] = stat
+                    drafts[rel] = where
+                else:
+                    files[rel] = stat
+                    entries[rel] = where
 
     def _entry_path(self, rel: str, ct_name: str, name: str, codes: set[str]) -> EntryPath:
-        stem = name[: -len(".json")] if name.endswith(".json") else None
+        draft = name.endswith(DRAFT_SUFFIX) and "." in name[: -len(DRAFT_SUFFIX)]
+        if draft:
+            stem: str | None = name[: -len(DRAFT_SUFFIX)]
+        else:
+            stem = name[: -len(".json")] if name.endswith(".json") else None
         if stem is None or "." not in stem:
             raise StackFolderError(
-                f"{self.shown(rel)}: entry files are named <entry_uid>.<locale>.json, "
-                f"e.g. my_entry.{self.master_locale}.json; rename the file."
+                f"{self.shown(rel)}: entry files are named <entry_uid>.<locale>.json "
+                f"(drafts <entry_uid>.<locale>.draft.json), e.g. my_entry.{self.master_locale}"
+                ".json; rename the file."
             )
         uid, locale = stem.rsplit(".", 1)
         if not UID_RE.match(uid):
@@ -240,7 +274,7 @@ class LocalStack:
                 f'{self.shown(rel)}: locale "{locale}" is not in {STACK_FILE} '
                 f"(known: {', '.join(sorted(codes))}); add it there or rename the file."
             )
-        return EntryPath(ct_name, uid, locale)
+        return EntryPath(ct_name, uid, locale, draft)
 
     def _list_assets(self, listing: Listing) -> None:
         assets_dir = self.root / ASSETS_DIR
@@ -285,7 +319,8 @@ class LocalStack:
     # -- reading content -------------------------------------------------------------------
 
     def read_entry(self, rel: str, where: EntryPath, asset_uids: Collection[str]) -> EntryFile:
-        """Read and validate one entry file; `asset_uids` are the assets file fields may name."""
+        """Read and validate one entry (or draft) file; `asset_uids` are the assets file fields
+        may name."""
         shown = self.shown(rel)
         data = read_json(self.root / rel, shown)
         if not isinstance(data, dict):
@@ -454,12 +489,12 @@ class LocalStack:
         )
 
     def validate_all(self) -> Listing:
-        """Read every entry and asset once, raising the first problem found."""
+        """Read every entry, draft and asset once, raising the first problem found."""
         listing = self.list_files()
         asset_uids = listing.asset_uids
         for uid in sorted(asset_uids):
             self.read_asset(uid, listing)
-        for rel, where in sorted(listing.entries.items()):
+        for rel, where in sorted({**listing.entries, **listing.drafts}.items()):
             self.read_entry(rel, where, asset_uids)
         return listing
 
@@ -511,6 +546,7 @@ def load_stack(path: Path | str) -> LocalStack:
     name = require_str(data, "name", shown)
     api_key = require_str(data, "api_key", shown, optional=True)
     delivery_token = require_str(data, "delivery_token", shown, optional=True)
+    preview_token = require_str(data, "preview_token", shown, optional=True)
     environments = data.get("environments")
     if (
         not isinstance(environments, list)
@@ -526,6 +562,7 @@ def load_stack(path: Path | str) -> LocalStack:
         name=name or "",
         api_key=api_key,
         delivery_token=delivery_token,
+        preview_token=preview_token,
         environments=list(environments),
         locales=locales,
         content_types={},

@@ -22,6 +22,7 @@ from sitegen.stack.responses import (
     bad_api_key,
     bad_delivery_token,
     bad_parameter,
+    bad_preview_token,
     missing_environment,
     unknown_content_type,
     unknown_environment,
@@ -99,13 +100,29 @@ def _same_secret(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
+def is_preview(request: Request) -> bool:
+    """Whether this is a preview request (drafts): a `preview_token` header, no `access_token`."""
+    headers = request.headers
+    return "preview_token" in headers and "access_token" not in headers
+
+
 def authorize(stack: LocalStack, request: Request) -> str | None:
-    """Check the credentials stack.json asks for; return the environment named, if any."""
+    """Check the credentials stack.json asks for; return the environment named, if any.
+
+    A preview request must carry stack.json's `preview_token` (any non-empty one when it has
+    none) instead of the delivery token.
+    """
     if stack.api_key is not None and not _same_secret(
         request.headers.get("api_key", ""), stack.api_key
     ):
         raise bad_api_key()
-    if stack.delivery_token is not None and not _same_secret(
+    if is_preview(request):
+        given = request.headers.get("preview_token", "")
+        if not given or (
+            stack.preview_token is not None and not _same_secret(given, stack.preview_token)
+        ):
+            raise bad_preview_token()
+    elif stack.delivery_token is not None and not _same_secret(
         request.headers.get("access_token", ""), stack.delivery_token
     ):
         raise bad_delivery_token()

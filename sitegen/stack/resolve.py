@@ -17,7 +17,7 @@ lists built from them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any, overload
@@ -253,6 +253,20 @@ class Catalog:
         }
         return changed
 
+    # -- where items come from (what the draft view, drafts.DraftCatalog, replaces) ----------
+
+    def _rows_by_key(self, keys: Sequence[str]) -> list[ItemRow]:
+        """The served items among these history keys (published ones here)."""
+        return self.history.items_by_key(keys, published_only=True)
+
+    def _rows_of(self, kind: str, ct: str) -> list[ItemRow]:
+        """Every served item of a content type (or the assets): published ones here."""
+        return self.history.items(kind, ct, published_only=True)
+
+    def _referrers(self, ct: str, uids: Collection[str]) -> frozenset[str]:
+        """Uids of the entries of `ct` that may hold a reference to one of `uids` (a superset)."""
+        return self.history.referrers(ct, uids)
+
     # -- loading --------------------------------------------------------------------------
 
     def _bucket(self, ct: str) -> _Published:
@@ -295,10 +309,11 @@ class Catalog:
         else:
             codes = self.stack.locale_codes
             keys = [entry_key(ct, uid, code) for uid in wanted for code in codes]
+        rows = self._rows_by_key(keys)  # first: a read that fails leaves the bucket as it was
         for uid in wanted:
             bucket.versions[uid] = {}
             bucket.stale.discard(uid)
-        for row in self.history.items_by_key(keys, published_only=True):
+        for row in rows:
             bucket.versions[row.uid][row.locale] = self._record(row)
 
     def _load_all(self, ct: str) -> _Published:
@@ -315,7 +330,7 @@ class Catalog:
         else:
             kind = "asset" if ct == ASSET_CONTENT_TYPE_UID else "entry"
             found = {}
-            for row in self.history.items(kind, ct, published_only=True):
+            for row in self._rows_of(kind, ct):
                 found.setdefault(row.uid, {})[row.locale] = self._record(row)
         bucket.versions = found
         bucket.complete = True
@@ -409,9 +424,7 @@ class Catalog:
             ctx = MatchContext(ct, lambda stubs: self._lookup_refs(stubs, locale))
             if not query and sort is None:
                 return self._listing(ct, locale, fallback)  # not cached twice
-            pins = (
-                pinned_uids(query, lambda uids: self.history.referrers(ct, uids)) if query else None
-            )
+            pins = pinned_uids(query, lambda uids: self._referrers(ct, uids)) if query else None
             if pins is None:
                 docs = self.entries(ct, locale, fallback)
             else:

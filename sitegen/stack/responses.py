@@ -78,6 +78,25 @@ def bad_delivery_token() -> CDAError:
     )
 
 
+def bad_preview_token() -> CDAError:
+    """A missing or wrong `preview_token` header on a preview (draft) request."""
+    return CDAError(
+        401, 104, "The preview token is not valid.", {"preview_token": ["is not valid."]}
+    )
+
+
+def sync_needs_delivery_token() -> CDAError:
+    """A Sync API request made with a preview token: previews have no Sync API, as on
+    Contentstack, whose preview host serves no sync."""
+    return CDAError(
+        403,
+        403,
+        "The Sync API delivers published content only and is not available to preview "
+        "requests; call it with a delivery token (access_token), not a preview_token.",
+        {"preview_token": ["is not accepted by the Sync API."]},
+    )
+
+
 def missing_environment() -> CDAError:
     """A delivery request that names no environment."""
     return CDAError(422, 141, "The environment is required.", {"environment": ["is required."]})

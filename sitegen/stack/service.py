@@ -1,9 +1,13 @@
-"""The state behind the local stack server: the folder, its history and the current catalog.
+"""The state behind the local stack server: the folder, its history and the current catalogs.
 
 The HTTP layer decides *when* to rescan (content type lists and sync starts); this module does
 the rescan. A rescan is a stat pass (plus reading the files whose stat moved). When entries or
 assets changed (here or in another process sharing the history) the catalog forgets just those
 and what was derived from them; only a change of stack.json or a content type replaces it.
+
+Preview requests are answered from a separate draft catalog (drafts.py), built on first use
+after a rescan and dropped whenever the recorded state or a draft file changed: it shares no
+cache with the delivery catalog.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ import os
 import threading
 from pathlib import Path
 
+from sitegen.stack.drafts import DraftCatalog
 from sitegen.stack.folder import (
     CONTENT_TYPES_DIR,
     STACK_FILE,
     FileStat,
+    Listing,
     LocalStack,
     load_stack,
 )
@@ -52,14 +58,17 @@ class StackService:
         self.history = History(history_path or default_history_path(self.stack_dir))
         self.lock = threading.RLock()
         self._catalog: Catalog | None = None
+        self._listing: Listing | None = None  # of the last rescan, for the draft catalog
+        self._drafts: DraftCatalog | None = None
 
     def close(self) -> None:
         """Release the history database."""
         with self.lock:
             self.history.close()
 
-    def refresh(self) -> Catalog:
-        """Rescan the folder and return the catalog to answer from."""
+    def refresh(self, *, preview: bool = False) -> Catalog:
+        """Rescan the folder and return the catalog to answer from (the draft view's for a
+        preview request)."""
         with self.lock:
             reloaded = False
             if _config_stats(self.stack_dir) != self.stack.config_stats:
@@ -72,9 +81,26 @@ class StackService:
                 self._catalog = Catalog(self.stack, self.history)
             elif changed:
                 self._catalog.catch_up()
-            return self._catalog
+            # The draft view also shows unpublished entries, whose edits make no events, so any
+            # recorded change (or a changed draft file) replaces it.
+            if (
+                reloaded
+                or changed
+                or self._listing is None
+                or listing.draft_files != self._listing.draft_files
+            ):
+                self._drafts = None
+            self._listing = listing
+            return self.catalog(preview=preview)
 
-    def catalog(self) -> Catalog:
-        """The catalog of the last scan (scanning first if there was none)."""
+    def catalog(self, *, preview: bool = False) -> Catalog:
+        """The catalog of the last scan (scanning first if there was none): the delivery view,
+        or the draft view for a preview request."""
         with self.lock:
-            return self._catalog if self._catalog is not None else self.refresh()
+            if self._catalog is None or self._listing is None:
+                return self.refresh(preview=preview)
+            if not preview:
+                return self._catalog
+            if self._drafts is None:
+                self._drafts = DraftCatalog(self.stack, self.history, self._listing)
+            return self._drafts
