@@ -175,9 +175,14 @@ class CDAClient:
                 for k, v in errors.items()
             )
             message = f"{message} ({details})"
+        token_hint = (
+            "check the preview token (CONTENTSTACK_PREVIEW_TOKEN or [preview] preview_token)"
+            if self.stack.preview_token
+            else "check the delivery token (CONTENTSTACK_DELIVERY_TOKEN or [stack] delivery_token) "
+            "and that it belongs to this environment"
+        )
         hint = {
-            401: "check the delivery token (CONTENTSTACK_DELIVERY_TOKEN or [stack] delivery_token) "
-            "and that it belongs to this environment",
+            401: token_hint,
             412: "check the stack API key (CONTENTSTACK_API_KEY or [stack] api_key)",
             422: "check the content type or entry uid in this path",
             404: "check [stack] host: this path does not exist there",
