@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import html
-import ipaddress
 import json
 import re
 import secrets
-import socket
 import threading
 import time
 import traceback
@@ -45,6 +43,7 @@ from watchfiles import Change, DefaultFilter, watch
 
 from sitegen.config import SiteConfig, load_config
 from sitegen.errors import SitegenError
+from sitegen.server.listen import bind, is_loopback
 
 EVENTS_PATH = "/__sitegen/events"
 SCRIPT_PATH = "/__sitegen/reload.js"
@@ -364,30 +363,6 @@ class _Either:
 # -- the server -----------------------------------------------------------------------------------
 
 
-def _is_loopback(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address.split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as err:
-        raise SitegenError(f"--host {host}: cannot resolve it ({err.strerror})") from None
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-    except OSError as err:
-        sock.close()
-        hint = "; is another server using it? choose another with --port" if port else ""
-        raise SitegenError(f"cannot listen on {host} port {port}: {err.strerror}{hint}") from None
-    return sock
-
-
 class DevServer:
     """Build ``site_dir``, serve its output on host:port, rebuild and reload on change.
 
@@ -432,9 +407,9 @@ class DevServer:
 
         self.config = load_config(self.site_dir, self.env)  # an invalid one stops us here
         self.serving = self.config.output
-        sock = _bind(self.host, self.port)
+        sock = bind(self.host, self.port)
         bound, self.port = sock.getsockname()[:2]
-        if not _is_loopback(bound):
+        if not is_loopback(bound):
             self.echo(
                 click.style("warning: ", fg="yellow", bold=True)
                 + f"listening on {bound}, not on loopback: other machines can reach this "

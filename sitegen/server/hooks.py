@@ -24,7 +24,6 @@ import hmac
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -42,6 +41,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from sitegen.errors import ConfigError, SitegenError
+from sitegen.server.listen import bind
 from sitegen.webhook import SIGNATURE_HEADER, check_signature, ignore_reason, parse_payload
 
 if TYPE_CHECKING:
@@ -437,7 +437,7 @@ class HookServer:
         """Serve on host:port (0: any free port) until interrupted."""
         import uvicorn
 
-        sock = _bind(host, port)
+        sock = bind(host, port)
         bound = sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         self.log(
@@ -613,23 +613,6 @@ def _event_fields(event: Any) -> dict[str, Any]:
         "what": event.describe(),
     }
     return {k: v for k, v in fields.items() if v}
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as err:
-        raise ConfigError(f"cannot listen on {host}:{port}: {err.strerror}") from None
-    family, _, _, _, address = infos[0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(address)
-        sock.listen(128)
-    except OSError as err:
-        sock.close()
-        raise ConfigError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
-    return sock
 
 
 def _now() -> str:
