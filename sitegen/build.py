@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import fcntl
 import json
 import os
 import time
@@ -25,7 +26,7 @@ import httpx
 
 from sitegen.changes import ContentChanges, apply_sync
 from sitegen.config import SiteConfig, StackConfig
-from sitegen.errors import APIError
+from sitegen.errors import APIError, BuildError
 from sitegen.pages import plan_all, render_pages, rendered_types, replan
 from sitegen.pull import pull_all
 from sitegen.render import PACKAGE_TEMPLATES, Renderer
@@ -43,6 +44,7 @@ from sitegen.store import StateError, Store
 from sitegen.write import OverlayOutput, StagedOutput, process_alive, remove_leftovers
 
 STORE_NAME = "store.sqlite"
+LOCK_NAME = "build.lock"
 PREVIEW_ROBOTS = "User-agent: *\nDisallow: /\n"  # a preview must never be indexed
 REPORT_NAME = "last-build.json"
 # The full build's sync token is taken before the pull starts, from a little earlier still, so
@@ -122,9 +124,19 @@ def build_site(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> BuildResult:
     """Build the site: incrementally when valid state exists (and not ``full``), else fully."""
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    with _BuildLock(config.state_dir):
+        return _build(config, full, progress, transport)
+
+
+def _build(
+    config: SiteConfig,
+    full: bool,
+    progress: Progress | None,
+    transport: httpx.AsyncBaseTransport | None,
+) -> BuildResult:
     stack, transport = _source(config.stack, transport)
     run = _Run(config, stack, transport, progress or NullProgress())
-    config.state_dir.mkdir(parents=True, exist_ok=True)
     remove_leftovers(config.output)
     for leftover in config.state_dir.glob(f"{STORE_NAME}.tmp-*"):  # a killed full build's
         pid = leftover.name.split(".tmp-", 1)[1].split("-")[0]
@@ -146,6 +158,37 @@ def build_site(
         result = _full(run)
     _write_report(config, result)
     return result
+
+
+class _BuildLock:
+    """One build per state folder at a time; a second one stops with a clear message."""
+
+    def __init__(self, state_dir: Path):
+        self.path = state_dir / LOCK_NAME
+        self.file = None
+
+    def __enter__(self) -> _BuildLock:
+        self.file = self.path.open("a+")
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.file.seek(0)
+            holder = self.file.read().strip() or "another process"
+            self.file.close()
+            raise BuildError(
+                f"{self.path.parent}: another sitegen build of this site is running "
+                f"(process {holder}); wait for it to finish, then build again"
+            ) from None
+        self.file.seek(0)
+        self.file.truncate()
+        self.file.write(str(os.getpid()))
+        self.file.flush()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.file is not None:
+            fcntl.flock(self.file, fcntl.LOCK_UN)
+            self.file.close()
 
 
 def _source(

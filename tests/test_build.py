@@ -290,3 +290,18 @@ def test_failed_build_leaves_no_temporary_store(tmp_path: Path):
         build(site)
     assert sorted(p.name for p in (site / ".sitegen").iterdir() if "tmp" in p.name) == []
     assert (site / ".sitegen/store.sqlite").is_file()
+
+
+def test_a_second_build_of_the_same_site_stops_with_a_clear_message(tmp_path: Path):
+    import fcntl
+
+    site = make_site(tmp_path)
+    build(site)
+    state = site / ".sitegen"
+    with (state / "build.lock").open("a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.write("4242")
+        held.flush()
+        with pytest.raises(BuildError, match="another sitegen build of this site is running"):
+            build(site)
+    assert build(site).kind == "incremental"  # the lock is free again
