@@ -8,6 +8,9 @@ stack.json sets them) and errors use Contentstack's body: ``{"error_message", "e
 A request with a `preview_token` header (and no `access_token`) is a preview request, as on
 Contentstack's preview host: entries come from the draft view (drafts.py), content types and
 assets as usual, and the Sync API refuses it.
+
+Every CDA request is also counted in the stack's request log, which the local stand-in for the
+Analytics API (analytics.py, ``/analytics/v2/...``) reports from.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from sitegen.errors import StackFolderError
+from sitegen.stack.analytics import AnalyticsService, UsageLog, analytics_routes, response_size
 from sitegen.stack.params import (
     MAX_LIMIT,
     authorize,
@@ -222,12 +226,14 @@ def stack_sync(service: StackService, request: Request) -> Response:
 Handler = Callable[[StackService, Request], Response]
 
 
-def _endpoint(service: StackService, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(
+    service: StackService, handler: Handler, usage: UsageLog | None = None
+) -> Callable[[Request], Awaitable[Response]]:
     def run(request: Request) -> Response:
         with service.lock:
             return handler(service, request)
 
-    async def endpoint(request: Request) -> Response:
+    async def answer(request: Request) -> Response:
         try:
             return await run_in_threadpool(run, request)
         except CDAError as err:
@@ -235,6 +241,14 @@ def _endpoint(service: StackService, handler: Handler) -> Callable[[Request], Aw
         except StackFolderError as err:
             logging.getLogger("sitegen.stack").error("%s", err)
             return folder_error(str(err)).response()
+
+    async def endpoint(request: Request) -> Response:
+        response = await answer(request)
+        if usage is not None:  # the request log behind the local Analytics API
+            await run_in_threadpool(
+                usage.record, "cdn", response.status_code, response_size(response)
+            )
+        return response
 
     return endpoint
 
@@ -254,19 +268,22 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 def create_app(stack_dir: Path | str, *, history_path: Path | str | None = None) -> Starlette:
     """A CDA v3 server over a local stack folder (raises StackFolderError if it is malformed)."""
     service = StackService(Path(stack_dir), history_path)
+    usage = UsageLog(service.history.path)
     routes = [
-        Route("/v3/content_types", _endpoint(service, list_content_types)),
-        Route("/v3/content_types/{uid}", _endpoint(service, get_content_type)),
-        Route("/v3/content_types/{ct}/entries", _endpoint(service, list_entries)),
-        Route("/v3/content_types/{ct}/entries/{uid}", _endpoint(service, get_entry)),
-        Route("/v3/assets", _endpoint(service, list_assets)),
-        Route("/v3/assets/{uid}", _endpoint(service, get_asset)),
-        Route("/v3/assets/{uid}/{filename}", _endpoint(service, asset_file)),
-        Route("/assets/{uid}/{filename}", _endpoint(service, asset_file)),
-        Route("/v3/stacks/sync", _endpoint(service, stack_sync)),
+        Route("/v3/content_types", _endpoint(service, list_content_types, usage)),
+        Route("/v3/content_types/{uid}", _endpoint(service, get_content_type, usage)),
+        Route("/v3/content_types/{ct}/entries", _endpoint(service, list_entries, usage)),
+        Route("/v3/content_types/{ct}/entries/{uid}", _endpoint(service, get_entry, usage)),
+        Route("/v3/assets", _endpoint(service, list_assets, usage)),
+        Route("/v3/assets/{uid}", _endpoint(service, get_asset, usage)),
+        Route("/v3/assets/{uid}/{filename}", _endpoint(service, asset_file, usage)),
+        Route("/assets/{uid}/{filename}", _endpoint(service, asset_file, usage)),
+        Route("/v3/stacks/sync", _endpoint(service, stack_sync, usage)),
     ]
+    routes += analytics_routes(AnalyticsService(usage))
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
     app.state.service = service
+    app.state.usage = usage
     return app
 
 
