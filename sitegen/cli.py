@@ -180,6 +180,10 @@ from sitegen.commands.hook import hook  # noqa: E402
 
 cli.add_command(hook)
 
+from sitegen.commands.analytics import analytics  # noqa: E402
+
+cli.add_command(analytics)
+
 
 def main() -> None:
     cli(prog_name="sitegen")

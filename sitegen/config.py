@@ -73,6 +73,15 @@ class HookConfig:
 
 
 @dataclass(frozen=True)
+class AnalyticsConfig:
+    """``[analytics]``: where ``sitegen analytics`` asks for usage reports."""
+
+    org_uid: str | None = None
+    host: str | None = None  # None: the stack's region (or the local stack in-process)
+    timeout: float = 300.0  # how long to wait for a report job, in seconds
+
+
+@dataclass(frozen=True)
 class PreviewConfig:
     """``[preview]``: where draft builds go; never the production output or state."""
 
@@ -100,6 +109,7 @@ class SiteConfig:
     hook: HookConfig = HookConfig()
     preview: PreviewConfig | None = None
     preview_mode: bool = False  # this config builds drafts (see for_preview)
+    analytics: AnalyticsConfig = AnalyticsConfig()
 
     @property
     def default_locale(self) -> LocaleConfig:
@@ -201,6 +211,7 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
     content_types = _content_types(top.table("content_types"))
     extra = top.get("extra", dict, {})
     hook = _hook_config(top.table("hook"))
+    analytics = _analytics_config(top.table("analytics"))
     preview_table = top.table("preview")
 
     base_url = site.get("base_url", str, "")
@@ -243,6 +254,7 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
         stack=stack,
         hook=hook,
         preview=preview,
+        analytics=analytics,
     )
 
 
@@ -295,6 +307,26 @@ def _hook_config(t: _Table) -> HookConfig:
     if not 1 <= max_age <= 86400:
         raise t.error("max_age", f"must be a number of seconds from 1 to 86400, got {max_age}")
     return HookConfig(deploy_command, build_hook_url or None, debounce, max_age)
+
+
+def _analytics_config(t: _Table) -> AnalyticsConfig:
+    org_uid = t.get("org_uid", str)
+    host = t.get("host", str)
+    timeout = float(t.get("timeout", (int, float), 300))
+    t.check_unknown()
+    if org_uid is not None and not org_uid.strip():
+        raise t.error("org_uid", "is empty; remove it or give the organization uid")
+    if host is not None and not re.match(r"^https?://[^/\s]+", host):
+        raise t.error(
+            "host", f"must be an http(s) URL such as https://app.contentstack.com, got {host!r}"
+        )
+    if not 0 < timeout <= 86400:
+        raise t.error("timeout", f"must be a number of seconds from 0 to 86400, got {timeout}")
+    return AnalyticsConfig(
+        org_uid=org_uid.strip() if org_uid else None,
+        host=re.sub(r"/analytics(/v2)?/?$", "", host.rstrip("/")) if host else None,
+        timeout=timeout,
+    )
 
 
 def _preview_config(

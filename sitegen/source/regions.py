@@ -30,3 +30,19 @@ PREVIEW_HOSTS: dict[str, str] = {
 def preview_base_url(region: str) -> str:
     """The preview (draft content) REST origin for a region (without the /v3 path)."""
     return f"https://{PREVIEW_HOSTS[region]}"
+
+
+ANALYTICS_HOSTS: dict[str, str] = {
+    "us": "app.contentstack.com",
+    "eu": "eu-app.contentstack.com",
+    "au": "au-app.contentstack.com",
+    "azure-na": "azure-na-app.contentstack.com",
+    "azure-eu": "azure-eu-app.contentstack.com",
+    "gcp-na": "gcp-na-app.contentstack.com",
+    "gcp-eu": "gcp-eu-app.contentstack.com",
+}
+
+
+def analytics_base_url(region: str) -> str:
+    """The Analytics API (v2) origin for a region (without the /analytics path)."""
+    return f"https://{ANALYTICS_HOSTS[region]}"
