@@ -38,8 +38,21 @@ def cli() -> None:
     help="Build draft content into the preview output (its own folder and state; noindex).",
 )
 @click.option("--live-preview", metavar="HASH", help="The live preview hash (with --preview).")
+@click.option(
+    "--usage-days",
+    type=click.IntRange(1, 90),
+    metavar="N",
+    help="Add the stack's CDN usage over the last N days to the summary (Analytics API).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only warnings, errors and the summary.")
-def build(site_dir: Path, full: bool, preview: bool, live_preview: str | None, quiet: bool) -> None:
+def build(
+    site_dir: Path,
+    full: bool,
+    preview: bool,
+    live_preview: str | None,
+    usage_days: int | None,
+    quiet: bool,
+) -> None:
     """Build the site described by SITE_DIR/sitegen.toml.
 
     Incremental when the state of an earlier build is there, full otherwise.
@@ -66,6 +79,13 @@ def build(site_dir: Path, full: bool, preview: bool, live_preview: str | None, q
         click.echo("interrupted: the previous site was left as it was", err=True)
         sys.exit(130)
     click.echo(summary(result))
+    if usage_days:
+        from sitegen.usage import cdn_usage_line
+
+        try:
+            click.echo(cdn_usage_line(config, usage_days))
+        except SitegenError as err:  # the site is built: say why there is no usage, don't fail
+            click.echo(f"CDN usage not shown: {err}")
 
 
 @cli.group()

@@ -214,3 +214,27 @@ def test_a_netlify_build_hook_says_which_entry_triggered_it(tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert "Triggered by a Contentstack webhook" in result.output
     assert "post1" in result.output and "Post 1" in result.output
+
+
+def test_build_usage_days_on_a_local_stack(tmp_path: Path):
+    site = make_site(tmp_path)
+    result = run("build", str(site), "--usage-days", "3")
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("CDN usage, last 3 days"))
+    requests = int(line.split(": ")[1].split(" requests")[0].replace(",", ""))
+    assert requests >= 11  # at least this build's own CDA requests were counted
+
+
+def test_build_usage_days_says_why_not_without_a_token(tmp_path: Path):
+    from tests.test_build import served
+
+    site = make_site(tmp_path / "a")
+    with served(site / "stack") as url:
+        remote = make_site(
+            tmp_path / "b",
+            stack_toml=f'host = "{url}"\napi_key = "blt_fixture_key_7f3a"\n'
+            'delivery_token = "cs_fixture_token_91bd"\nenvironment = "production"\n',
+        )
+        result = run("build", str(remote), "--usage-days", "7", env={"CONTENTSTACK_AUTHTOKEN": ""})
+    assert result.exit_code == 0, result.output
+    assert "CDN usage not shown: no authtoken: set CONTENTSTACK_AUTHTOKEN" in result.output

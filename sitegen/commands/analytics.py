@@ -1,15 +1,10 @@
 """``sitegen analytics``: usage and other reports from Contentstack's Analytics API (v2).
 
-The organization comes from ``[analytics] org_uid`` and the authtoken from
-CONTENTSTACK_AUTHTOKEN (never from a file, never printed). A site with ``[stack] local`` and no
-``[analytics] host`` asks its local stack in-process, which reports the CDA requests it served
-and needs no token or organization.
+Configuration and the local-stack shortcut: see sitegen.usage.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,13 +12,11 @@ from typing import Any
 
 import click
 
-from sitegen.errors import ConfigError, SitegenError
+from sitegen.errors import SitegenError
 
 # Extra keyword arguments for AnalyticsClient (tests inject a fake sleep and clock here).
 CLIENT_OPTIONS: dict[str, Any] = {}
 TIMEOUT_EXIT = 3
-LOCAL_TOKEN = "local"
-LOCAL_ORG = "local"
 
 site_option = click.option(
     "--site",
@@ -69,59 +62,24 @@ def _run(
     work: Callable[[Any], Awaitable[Any]],
 ) -> Any:
     """Configure a client for the site, run ``work(client)`` and map errors to exits."""
-    import httpx
-
     from sitegen.config import load_config
-    from sitegen.source.analytics import AnalyticsClient, JobTimeout
-    from sitegen.source.regions import analytics_base_url
+    from sitegen.source.analytics import JobTimeout
+    from sitegen.usage import run_analytics
 
-    app = None
     try:
-        config = load_config(site_dir)
-        settings = config.analytics
-        token = os.environ.get("CONTENTSTACK_AUTHTOKEN", "").strip()
-        transport: httpx.AsyncBaseTransport | None = None
-        org_uid = settings.org_uid
-        if settings.host is None and config.stack.local is not None:
-            from sitegen.stack.app import create_app
-
-            app = create_app(config.stack.local)
-            transport = httpx.ASGITransport(app=app)
-            base_url = "http://local-stack"
-            token, org_uid = token or LOCAL_TOKEN, org_uid or LOCAL_ORG
-        else:
-            base_url = settings.host or analytics_base_url(config.stack.region)
-            if not token:
-                raise ConfigError(
-                    "no authtoken: set CONTENTSTACK_AUTHTOKEN in the environment (the token of "
-                    "an owner or admin of the organization)"
-                )
-            if not org_uid:
-                raise ConfigError(
-                    f'{config.config_file}: [analytics] org_uid is missing; set it (org_uid = "…")'
-                )
-
-        async def main() -> Any:
-            options: dict[str, Any] = {
-                "transport": transport,
-                "timeout": timeout or settings.timeout,
-                "progress": lambda text: click.echo(text, err=True),
-                **CLIENT_OPTIONS,
-            }
-            async with AnalyticsClient(base_url, org_uid, token, **options) as client:
-                return await work(client)
-
-        return asyncio.run(main())
+        return run_analytics(
+            load_config(site_dir),
+            work,
+            timeout=timeout,
+            progress=lambda text: click.echo(text, err=True),
+            client_options=CLIENT_OPTIONS,
+        )
     except JobTimeout as err:
         _fail(err, TIMEOUT_EXIT)
     except SitegenError as err:
         _fail(err)
     except KeyboardInterrupt:
         sys.exit(130)
-    finally:
-        if app is not None:
-            app.state.usage.close()
-            app.state.service.close()
 
 
 def _emit(report: Any, fmt: str, out: Path | None) -> None:
