@@ -7,6 +7,7 @@ One entry point, :meth:`Renderer.render`: a page in, HTML out. Errors are turned
 from __future__ import annotations
 
 import hashlib
+import json
 import traceback
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 from sitegen.config import LocaleConfig, SiteConfig
+from sitegen.content.images import image_url, srcset
 from sitegen.content.markdown import render_markdown
 from sitegen.content.rte import EmbedContext, render_rte
 from sitegen.content.urls import page_url
@@ -59,6 +61,7 @@ class Renderer:
         self._static_hashes: dict[str, str] = {}
         self._embed_templates: dict[str, bool] = {}
         self._urls: dict[tuple[str, str, str | None], str | None] = {}
+        self._translations: dict[str, dict[str, str] | None] = {}
         search_path = [str(config.templates)]
         if PACKAGE_TEMPLATES.is_dir():
             search_path.append(str(PACKAGE_TEMPLATES))
@@ -77,6 +80,10 @@ class Renderer:
             url_for=self._url_for,
             entries=self._entries,
             static_url=self._static_url,
+            alternates=self._alternates,
+            t=self._translate,
+            image_url=image_url,
+            srcset=srcset,
         )
         self.site = {
             "title": config.title,
@@ -229,6 +236,44 @@ class Renderer:
         }
         return self.env.get_template(name).render(context)
 
+    @jinja2.pass_context
+    def _alternates(self, ctx: jinja2.runtime.Context, item: Any) -> list[dict[str, str]]:
+        """The entry's page in every configured locale that has one, in site.locales order."""
+        result = []
+        for loc in self.config.locales:
+            url = self._url_for(ctx, item, loc.code)  # records ("url", uid/locale)
+            if url is not None:
+                result.append(
+                    {
+                        "locale": loc.code,
+                        "name": loc.name,
+                        "url": url,
+                        "href": self.config.base_url + url,
+                    }
+                )
+        return result
+
+    @jinja2.pass_context
+    def _translate(self, ctx: jinja2.runtime.Context, key: str, /, **params: Any) -> str:
+        """``key`` in templates/i18n/<locale>.json, else the default locale's file, else key."""
+        code = ctx.get("locale") or self.config.default_locale.code
+        codes = [code]
+        if self.config.default_locale.code != code:
+            codes.append(self.config.default_locale.code)
+        for locale in codes:
+            name = f"i18n/{locale}.json"
+            self._record("template", name)  # also when missing: adding it must re-render
+            strings = self._translation_file(locale)
+            if strings is not None and key in strings:
+                return _format_message(strings[key], params, name, key)
+        return str(key)
+
+    def _translation_file(self, code: str) -> dict[str, str] | None:
+        if code not in self._translations:
+            path = self.config.templates / "i18n" / f"{code}.json"
+            self._translations[code] = _load_translations(path, self.config)
+        return self._translations[code]
+
     def _static_url(self, path: str) -> str:
         """URL of a file in the static folder, with a content hash for cache busting."""
         static = self.config.static
@@ -254,6 +299,67 @@ def _rte_filter(
         return Markup("")
     html = render_rte(value, entry if entry is not None else ctx.get("entry"))
     return Markup("".join(html) if isinstance(html, list) else html)
+
+
+def _load_translations(path: Path, config: SiteConfig) -> dict[str, str] | None:
+    """A flat JSON object of strings, or None when the file does not exist."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as err:
+        raise BuildError(f"{_relative(str(path), config)}: cannot read: {err}") from None
+    where = _relative(str(path), config)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise BuildError(
+            f"{where}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}"
+        ) from None
+    if not isinstance(data, dict):
+        raise BuildError(
+            f"{where}: must be a JSON object of key → string, got {type(data).__name__}"
+        )
+    for key, value in data.items():
+        if not isinstance(value, str):
+            raise BuildError(f"{where}: the value of {key!r} must be a string, got {value!r}")
+    return data
+
+
+class _Placeholder:
+    """A missing format parameter: formats back to its own ``{name…}`` text."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __format__(self, spec: str) -> str:
+        return "{" + self.text + (":" + spec if spec else "") + "}"
+
+    def __str__(self) -> str:
+        return "{" + self.text + "}"
+
+    __repr__ = __str__
+
+    def __getattr__(self, name: str) -> _Placeholder:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Placeholder(f"{self.text}.{name}")
+
+    def __getitem__(self, key: Any) -> _Placeholder:
+        return _Placeholder(f"{self.text}[{key}]")
+
+
+class _KeepMissing(dict):
+    def __missing__(self, key: str) -> _Placeholder:
+        return _Placeholder(key)
+
+
+def _format_message(text: str, params: dict[str, Any], file: str, key: str) -> str:
+    """``text.format_map(params)``, leaving placeholders without a parameter as they are."""
+    try:
+        return text.format_map(_KeepMissing(params))
+    except (ValueError, IndexError, AttributeError, KeyError, TypeError) as err:
+        raise BuildError(f"t({key!r}): {file}: cannot fill in {text!r}: {err}") from None
 
 
 def _plain(value: Any) -> Any:
