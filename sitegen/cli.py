@@ -44,6 +44,17 @@ def cli() -> None:
     metavar="N",
     help="Add the stack's CDN usage over the last N days to the summary (Analytics API).",
 )
+@click.option(
+    "--check-links",
+    is_flag=True,
+    help="After the build, check every internal link and asset reference in the output; "
+    "broken ones are printed as warnings.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 when a link is broken (implies --check-links; the site stays built).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only warnings, errors and the summary.")
 def build(
     site_dir: Path,
@@ -51,6 +62,8 @@ def build(
     preview: bool,
     live_preview: str | None,
     usage_days: int | None,
+    check_links: bool,
+    strict: bool,
     quiet: bool,
 ) -> None:
     """Build the site described by SITE_DIR/sitegen.toml.
@@ -86,6 +99,36 @@ def build(
             click.echo(cdn_usage_line(config, usage_days))
         except SitegenError as err:  # the site is built: say why there is no usage, don't fail
             click.echo(f"CDN usage not shown: {err}")
+    if check_links or strict:
+        from sitegen.build import STORE_NAME
+        from sitegen.links import check_links as find_broken
+        from sitegen.links import describe, entries_of
+
+        try:
+            report = find_broken(result.output, config.base_url)
+        except OSError as err:  # the site is built; the check could not read it
+            click.echo(f"links not checked: {err}", err=True)
+            sys.exit(1 if strict else 0)
+        entries = entries_of(config.state_dir / STORE_NAME, report.pages)
+        label = click.style("error: " if strict else "warning: ", fg="red" if strict else "yellow")
+        for line in describe(report, entries.get):
+            click.echo(label + "broken link: " + line, err=True)
+        checked = f"{report.links} internal links in {report.files} files checked"
+        if not report.broken:
+            click.echo(f"Links: {checked}, none broken.")
+        elif strict:
+            click.echo(
+                f"Links: {report.summary()} ({checked}). The site was built in {result.output}, "
+                "but --strict fails the build: fix the links (or the pages they point to) "
+                "in the templates or entries named above.",
+                err=True,
+            )
+            sys.exit(1)
+        else:
+            click.echo(
+                f"Links: {report.summary()} ({checked}): fix them in the templates or entries "
+                "named above; --strict makes them fail the build."
+            )
 
 
 @cli.group()
