@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.sites import embed_asset, embed_entry
+
 _clock = itertools.count()
 
 CONTENT_TYPES: dict[str, list[dict[str, Any]]] = {
@@ -99,37 +101,6 @@ def body(text: str, embeds: list[dict[str, Any]] = ()) -> dict[str, Any]:  # typ
         "uid": "d",
         "attrs": {},
         "children": [{"type": "p", "uid": "p", "attrs": {}, "children": [{"text": text}]}, *embeds],
-    }
-
-
-def embed_entry(uid: str, content_type: str = "post") -> dict[str, Any]:
-    return {
-        "type": "reference",
-        "uid": f"r-{uid}",
-        "attrs": {
-            "type": "entry",
-            "display-type": "block",
-            "entry-uid": uid,
-            "content-type-uid": content_type,
-            "locale": "en-us",
-        },
-        "children": [{"text": ""}],
-    }
-
-
-def embed_asset(uid: str, filename: str) -> dict[str, Any]:
-    return {
-        "type": "reference",
-        "uid": f"r-{uid}",
-        "attrs": {
-            "type": "asset",
-            "display-type": "display",
-            "asset-uid": uid,
-            "asset-link": f"/assets/{uid}/{filename}",
-            "asset-name": filename,
-            "content-type-uid": "sys_assets",
-        },
-        "children": [{"text": ""}],
     }
 
 

@@ -81,6 +81,41 @@ def rte_doc(text: str, *extra: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def embed_entry(
+    uid: str, content_type: str = "post", display_type: str = "block"
+) -> dict[str, Any]:
+    """A JSON-RTE reference node embedding an entry."""
+    return {
+        "type": "reference",
+        "uid": f"r-{uid}",
+        "attrs": {
+            "type": "entry",
+            "display-type": display_type,
+            "entry-uid": uid,
+            "content-type-uid": content_type,
+            "locale": "en-us",
+        },
+        "children": [{"text": ""}],
+    }
+
+
+def embed_asset(uid: str, filename: str) -> dict[str, Any]:
+    """A JSON-RTE reference node displaying an asset."""
+    return {
+        "type": "reference",
+        "uid": f"r-{uid}",
+        "attrs": {
+            "type": "asset",
+            "display-type": "display",
+            "asset-uid": uid,
+            "asset-link": f"/assets/{uid}/{filename}",
+            "asset-name": filename,
+            "content-type-uid": "sys_assets",
+        },
+        "children": [{"text": ""}],
+    }
+
+
 def write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -20,7 +20,7 @@ from sitegen.build import build_site
 from sitegen.config import load_config
 from sitegen.errors import APIError, BuildError
 from sitegen.stack.app import create_app
-from tests.sites import API_KEY, TOKEN, make_site, write_json
+from tests.sites import API_KEY, TOKEN, embed_asset, embed_entry, make_site, write_json
 
 
 def build(site: Path, env: dict[str, str] | None = None):
@@ -102,19 +102,7 @@ def test_embedded_items_render_in_json_rte(tmp_path: Path):
     )
     (asset_dir / "logo").mkdir()
     (asset_dir / "logo/logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
-    embed = {
-        "type": "reference",
-        "uid": "r1",
-        "attrs": {
-            "type": "asset",
-            "display-type": "display",
-            "asset-uid": "logo",
-            "asset-link": "/assets/logo/logo.svg",
-            "asset-name": "logo.svg",
-            "content-type-uid": "sys_assets",
-        },
-        "children": [{"text": ""}],
-    }
+    embed = embed_asset("logo", "logo.svg")
     home = json.loads((site / "stack/entries/page/home.en-us.json").read_text())
     home["body"]["children"].append(embed)
     write_json(site / "stack/entries/page/home.en-us.json", home)
@@ -243,18 +231,7 @@ def test_pagination_over_more_than_one_page(tmp_path: Path):
 
 
 def _embed_author_in_home(site: Path, display_type: str) -> None:
-    embed = {
-        "type": "reference",
-        "uid": "r2",
-        "attrs": {
-            "type": "entry",
-            "display-type": display_type,
-            "entry-uid": "ada",
-            "content-type-uid": "author",
-            "locale": "en-us",
-        },
-        "children": [{"text": ""}],
-    }
+    embed = embed_entry("ada", "author", display_type)
     home = json.loads((site / "stack/entries/page/home.en-us.json").read_text())
     home["body"]["children"].append(embed)
     write_json(site / "stack/entries/page/home.en-us.json", home)

@@ -19,8 +19,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from sitegen.build import BuildResult, build_site
 from sitegen.config import load_config
-from tests.incremental_site import TwinSites, embed_entry, ref
-from tests.sites import make_site, write_json
+from tests.incremental_site import TwinSites, ref
+from tests.sites import embed_entry, make_site, write_json
 from tests.test_build import tree
 
 

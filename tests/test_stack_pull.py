@@ -22,7 +22,7 @@ from sitegen.source.cda import CDAClient
 from sitegen.stack.app import create_app
 from sitegen.stack.folder import load_stack
 from sitegen.stack.snapshot import entry_fields, pull_stack
-from tests.sites import API_KEY, TOKEN, make_site, write_json
+from tests.sites import API_KEY, TOKEN, embed_asset, make_site, write_json
 from tests.test_build import build, served, tree
 
 VOLATILE = {"_version", "publish_details", "created_by", "updated_by"}
@@ -75,21 +75,7 @@ def enrich(stack: Path) -> None:
     write_json(stack / "content_types/page.json", page)
     home_file = stack / "entries/page/home.en-us.json"
     home = json.loads(home_file.read_text())
-    home["body"]["children"].append(
-        {
-            "type": "reference",
-            "uid": "r1",
-            "attrs": {
-                "type": "asset",
-                "display-type": "display",
-                "asset-uid": "logo",
-                "asset-link": "/assets/logo/logo.svg",
-                "asset-name": "logo.svg",
-                "content-type-uid": "sys_assets",
-            },
-            "children": [{"text": ""}],
-        }
-    )
+    home["body"]["children"].append(embed_asset("logo", "logo.svg"))
     home.update(
         hero="logo",
         seo={"images": ["logo", "remote"]},
