@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sitegen.content import query as query_module
+from sitegen.content.query import parse_query, pinned_uids
 from sitegen.stack import create_app, load_stack
 from sitegen.stack import history as history_module
-from sitegen.stack import query as query_module
 from sitegen.stack import resolve as resolve_module
 from sitegen.stack.history import History
-from sitegen.stack.query import parse_query, pinned_uids
 from sitegen.stack.service import StackService
 from tests.stack_fixtures import ENV, HEADERS, copy_stack, read_json, write_json
 

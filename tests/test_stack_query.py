@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sitegen.stack.query import (
+from sitegen.content.query import (
     MatchContext,
     QueryError,
     filter_docs,

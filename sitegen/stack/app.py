@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from sitegen.content.query import matches, project
 from sitegen.errors import StackFolderError
 from sitegen.stack.analytics import AnalyticsService, UsageLog, analytics_routes, response_size
 from sitegen.stack.params import (
@@ -44,7 +45,6 @@ from sitegen.stack.params import (
     sort_param,
     sync_filter,
 )
-from sitegen.stack.query import matches, project
 from sitegen.stack.resolve import DeliveryOptions
 from sitegen.stack.responses import (
     CDAError,

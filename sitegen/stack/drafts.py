@@ -29,10 +29,10 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sitegen.content.timestamps import format_time
 from sitegen.stack.folder import Listing, LocalStack
 from sitegen.stack.history import History, ItemRow, entry_key, reference_uids
 from sitegen.stack.resolve import Catalog
-from sitegen.stack.timestamps import format_time
 
 JsonDict = dict[str, Any]
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sitegen.content.timestamps import format_time, parse_time
 from sitegen.errors import StackFolderError
 from sitegen.stack.content_types import UID_RE, parse_content_type
 from sitegen.stack.jsonfile import read_json, require_str
 from sitegen.stack.schema import as_list, is_json_rte, iter_leaves, walk_schema
-from sitegen.stack.timestamps import format_time, parse_time
 
 JsonDict = dict[str, Any]
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sitegen.content.timestamps import now_iso
 from sitegen.errors import StackFolderError
 from sitegen.stack.folder import (
     ASSETS_DIR,
@@ -38,7 +39,6 @@ from sitegen.stack.folder import (
     LocalStack,
 )
 from sitegen.stack.records import ASSET_CONTENT_TYPE_UID, asset_record, entry_record
-from sitegen.stack.timestamps import now_iso
 
 JsonDict = dict[str, Any]
 

@@ -13,9 +13,10 @@ from typing import Any
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
+from sitegen.content.query import QueryError, parse_query
+from sitegen.content.timestamps import format_time, parse_time
 from sitegen.stack.folder import LocalStack
 from sitegen.stack.history import EVENT_TYPES, SyncFilter
-from sitegen.stack.query import QueryError, parse_query
 from sitegen.stack.records import ASSET_CONTENT_TYPE_UID
 from sitegen.stack.resolve import MAX_INCLUDE_DEPTH, DeliveryOptions, Sort
 from sitegen.stack.responses import (
@@ -28,7 +29,6 @@ from sitegen.stack.responses import (
     unknown_environment,
     unknown_locale,
 )
-from sitegen.stack.timestamps import format_time, parse_time
 
 JsonDict = dict[str, Any]
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any, overload
 
+from sitegen.content.query import MatchContext, filter_docs, pinned_uids, project, sort_docs
 from sitegen.stack.folder import LocalStack
 from sitegen.stack.history import Event, History, ItemRow, asset_key, entry_key
-from sitegen.stack.query import MatchContext, filter_docs, pinned_uids, project, sort_docs
 from sitegen.stack.records import (
     ASSET_CONTENT_TYPE_UID,
     entry_record,

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from sitegen.config import StackConfig
+from sitegen.content.timestamps import format_time, parse_time
 from sitegen.errors import APIError, SitegenError
 from sitegen.source.cda import PAGE_SIZE, RETRY_STATUSES, CDAClient
 from sitegen.source.sync import SyncWalk
@@ -49,7 +50,6 @@ from sitegen.stack.folder import (
     load_stack,
 )
 from sitegen.stack.schema import as_list, is_json_rte, map_leaves
-from sitegen.stack.timestamps import format_time, parse_time
 
 if TYPE_CHECKING:
     from sitegen.build import Progress

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sitegen.stack.timestamps import parse_time
+from sitegen.content.timestamps import parse_time
 
 JsonDict = dict[str, Any]
 # Resolves reference stubs to (content type uid, entry) pairs, for $in_query / $nin_query.
