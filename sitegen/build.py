@@ -27,9 +27,11 @@ import httpx
 from sitegen.changes import ContentChanges, apply_sync
 from sitegen.config import SiteConfig, StackConfig
 from sitegen.errors import APIError, BuildError
+from sitegen.listings import Listings
 from sitegen.pages import plan_all, render_pages, rendered_types, replan
 from sitegen.pull import pull_all
 from sitegen.render import PACKAGE_TEMPLATES, Renderer
+from sitegen.site_files import site_files
 from sitegen.source.cda import CDAClient
 from sitegen.source.sync import SyncWalk, is_invalid_token
 from sitegen.state import (
@@ -45,7 +47,6 @@ from sitegen.write import OverlayOutput, StagedOutput, process_alive, remove_lef
 
 STORE_NAME = "store.sqlite"
 LOCK_NAME = "build.lock"
-PREVIEW_ROBOTS = "User-agent: *\nDisallow: /\n"  # a preview must never be indexed
 REPORT_NAME = "last-build.json"
 # The full build's sync token is taken before the pull starts, from a little earlier still, so
 # that nothing published while (or just before) the pull ran can slip between the two.
@@ -242,21 +243,21 @@ def _full(run: _Run) -> BuildResult:
     client = run.client()
     try:
         token = asyncio.run(_pull_full(run, store, client))
-        renderer = Renderer(config, store, frozenset())
+        listings = Listings(config, store)
+        renderer = Renderer(config, store, frozenset(), listings)
         types = rendered_types(config, store, renderer, run.warn)
         renderer.rendered_types = types
-        files = plan_all(config, store, types)
-        run.progress.start("Rendering pages", len(files))
         copied = copied_files(config)
+        names = site_files(config, [item.output_path for item in copied])
+        files = plan_all(config, store, types, listings, names)
+        run.progress.start("Rendering pages", len(files))
         with StagedOutput(config.output) as out:
-            rendered = render_pages(config, store, renderer, out, None, run.progress)
+            rendered = render_pages(config, store, renderer, listings, out, None, run.progress)
             for item in copied:
-                if not (config.preview_mode and item.output_path == "robots.txt"):
+                if item.output_path not in names:  # a preview's robots.txt is generated
                     out.write(item.output_path, item.source.read_bytes())
-            if config.preview_mode:
-                out.write("robots.txt", PREVIEW_ROBOTS)
             out.swap()
-        _save_state(run, store, token, types, copied_fingerprints(copied, {}))
+        _save_state(run, store, token, types, copied_fingerprints(copied, {}), names)
         pages_by_locale = _pages_by_locale(config, store)
         entries = store.count_entries()
         store.close()
@@ -303,11 +304,13 @@ def _incremental(run: _Run) -> BuildResult:
     store.begin()
     try:
         changes, token = asyncio.run(_pull_changes(run, store, client))
-        renderer = Renderer(config, store, frozenset())
+        listings = Listings(config, store)
+        renderer = Renderer(config, store, frozenset(), listings)
         types = rendered_types(config, store, renderer, run.warn)
         renderer.rendered_types = types
         triggers = _describe(changes)
         copied = copied_files(config)
+        names = site_files(config, [item.output_path for item in copied])
         old_copied = store.fingerprints("copied")
         new_copied = copied_fingerprints(copied, old_copied)
         changed_copied = {
@@ -315,12 +318,14 @@ def _incremental(run: _Run) -> BuildResult:
             for name in old_copied.keys() | new_copied.keys()
             if content_hash(old_copied.get(name, "")) != content_hash(new_copied.get(name, ""))
         }
-        if store.meta("render_fingerprint") != render_fingerprint(config) or store.meta(
-            "rendered_types"
-        ) != json.dumps(sorted(types)):
+        if (
+            store.meta("render_fingerprint") != render_fingerprint(config)
+            or store.meta("rendered_types") != json.dumps(sorted(types))
+            or store.meta("site_files") != json.dumps(names)
+        ):
             triggers.append("configuration or templated content types changed")
             old_files = store.all_page_files()
-            dirty = plan_all(config, store, types)
+            dirty = plan_all(config, store, types, listings, names)
             gone = old_files - dirty
         else:
             old_templates = store.fingerprints("template")
@@ -338,21 +343,21 @@ def _incremental(run: _Run) -> BuildResult:
             dirty |= store.dependents("url", changes.urls)
             dirty |= store.dependents("template", changed_templates)
             dirty |= store.dependents("static", changed_copied)
-            new_files, gone = replan(config, store, types, changes.rows)
+            new_files, gone = replan(config, store, types, changes.rows, listings, names)
             dirty = (dirty | new_files) - gone
         run.progress.start("Rendering pages", len(dirty))
         with OverlayOutput(config.output) as out:
-            rendered = render_pages(config, store, renderer, out, dirty, run.progress)
+            rendered = render_pages(config, store, renderer, listings, out, dirty, run.progress)
             by_output = {item.output_path: item for item in copied}
-            for name in sorted(changed_copied):
+            for name in sorted(changed_copied - set(names)):
                 if name in by_output:
                     out.write(name, by_output[name].source.read_bytes())
                 else:
                     out.remove(name)
-            for file in sorted(gone):
+            for file in sorted(gone - by_output.keys()):  # a static file may take a page's place
                 out.remove(file)
             out.apply()
-        _save_state(run, store, token, types, new_copied)
+        _save_state(run, store, token, types, new_copied, names)
         store.commit()
         pages_by_locale = _pages_by_locale(config, store)
         entries = store.count_entries()
@@ -396,9 +401,15 @@ def _count(n: int, one: str, many: str | None = None) -> str:
 
 
 def _save_state(
-    run: _Run, store: Store, token: str | None, types: frozenset[str], copied: dict[str, str]
+    run: _Run,
+    store: Store,
+    token: str | None,
+    types: frozenset[str],
+    copied: dict[str, str],
+    site_file_names: list[str],
 ) -> None:
     config = run.config
+    store.set_meta("site_files", json.dumps(site_file_names))
     if token:
         store.set_meta("sync_token", token)
     store.set_meta("content_fingerprint", content_fingerprint(config, run.stack))

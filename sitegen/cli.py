@@ -102,16 +102,16 @@ def build(
     if check_links or strict:
         from sitegen.build import STORE_NAME
         from sitegen.links import check_links as find_broken
-        from sitegen.links import describe, entries_of
+        from sitegen.links import describe, owners
 
         try:
             report = find_broken(result.output, config.base_url)
         except OSError as err:  # the site is built; the check could not read it
             click.echo(f"links not checked: {err}", err=True)
             sys.exit(1 if strict else 0)
-        entries = entries_of(config.state_dir / STORE_NAME, report.pages)
+        page_owners = owners(config.state_dir / STORE_NAME, report.pages)
         label = click.style("error: " if strict else "warning: ", fg="red" if strict else "yellow")
-        for line in describe(report, entries.get):
+        for line in describe(report, page_owners.get):
             click.echo(label + "broken link: " + line, err=True)
         checked = f"{report.links} internal links in {report.files} files checked"
         if not report.broken:

@@ -7,6 +7,7 @@ key at fault, because a build that silently ignores a misspelt key is worse than
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -16,6 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from sitegen.content.query import QueryError, check_query
 from sitegen.errors import ConfigError
 from sitegen.source.regions import REGIONS, cda_base_url, preview_base_url
 
@@ -93,6 +95,43 @@ class PreviewConfig:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """Which entries a listing or feed shows, in what order (all of them is ``filter`` None)."""
+
+    content_type: str
+    sort: tuple[tuple[str, bool], ...]  # (dotted field, descending), most significant first
+    filter: str | None = None  # a checked CDA query, as canonical JSON (hashable, comparable)
+
+
+@dataclass(frozen=True)
+class ListingConfig:
+    """``[[pages]]``: a page that is not an entry, in every locale; with a selection, paginated."""
+
+    id: str  # "pages[0]": where it is declared, for messages and the build state
+    path: str  # "/blog/", or "/tags/{term}/" with terms
+    template: str
+    title: str | None = None
+    name: str | None = None
+    selection: Selection | None = None
+    per_page: int = 10  # 0: everything on one page
+    terms: str | None = None  # one listing per term of this field
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    """``[[feeds]]``: an Atom feed of the newest entries of a selection, in every locale."""
+
+    id: str  # "feeds[0]"
+    path: str  # "/blog/feed.xml"
+    selection: Selection
+    title: str | None = None
+    limit: int = 20
+    summary: str | None = None  # a text field for <summary>
+    content: str | None = None  # a rich text or markdown field for <content>
+    template: str = "feed.xml"
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     root: Path
     config_file: Path
@@ -110,6 +149,9 @@ class SiteConfig:
     preview: PreviewConfig | None = None
     preview_mode: bool = False  # this config builds drafts (see for_preview)
     analytics: AnalyticsConfig = AnalyticsConfig()
+    listings: tuple[ListingConfig, ...] = ()
+    feeds: tuple[FeedConfig, ...] = ()
+    sitemap: bool = True
 
     @property
     def default_locale(self) -> LocaleConfig:
@@ -210,6 +252,11 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
     locales = _locales(site, top.table("locales"))
     content_types = _content_types(top.table("content_types"))
     extra = top.get("extra", dict, {})
+    listings = _listings(top, file)
+    feeds = _feeds(top, file)
+    sitemap_table = top.table("sitemap")
+    sitemap = sitemap_table.get("enabled", bool, True)
+    sitemap_table.check_unknown()
     hook = _hook_config(top.table("hook"))
     analytics = _analytics_config(top.table("analytics"))
     preview_table = top.table("preview")
@@ -255,6 +302,9 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
         hook=hook,
         preview=preview,
         analytics=analytics,
+        listings=listings,
+        feeds=feeds,
+        sitemap=sitemap,
     )
 
 
@@ -497,3 +547,143 @@ def _content_types(t: _Table) -> dict[str, ContentTypeConfig]:
             )
         result[uid] = ContentTypeConfig(uid=uid, template=template)
     return result
+
+
+SITE_PATH = re.compile(r"^/([^\s?#\\]*)$")
+
+
+def _listings(top: _Table, file: Path) -> tuple[ListingConfig, ...]:
+    result = []
+    names: dict[str, str] = {}
+    for t in _array_of_tables(top, "pages", file):
+        path = _page_path(t, "path")
+        template = _template_name(t, "template", required=True)
+        title = t.get("title", str)
+        name = t.get("name", str)
+        terms = t.get("terms", str)
+        per_page = t.get("per_page", int, 10)
+        selection = _selection(t, required=False)
+        t.check_unknown()
+        if not 0 <= per_page <= 10_000:
+            raise t.error("per_page", f"must be from 0 (all on one page) to 10000, got {per_page}")
+        if selection is None:
+            for key in ("terms", "sort", "filter"):
+                if key in t.data:
+                    raise t.error(key, "needs content_type: say which entries this page lists")
+        if terms is not None and not terms.strip():
+            raise t.error("terms", "is empty; give the field whose values are the terms")
+        if terms and path.count("{term}") != 1:
+            raise t.error("path", f'must contain {{term}} once, since terms is set; got "{path}"')
+        if not terms and "{" in path:
+            raise t.error("path", f'has a placeholder but terms is not set; got "{path}"')
+        if selection is not None and per_page and not path.endswith("/"):
+            raise t.error(
+                "path",
+                f'of a paginated listing must end with "/" (page 2 is <path>page/2/), got "{path}"',
+            )
+        if name is not None:
+            if name in names:
+                raise t.error("name", f"{name!r} is already the name of {names[name]}")
+            names[name] = t.path
+        result.append(
+            ListingConfig(
+                id=t.path,
+                path=path,
+                template=template,
+                title=title,
+                name=name,
+                selection=selection,
+                per_page=per_page,
+                terms=terms.strip() if terms else None,
+            )
+        )
+    return tuple(result)
+
+
+def _feeds(top: _Table, file: Path) -> tuple[FeedConfig, ...]:
+    result = []
+    for t in _array_of_tables(top, "feeds", file):
+        path = _page_path(t, "path")
+        selection = _selection(t, required=True)
+        assert selection is not None
+        title = t.get("title", str)
+        limit = t.get("limit", int, 20)
+        summary = t.get("summary", str)
+        content = t.get("content", str)
+        template = _template_name(t, "template", required=False) or "feed.xml"
+        t.check_unknown()
+        if "{" in path or path.endswith("/"):
+            raise t.error("path", f'must name a file such as "/blog/feed.xml", got "{path}"')
+        if not 1 <= limit <= 1000:
+            raise t.error("limit", f"must be from 1 to 1000, got {limit}")
+        result.append(
+            FeedConfig(
+                id=t.path,
+                path=path,
+                selection=selection,
+                title=title,
+                limit=limit,
+                summary=summary,
+                content=content,
+                template=template,
+            )
+        )
+    return tuple(result)
+
+
+def _array_of_tables(top: _Table, name: str, file: Path) -> list[_Table]:
+    items = top.get(name, list, [])
+    tables = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ConfigError(
+                f"{file}: {name}[{i}] must be a table; write it as [[{name}]] with keys below"
+            )
+        tables.append(_Table(item, f"{name}[{i}]", file))
+    return tables
+
+
+def _page_path(t: _Table, name: str) -> str:
+    value = t.get(name, str)
+    if value is None:
+        raise t.error(name, 'is missing; give the page\'s path, such as "/blog/"')
+    if not SITE_PATH.match(value) or value.startswith("//") or "/../" in value + "/":
+        raise t.error(name, f'must be a site path such as "/blog/", got {value!r}')
+    return value
+
+
+def _template_name(t: _Table, name: str, *, required: bool) -> str | None:
+    value = t.get(name, str)
+    if value is None:
+        if required:
+            raise t.error(name, "is missing; name a file in the templates folder")
+        return None
+    if not value.strip() or value.startswith(("/", "..")):
+        raise t.error(name, f"must be a file name inside the templates folder, got {value!r}")
+    return value
+
+
+def _selection(t: _Table, *, required: bool) -> Selection | None:
+    content_type = t.get("content_type", str)
+    sort = t.get("sort", (str, list), "-updated_at")
+    query = t.get("filter", dict)
+    if content_type is None:
+        if required:
+            raise t.error("content_type", "is missing; say which entries to list")
+        return None
+    if not CONTENT_TYPE_UID.match(content_type):
+        raise t.error("content_type", f"is not a content type uid, got {content_type!r}")
+    fields = [sort] if isinstance(sort, str) else sort
+    order = []
+    for field_name in fields:
+        if not isinstance(field_name, str) or not field_name.lstrip("-").strip():
+            raise t.error("sort", f'must be a field or a list of fields like "-date", got {sort!r}')
+        order.append((field_name.lstrip("-").strip(), field_name.startswith("-")))
+    text = None
+    if query is not None:
+        try:
+            check_query(query, "filter")
+        except QueryError as err:
+            raise t.error("filter", f"is not a valid CDA query: {err}") from None
+        text = json.dumps(query, sort_keys=True, ensure_ascii=False, default=str)
+    return Selection(content_type=content_type, sort=tuple(order), filter=text)

@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from sitegen.store import EntryKey, StateError, Store
+from sitegen.store import Page, StateError, Store
 
 HTML_SUFFIXES = (".html", ".htm")
 CSS_SUFFIXES = (".css",)
@@ -104,11 +104,11 @@ def check_links(output: Path, base_url: str = "") -> LinkReport:
     return report
 
 
-def entries_of(store_path: Path, files: Iterable[str]) -> dict[str, EntryKey]:
-    """The entry (content type, uid, locale) each of ``files`` was rendered from.
+def owners(store_path: Path, files: Iterable[str]) -> dict[str, str]:
+    """What each of ``files`` was rendered from, in words ("entry 'x' of 'post' (en-us…)").
 
-    Read from the state database's pages table; files that are no entry's page (static files)
-    are absent, and so is everything when there is no readable state database.
+    Read from the state database's pages table; files that are no page (static files) are
+    absent, and so is everything when there is no readable state database.
     """
     files = list(files)
     if not files:
@@ -118,18 +118,26 @@ def entries_of(store_path: Path, files: Iterable[str]) -> dict[str, EntryKey]:
     except StateError:
         return {}
     try:
-        return {row[0]: (row[1], row[2], row[3]) for batch in store.pages(files) for row in batch}
+        return {page.file: _owner(page) for batch in store.pages(files) for page in batch}
     except sqlite3.Error:
         return {}
     finally:
         store.close()
 
 
-def describe(report: LinkReport, entries: Callable[[str], EntryKey | None]) -> Iterator[str]:
-    """One line per broken link: the page file, its entry, the target and what it resolves to."""
+def _owner(page: Page) -> str:
+    if page.kind == "entry":
+        return f"entry {page.content_type}/{page.uid} ({page.locale})"
+    if page.kind == "file":
+        return f"generated {page.file}"
+    term = f" {page.term!r}" if page.term else ""
+    return f"{page.source}{term} page {page.number} ({page.locale})"
+
+
+def describe(report: LinkReport, owner_of: Callable[[str], str | None]) -> Iterator[str]:
+    """One line per broken link: the page file, what made it, the target and its resolution."""
     for b in report.broken:
-        key = entries(b.page)
-        owner = f"entry {key[0]}/{key[1]} ({key[2]})" if key else "not an entry's page"
+        owner = owner_of(b.page) or "static file"
         shown = b.target if b.target == b.resolved else f"{b.target} (= {b.resolved})"
         yield f"{b.page}:{b.line} [{owner}] links to {shown}, which is not in the output"
 

@@ -1,8 +1,10 @@
-"""Pages: which entries become which files, and rendering them with what they read.
+"""Pages: which files the build writes, from what, and rendering them with what they read.
 
-Every entry with a url, of a content type that has a template, is a page in each locale. The
-pages table is the single record of which file belongs to which entry; rendering stores, per
-page, what it read (templates, collections, urls, static files) for incremental builds.
+Every entry with a url, of a content type that has a template, is a page in each locale; so is
+every page of a listing or feed (see listings.py), and the site files (sitemap, robots.txt,
+404.html). The pages table is the single record of which file comes from what; rendering
+stores, per page, what it read (templates, collections, urls, static files, term lists) so an
+incremental build re-renders exactly the pages whose inputs changed.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from typing import Any, Protocol
 from sitegen.config import SiteConfig
 from sitegen.content.urls import check_url, output_file
 from sitegen.errors import BuildError
+from sitegen.listings import Listings, rebuild_members, update_members
 from sitegen.render import Renderer
-from sitegen.store import EntryKey, Store
+from sitegen.site_files import SITEMAP, plan_fixed, plan_sitemaps, render_fixed, render_sitemaps
+from sitegen.store import EntryKey, Page, Store
 
 
 class Output(Protocol):
@@ -45,53 +49,132 @@ def rendered_types(
     return frozenset(result)
 
 
-def plan_all(config: SiteConfig, store: Store, types: frozenset[str]) -> set[str]:
+def plan_all(
+    config: SiteConfig,
+    store: Store,
+    types: frozenset[str],
+    listings: Listings,
+    site_file_names: list[str],
+) -> set[str]:
     """Record every page afresh; returns their files."""
     with store.batch():
         store.db.execute("DELETE FROM pages")
         store.db.execute("DELETE FROM deps")
         rows = list(store.entries_with_urls(sorted(types), _codes(config)))
-        return _add_pages(config, store, rows)
+        files = _add_entry_pages(config, store, rows)
+        rebuild_members(config, store)
+        listings.forget()
+        for page in _static_listings(config):
+            files.add(_add(config, store, page))
+        for source in listings.sources:
+            for locale in _codes(config):
+                files.update(_add(config, store, page) for page in listings.plan(source, locale))
+        for page in plan_fixed(config, site_file_names):
+            files.add(_add(config, store, page))
+        if SITEMAP in site_file_names:
+            files.update(_add(config, store, page) for page in plan_sitemaps(config, store))
+        return files
 
 
 def replan(
-    config: SiteConfig, store: Store, types: frozenset[str], rows: Iterable[EntryKey]
+    config: SiteConfig,
+    store: Store,
+    types: frozenset[str],
+    rows: Iterable[EntryKey],
+    listings: Listings,
+    site_file_names: list[str],
 ) -> tuple[set[str], set[str]]:
-    """Pages of changed entry rows: (files to render, files no longer produced)."""
+    """Pages touched by changed entry rows: (files to render, files no longer produced).
+
+    The changed entries' own pages, the listing and feed pages whose content moved (by
+    fingerprint), the pages that listed the terms of a changed listing, and the sitemap when
+    any page came, went or changed.
+    """
     rows = sorted(rows)
     old_files: set[str] = set()
     for key in rows:
         for file in store.pages_of(key):
             old_files.add(file)
             store.remove_page(file)
-    new_files = _add_pages(
+    new_files = _add_entry_pages(
         config, store, store.entries_with_urls(sorted(types), _codes(config), rows)
     )
-    return new_files, old_files - new_files
+    dirty, gone = set(new_files), old_files - new_files
+
+    changed = update_members(config, store, rows)
+    listings.forget()
+    for source, locale in sorted(changed):
+        old = store.pages_of_source(source, locale)
+        new = listings.plan(source, locale)
+        dropped = old.keys() - {page.file for page in new}
+        for file in dropped:
+            store.remove_page(file)
+        for page in new:
+            if old.get(page.file) != page.fingerprint:
+                store.remove_page(page.file)
+                _add(config, store, page)
+                dirty.add(page.file)
+        gone |= dropped
+    dirty |= store.dependents("listing", [f"{source}/{locale}" for source, locale in changed])
+
+    if SITEMAP in site_file_names and (dirty or gone):
+        old_maps = set(store.pages_of_source("sitemap"))
+        for file in old_maps:
+            store.remove_page(file)
+        maps = {_add(config, store, page) for page in plan_sitemaps(config, store)}
+        dirty |= maps
+        gone |= old_maps - maps
+    return dirty - gone, gone
 
 
 def _codes(config: SiteConfig) -> list[str]:
     return [loc.code for loc in config.locales]
 
 
-def _add_pages(
-    config: SiteConfig, store: Store, rows: Iterable[tuple[str, str, str, str]]
+def _static_listings(config: SiteConfig) -> list[Page]:
+    """``[[pages]]`` without content_type: one plain page per locale."""
+    pages = []
+    for item in config.listings:
+        if item.selection is not None:
+            continue
+        for loc in config.locales:
+            url = check_url(item.path, f"{item.id} (path {item.path!r})")
+            file = output_file(url, loc.prefix)
+            pages.append(Page(file, "listing", "", "", loc.code, url, source=item.id, number=1))
+    return pages
+
+
+def _add_entry_pages(
+    config: SiteConfig, store: Store, rows: Iterable[tuple[str, str, str, str, str]]
 ) -> set[str]:
     prefixes = {loc.code: loc.prefix for loc in config.locales}
     files: set[str] = set()
-    for content_type, uid, locale, url in rows:
+    for content_type, uid, locale, url, updated_at in rows:
         check_url(url, f"entry {uid!r} of content type {content_type!r} in {locale}")
         file = output_file(url, prefixes[locale])
-        clash = store.add_page(file, (content_type, uid, locale), url)
-        if clash is not None:
-            other_ct, other_uid, other_locale, other_url = clash
-            raise BuildError(
-                f"two entries write {config.output.name}/{file}: "
-                f"entry {other_uid!r} of {other_ct!r} ({other_locale}, url {other_url!r}) and "
-                f"entry {uid!r} of {content_type!r} ({locale}, url {url!r}); give one of them another url"
-            )
-        files.add(file)
+        page = Page(file, "entry", content_type, uid, locale, url, lastmod=updated_at)
+        files.add(_add(config, store, page))
     return files
+
+
+def _add(config: SiteConfig, store: Store, page: Page) -> str:
+    clash = store.add_page(page)
+    if clash is not None:
+        raise BuildError(
+            f"two pages write {config.output.name}/{page.file}: "
+            f"{describe(clash)} and {describe(page)}; give one of them another url or path"
+        )
+    return page.file
+
+
+def describe(page: Page) -> str:
+    """What made a page, in words: for messages."""
+    if page.kind == "entry":
+        return f"entry {page.uid!r} of {page.content_type!r} ({page.locale}, url {page.url!r})"
+    if page.kind == "file":
+        return f"the generated {page.file}"
+    term = f", term {page.term!r}" if page.term else ""
+    return f"{page.source} ({page.locale}, page {page.number}{term}, url {page.url!r})"
 
 
 NOINDEX = '<meta name="robots" content="noindex">'
@@ -112,6 +195,7 @@ def render_pages(
     config: SiteConfig,
     store: Store,
     renderer: Renderer,
+    listings: Listings,
     out: Output,
     files: Iterable[str] | None,
     progress: Any,
@@ -119,18 +203,48 @@ def render_pages(
     """Render pages (all, or the given files) into ``out``, storing what each read."""
     locales = {loc.code: loc for loc in config.locales}
     count = 0
+    sitemap = False
     for batch in store.pages(None if files is None else list(files)):
-        entries = store.entries_by_key([(ct, uid, loc) for _, ct, uid, loc, _ in batch])
+        keys = [(p.content_type, p.uid, p.locale) for p in batch if p.kind == "entry"]
+        entries = store.entries_by_key(keys)
         with store.batch():  # one transaction per batch of pages, not one per statement
-            for file, content_type, uid, locale, url in batch:
-                entry = entries[(content_type, uid, locale)]
-                html, deps = renderer.render(
-                    config.template_for(content_type), entry, locales[locale], url
-                )
-                if config.preview_mode and file.endswith(".html"):
+            for page in batch:
+                if page.source == "sitemap":
+                    sitemap = True
+                    continue
+                if page.kind == "entry":
+                    html, deps = renderer.render(
+                        config.template_for(page.content_type),
+                        entries[(page.content_type, page.uid, page.locale)],
+                        locales[page.locale],
+                        page.url,
+                    )
+                elif page.kind == "file":
+                    html, deps = render_fixed(config, renderer, page)
+                else:
+                    html, deps = _render_listing(config, renderer, listings, page)
+                if config.preview_mode and page.file.endswith(".html"):
                     html = noindex(html)
-                out.write(file, html)
-                store.set_deps(file, deps)
+                out.write(page.file, html)
+                store.set_deps(page.file, deps)
         count += len(batch)
         progress.advance(len(batch))
+    if sitemap:
+        with store.batch():
+            for file, deps in render_sitemaps(config, store, renderer, out).items():
+                store.set_deps(file, deps)
     return count
+
+
+def _render_listing(
+    config: SiteConfig, renderer: Renderer, listings: Listings, page: Page
+) -> tuple[str, set[tuple[str, str]]]:
+    if page.source in listings.sources:
+        source = listings.sources[page.source]
+        extra = listings.context(page)
+        template, title = source.template, source.title
+    else:  # a [[pages]] entry without content_type
+        item = next(i for i in config.listings if i.id == page.source)
+        extra, template, title = {}, item.template, item.title
+    extra["page"] = {"title": title, "number": page.number, "kind": page.kind}
+    return renderer.render_file(template, page.locale, page.url, extra, f"{page.source}")

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import traceback
 from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markupsafe import Markup
@@ -25,10 +26,15 @@ from sitegen.content.urls import page_url
 from sitegen.errors import BuildError
 from sitegen.store import LazyEntry, Store
 
+if TYPE_CHECKING:
+    from sitegen.listings import Listings
+
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 ENTRIES_CACHE_SIZE = 16
 URL_CACHE_SIZE = 100_000
 
+
+ROOT_RELATIVE = re.compile(r"""(\b(?:href|src)=["'])/(?!/)""")
 
 Dep = tuple[str, str]  # (kind, key): what a page read, for incremental builds
 
@@ -52,8 +58,15 @@ class RecordingEnvironment(jinja2.Environment):
 class Renderer:
     """Renders pages of one build; holds the per-build caches (entry lists, static hashes)."""
 
-    def __init__(self, config: SiteConfig, store: Store, rendered_types: frozenset[str]):
+    def __init__(
+        self,
+        config: SiteConfig,
+        store: Store,
+        rendered_types: frozenset[str],
+        listings: Listings | None = None,
+    ):
         self.config = config
+        self.listings = listings
         self.store = store
         self.rendered_types = rendered_types
         self.locales = {loc.code: loc for loc in config.locales}
@@ -84,7 +97,10 @@ class Renderer:
             t=self._translate,
             image_url=image_url,
             srcset=srcset,
+            terms=self._terms,
+            link=self._link,
         )
+        self.env.filters["absolute_urls"] = self._absolute_urls
         self.site = {
             "title": config.title,
             "base_url": config.base_url,
@@ -113,16 +129,6 @@ class Renderer:
         templates (with their parents and includes), collections listed with ``entries()``,
         URLs looked up with ``url_for()`` and static files; the page's own entry is implied.
         """
-        deps: set[Dep] = set()
-        self.env.recording = deps
-        try:
-            return self._render(template, entry, locale, url), deps
-        finally:
-            self.env.recording = None
-
-    def _render(
-        self, template: str, entry: Mapping[str, Any], locale: LocaleConfig, url: str
-    ) -> str:
         where = f"entry {entry.get('uid')} of {entry.get('_content_type_uid')} in {locale.code}"
         context = {
             "entry": entry,
@@ -130,8 +136,22 @@ class Renderer:
             "page": {"url": page_url(url, locale.prefix), "locale": locale.code},
             "site": self.site,
         }
+        return self._render(template, context, where)
+
+    def render_file(
+        self, template: str, locale: str, url: str, extra: dict[str, Any], where: str
+    ) -> tuple[str, set[Dep]]:
+        """Render a page that is not an entry (listing, feed, sitemap, 404) in a locale."""
+        loc = self.locales[locale]
+        page = {"url": page_url(url, loc.prefix), "locale": locale, **extra.pop("page", {})}
+        context = {"locale": locale, "page": page, "site": self.site, **extra}
+        return self._render(template, context, f"{where} in {locale}")
+
+    def _render(self, template: str, context: dict[str, Any], where: str) -> tuple[str, set[Dep]]:
+        deps: set[Dep] = set()
+        self.env.recording = deps
         try:
-            return self.env.get_template(template).render(context)
+            return self.env.get_template(template).render(context), deps
         except jinja2.TemplateSyntaxError as err:
             raise BuildError(_syntax_message(err, self.config)) from None
         except BuildError as err:
@@ -146,6 +166,8 @@ class Renderer:
             raise BuildError(
                 f"{location}: {type(err).__name__}: {err} (rendering {where})"
             ) from None
+        finally:
+            self.env.recording = None
 
     # -- globals ---------------------------------------------------------------------------------
 
@@ -274,6 +296,34 @@ class Renderer:
             self._translations[code] = _load_translations(path, self.config)
         return self._translations[code]
 
+    @jinja2.pass_context
+    def _terms(self, ctx: jinja2.runtime.Context, name: str) -> list[dict[str, Any]]:
+        """The terms of the term listing ``name`` in this locale: key, label, url, count."""
+        code = ctx.get("locale") or self.config.default_locale.code
+        if self.listings is None:
+            raise BuildError(f"terms({name!r}): the site has no [[pages]] with terms")
+        try:
+            result = self.listings.terms(name, code)
+        except LookupError as err:
+            raise BuildError(str(err)) from None
+        self._record("listing", f"{self.listings.by_name[name].id}/{code}")
+        return result
+
+    @jinja2.pass_context
+    def _link(self, ctx: jinja2.runtime.Context, path: str, locale: str | None = None) -> str:
+        """A site path in this (or the given) locale: link('/blog/') is /fr/blog/ in French."""
+        code = locale or ctx.get("locale") or self.config.default_locale.code
+        loc = self.locales.get(code)
+        if loc is None:
+            raise BuildError(f"link(): unknown locale {code!r}; use one of site.locales")
+        return page_url(path if path.startswith("/") else "/" + path, loc.prefix)
+
+    def _absolute_urls(self, html: Any) -> Markup:
+        """Root-relative href/src made absolute with the base URL (for feeds read elsewhere)."""
+        text = str(html)
+        base = self.config.base_url
+        return Markup(ROOT_RELATIVE.sub(lambda m: f"{m.group(1)}{base}/", text))
+
     def _static_url(self, path: str) -> str:
         """URL of a file in the static folder, with a content hash for cache busting."""
         static = self.config.static
@@ -289,16 +339,6 @@ class Renderer:
                 raise BuildError(f"static_url({path!r}): no such file {static / clean}")
             self._static_hashes[clean] = hashlib.sha256(file.read_bytes()).hexdigest()[:10]
         return f"/{clean}?v={self._static_hashes[clean]}"
-
-
-@jinja2.pass_context
-def _rte_filter(
-    ctx: jinja2.runtime.Context, value: Any, entry: Mapping[str, Any] | None = None
-) -> Markup:
-    if value is None or isinstance(value, jinja2.Undefined):
-        return Markup("")
-    html = render_rte(value, entry if entry is not None else ctx.get("entry"))
-    return Markup("".join(html) if isinstance(html, list) else html)
 
 
 def _load_translations(path: Path, config: SiteConfig) -> dict[str, str] | None:

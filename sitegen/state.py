@@ -10,6 +10,7 @@ change re-renders only the pages that used the file.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator
@@ -54,6 +55,9 @@ def render_fingerprint(config: SiteConfig) -> str:
             "templates": str(config.templates),
             "static": str(config.static),
             "output": str(config.output),
+            "listings": [dataclasses.asdict(item) for item in config.listings],
+            "feeds": [dataclasses.asdict(item) for item in config.feeds],
+            "sitemap": config.sitemap,
         }
     )
 

@@ -16,9 +16,9 @@ import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS content_types (uid TEXT PRIMARY KEY, data TEXT NOT NULL);
@@ -46,12 +46,29 @@ CREATE INDEX IF NOT EXISTS entry_refs_by_entry ON entry_refs (content_type, uid,
 CREATE TABLE IF NOT EXISTS assets (uid TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pages (
     file TEXT PRIMARY KEY,
-    content_type TEXT NOT NULL,
+    kind TEXT NOT NULL,                  -- entry, listing, feed or file (sitemap, robots, 404)
+    content_type TEXT NOT NULL,          -- entry pages: the entry; '' for the others
     uid TEXT NOT NULL,
     locale TEXT NOT NULL,
-    url TEXT NOT NULL
+    url TEXT NOT NULL,                   -- the path without the locale prefix
+    source TEXT NOT NULL,                -- generated pages: "pages[0]", "feeds[1]", "sitemap"…
+    term TEXT NOT NULL,                  -- term pages: the term's key
+    number INTEGER NOT NULL,             -- listings: the page number
+    lastmod TEXT,                        -- the newest updated_at the page shows
+    fingerprint TEXT NOT NULL            -- generated pages: what they show; '' for entries
 );
 CREATE INDEX IF NOT EXISTS pages_by_entry ON pages (content_type, uid, locale);
+CREATE INDEX IF NOT EXISTS pages_by_source ON pages (source, locale);
+CREATE TABLE IF NOT EXISTS members (
+    source TEXT NOT NULL,                -- the listing or feed ("pages[0]")
+    locale TEXT NOT NULL,
+    uid TEXT NOT NULL,
+    sort_key TEXT NOT NULL,              -- JSON: the entry's values of the sort fields
+    terms TEXT NOT NULL,                 -- JSON: [[key, label], …] for term listings
+    hash TEXT NOT NULL,                  -- the entry's hash: a changed entry changes its pages
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (source, locale, uid)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deps (
     kind TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -69,6 +86,40 @@ CREATE TABLE IF NOT EXISTS fingerprints (
 BATCH = 300
 
 EntryKey = tuple[str, str, str]  # (content type, uid, locale)
+
+
+class Page(NamedTuple):
+    """One file the build writes, and what it is made from (a row of the pages table)."""
+
+    file: str
+    kind: str  # "entry", "listing", "feed" or "file"
+    content_type: str
+    uid: str
+    locale: str
+    url: str
+    source: str = ""
+    term: str = ""
+    number: int = 0
+    lastmod: str | None = None
+    fingerprint: str = ""
+
+
+PAGE_COLUMNS = ", ".join(Page._fields)
+PAGE_SLOTS = ", ".join("?" * len(Page._fields))
+
+
+class Member(NamedTuple):
+    """An entry in a listing or feed: what places it (sort key, terms) and what it shows (hash)."""
+
+    uid: str
+    sort_key: list[Any]
+    terms: list[list[str]]
+    hash: str
+    updated_at: str
+
+
+def _member(row: tuple[str, str, str, str, str]) -> Member:
+    return Member(row[0], json.loads(row[1]), json.loads(row[2]), row[3], row[4])
 
 
 HTML_EMBED = re.compile(r'data-sys-(?:entry|asset)-uid=["\']([^"\']+)["\']')
@@ -353,6 +404,17 @@ class Store:
             for uid, summary in rows
         ]
 
+    def iter_entries(self, content_type: str, locale: str) -> Iterator[tuple[str, str, str, dict]]:
+        """(uid, hash, updated_at, data) of every entry of a type in a locale, in batches."""
+        cursor = self.db.execute(
+            "SELECT uid, hash, updated_at, data FROM entries WHERE content_type = ? AND locale = ?"
+            " ORDER BY uid",
+            (content_type, locale),
+        )
+        while rows := cursor.fetchmany(BATCH):
+            for uid, hash_, updated_at, data in rows:
+                yield uid, hash_, updated_at, json.loads(data)
+
     def entry_data(self, key: EntryKey) -> dict[str, Any]:
         row = self.db.execute(
             "SELECT data FROM entries WHERE content_type = ? AND uid = ? AND locale = ?", key
@@ -402,13 +464,13 @@ class Store:
         content_types: Iterable[str],
         locales: Iterable[str],
         keys: Iterable[EntryKey] | None = None,
-    ) -> Iterator[tuple[str, str, str, str]]:
-        """(content type, uid, locale, url) of entries with a url (all, or among ``keys``)."""
+    ) -> Iterator[tuple[str, str, str, str, str]]:
+        """(content type, uid, locale, url, updated_at) of entries with a url (all, or among ``keys``)."""
         cts, locs = list(content_types), list(locales)
         if not cts or not locs:
             return iter(())
         base = (
-            "SELECT content_type, uid, locale, url FROM entries WHERE url IS NOT NULL"
+            "SELECT content_type, uid, locale, url, updated_at FROM entries WHERE url IS NOT NULL"
             f" AND content_type IN ({','.join('?' * len(cts))})"
             f" AND locale IN ({','.join('?' * len(locs))})"
         )
@@ -418,7 +480,7 @@ class Store:
 
     def _entries_with_urls_among(
         self, base: str, cts: list[str], locs: list[str], keys: list[EntryKey]
-    ) -> Iterator[tuple[str, str, str, str]]:
+    ) -> Iterator[tuple[str, str, str, str, str]]:
         for i in range(0, len(keys), BATCH):
             chunk = keys[i : i + BATCH]
             where = " OR ".join(["(content_type = ? AND uid = ? AND locale = ?)"] * len(chunk))
@@ -428,15 +490,15 @@ class Store:
 
     # -- pages and what they read ------------------------------------------------------------
 
-    def add_page(self, file: str, key: EntryKey, url: str) -> EntryKey | None:
-        """Record a page; returns the entry already writing that file, if any (a clash)."""
+    def add_page(self, page: Page) -> Page | None:
+        """Record a page; returns the page already writing that file, if any (a clash)."""
         try:
-            self.db.execute("INSERT INTO pages VALUES (?, ?, ?, ?, ?)", (file, *key, url))
+            self.db.execute(f"INSERT INTO pages ({PAGE_COLUMNS}) VALUES ({PAGE_SLOTS})", page)
         except sqlite3.IntegrityError:
             row = self.db.execute(
-                "SELECT content_type, uid, locale, url FROM pages WHERE file = ?", (file,)
+                f"SELECT {PAGE_COLUMNS} FROM pages WHERE file = ?", (page.file,)
             ).fetchone()
-            return (row[0], row[1], row[2], row[3])  # type: ignore[return-value]
+            return Page(*row)
         return None
 
     def remove_page(self, file: str) -> None:
@@ -445,37 +507,111 @@ class Store:
 
     def pages_of(self, key: EntryKey) -> list[str]:
         rows = self.db.execute(
-            "SELECT file FROM pages WHERE content_type = ? AND uid = ? AND locale = ?", key
+            "SELECT file FROM pages WHERE kind = 'entry' AND content_type = ? AND uid = ?"
+            " AND locale = ?",
+            key,
         )
         return [f for (f,) in rows]
+
+    def pages_of_source(self, source: str, locale: str | None = None) -> dict[str, str]:
+        """file → fingerprint of the pages a listing, feed or site file wrote (in a locale)."""
+        if locale is None:
+            rows = self.db.execute(
+                "SELECT file, fingerprint FROM pages WHERE source = ?", (source,)
+            )
+        else:
+            rows = self.db.execute(
+                "SELECT file, fingerprint FROM pages WHERE source = ? AND locale = ?",
+                (source, locale),
+            )
+        return dict(rows.fetchall())
 
     def all_page_files(self) -> set[str]:
         return {f for (f,) in self.db.execute("SELECT file FROM pages")}
 
     def page_count_by_locale(self) -> dict[str, int]:
+        """HTML pages (entries and listings) per locale; feeds and site files are not counted."""
         return dict(
-            self.db.execute("SELECT locale, COUNT(*) FROM pages GROUP BY locale").fetchall()
+            self.db.execute(
+                "SELECT locale, COUNT(*) FROM pages WHERE kind IN ('entry', 'listing')"
+                " GROUP BY locale"
+            ).fetchall()
         )
 
-    def pages(
-        self, files: Iterable[str] | None = None
-    ) -> Iterator[list[tuple[str, str, str, str, str]]]:
-        """Batches of (file, content type, uid, locale, url), all pages or the given ones."""
+    def pages(self, files: Iterable[str] | None = None) -> Iterator[list[Page]]:
+        """Batches of pages, all of them (in render order) or the given files."""
         if files is None:
             cursor = self.db.execute(
-                "SELECT file, content_type, uid, locale, url FROM pages ORDER BY content_type, locale, file"
+                f"SELECT {PAGE_COLUMNS} FROM pages ORDER BY kind, content_type, source, locale, file"
             )
             while rows := cursor.fetchmany(BATCH):
-                yield rows
+                yield [Page(*row) for row in rows]
             return
         ordered = sorted(files)
         for i in range(0, len(ordered), BATCH):
             chunk = ordered[i : i + BATCH]
-            yield self.db.execute(
-                "SELECT file, content_type, uid, locale, url FROM pages"
-                f" WHERE file IN ({','.join('?' * len(chunk))}) ORDER BY file",
-                chunk,
-            ).fetchall()
+            yield [
+                Page(*row)
+                for row in self.db.execute(
+                    f"SELECT {PAGE_COLUMNS} FROM pages"
+                    f" WHERE file IN ({','.join('?' * len(chunk))}) ORDER BY file",
+                    chunk,
+                )
+            ]
+
+    def sitemap_pages(self) -> Iterator[Page]:
+        """Entry and listing pages, each page's locale versions next to each other."""
+        cursor = self.db.execute(
+            f"SELECT {PAGE_COLUMNS} FROM pages WHERE kind IN ('entry', 'listing')"
+            " ORDER BY kind, content_type, uid, source, term, number, locale"
+        )
+        while rows := cursor.fetchmany(BATCH):
+            yield from (Page(*row) for row in rows)
+
+    def count_sitemap_pages(self) -> int:
+        return self.db.execute(
+            "SELECT COUNT(*) FROM pages WHERE kind IN ('entry', 'listing')"
+        ).fetchone()[0]
+
+    # -- members of listings and feeds -------------------------------------------------------
+
+    def put_member(self, source: str, locale: str, member: Member) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                source,
+                locale,
+                member.uid,
+                dumps(member.sort_key),
+                dumps(member.terms),
+                member.hash,
+                member.updated_at,
+            ),
+        )
+
+    def member(self, source: str, locale: str, uid: str) -> Member | None:
+        row = self.db.execute(
+            "SELECT uid, sort_key, terms, hash, updated_at FROM members"
+            " WHERE source = ? AND locale = ? AND uid = ?",
+            (source, locale, uid),
+        ).fetchone()
+        return _member(row) if row else None
+
+    def delete_member(self, source: str, locale: str, uid: str) -> None:
+        self.db.execute(
+            "DELETE FROM members WHERE source = ? AND locale = ? AND uid = ?", (source, locale, uid)
+        )
+
+    def members(self, source: str, locale: str) -> list[Member]:
+        rows = self.db.execute(
+            "SELECT uid, sort_key, terms, hash, updated_at FROM members"
+            " WHERE source = ? AND locale = ?",
+            (source, locale),
+        )
+        return [_member(row) for row in rows]
+
+    def clear_members(self) -> None:
+        self.db.execute("DELETE FROM members")
 
     def set_deps(self, file: str, deps: Iterable[tuple[str, str]]) -> None:
         self.db.execute("DELETE FROM deps WHERE file = ?", (file,))

@@ -193,9 +193,15 @@ def test_pretty_urls_404_page_and_script_only_when_served(tmp_path: Path):
         assert len(files) > 8
         assert not [p for p in files if b"__sitegen" in p.read_bytes()]
 
-        # without a 404.html in the output: a built-in page, still 404
+        # without the site's own 404.html, the build writes the package's default one
         (site / "static" / "404.html").unlink()
-        _poll(lambda: not (site / "public" / "404.html").exists(), "404.html to be removed")
+        generated = site / "public" / "404.html"
+        _poll(lambda: "Page not found" in generated.read_text(), "the default 404.html")
+        response = client.get("/nope")
+        assert response.status_code == 404 and "<h1>Page not found</h1>" in response.text
+
+        # without a 404.html in the output at all: the server's built-in page, still 404
+        generated.unlink()
         response = client.get("/nope")
         assert response.status_code == 404 and "404: not found" in response.text
 

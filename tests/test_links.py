@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from sitegen.cli import cli
-from sitegen.links import check_links, entries_of, srcset_urls
+from sitegen.links import check_links, owners, srcset_urls
 from tests.sites import make_site
 
 BASE = "https://example.com"
@@ -192,8 +192,8 @@ def test_large_file_is_streamed(site: Path):
     assert report.links == 20001
 
 
-def test_entries_of_without_a_state_database(tmp_path: Path):
-    assert entries_of(tmp_path / "store.sqlite", ["index.html"]) == {}
+def test_owners_without_a_state_database(tmp_path: Path):
+    assert owners(tmp_path / "store.sqlite", ["index.html"]) == {}
 
 
 # -- the build command -----------------------------------------------------------------------
@@ -264,5 +264,5 @@ def test_static_files_are_checked_too(tmp_path: Path):
     )
     result = run("build", str(site), "--check-links")
     assert result.exit_code == 0, result.output
-    assert "404.html:1 [not an entry's page] links to /gone/" in result.output
-    assert "css/s.css:1 [not an entry's page] links to x.png (= /css/x.png)" in result.output
+    assert "404.html:1 [static file] links to /gone/" in result.output
+    assert "css/s.css:1 [static file] links to x.png (= /css/x.png)" in result.output

@@ -309,7 +309,7 @@ def filter_docs(
 # -- sorting -----------------------------------------------------------------------------------
 
 
-def _sort_value(doc: JsonDict, field: str) -> tuple:
+def sort_value(doc: JsonDict, field: str) -> tuple:
     values = path_values(doc, field)
     value = values[0] if values else None
     while isinstance(value, list):
@@ -328,7 +328,7 @@ def _sort_value(doc: JsonDict, field: str) -> tuple:
 
 def sort_docs(docs: Sequence[JsonDict], field: str, *, descending: bool) -> list[JsonDict]:
     """Docs sorted by a dotted field (missing values first when ascending); stable."""
-    return sorted(docs, key=lambda d: _sort_value(d, field), reverse=descending)
+    return sorted(docs, key=lambda d: sort_value(d, field), reverse=descending)
 
 
 # -- projection --------------------------------------------------------------------------------

@@ -1,0 +1,392 @@
+"""Listings and feeds: pages made from a selection of entries rather than from one entry.
+
+Every ``[[pages]]`` entry with a ``content_type`` and every ``[[feeds]]`` entry is a *source*.
+Its members (the entries it selects, with their sort key, terms and hash) are kept in the
+store's members table and updated entry by entry, so an incremental build re-evaluates only the
+entries that changed. Its pages are planned from the members: each page has a fingerprint of
+exactly what it shows (which entries, in which order, their hashes, the page count), so an
+edit re-renders the listing pages whose fingerprint moved and nothing else, and an incremental
+build plans exactly the pages a full build would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sitegen.config import FeedConfig, ListingConfig, SiteConfig
+from sitegen.content.query import MatchContext, matches, path_values, sort_value
+from sitegen.content.urls import check_url, output_file, page_url
+from sitegen.store import EntryKey, Member, Page, Store
+
+CACHE_SIZE = 8
+SLUG_STRIP = re.compile(r"[^\w]+")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A listing (paginated, perhaps per term) or a feed (one page of the first ``limit``)."""
+
+    id: str
+    kind: str  # "listing" or "feed"
+    path: str
+    template: str
+    content_type: str
+    sort: tuple[tuple[str, bool], ...]
+    filter: dict[str, Any] | None
+    per_page: int  # 0: all on one page
+    terms: str | None
+    title: str | None
+    name: str | None = None
+
+
+@dataclass
+class Group:
+    """The members of one listing in one locale under one term ('' when there are no terms)."""
+
+    key: str
+    label: str
+    members: list[Member]
+
+
+def sources(config: SiteConfig) -> list[Source]:
+    """Every listing and feed of the site that selects entries."""
+    result = [_listing_source(item) for item in config.listings if item.selection is not None]
+    result.extend(_feed_source(item) for item in config.feeds)
+    return result
+
+
+def _listing_source(item: ListingConfig) -> Source:
+    assert item.selection is not None
+    sel = item.selection
+    return Source(
+        id=item.id,
+        kind="listing",
+        path=item.path,
+        template=item.template,
+        content_type=sel.content_type,
+        sort=sel.sort,
+        filter=json.loads(sel.filter) if sel.filter else None,
+        per_page=item.per_page,
+        terms=item.terms,
+        title=item.title,
+        name=item.name,
+    )
+
+
+def _feed_source(item: FeedConfig) -> Source:
+    sel = item.selection
+    return Source(
+        id=item.id,
+        kind="feed",
+        path=item.path,
+        template=item.template,
+        content_type=sel.content_type,
+        sort=sel.sort,
+        filter=json.loads(sel.filter) if sel.filter else None,
+        per_page=item.limit,
+        terms=None,
+        title=item.title,
+    )
+
+
+# -- members -------------------------------------------------------------------------------------
+
+
+def member_of(source: Source, entry: dict[str, Any], hash_: str) -> Member | None:
+    """The entry as a member of ``source``, or None when the filter leaves it out."""
+    if source.filter and not matches(entry, source.filter, _match_context(source)):
+        return None
+    sort_key = [list(sort_value(entry, field)) for field, _ in source.sort]
+    terms = term_values(entry, source.terms) if source.terms else []
+    if source.terms and not terms:
+        return None
+    return Member(entry.get("uid", ""), sort_key, terms, hash_, str(entry.get("updated_at", "")))
+
+
+def _match_context(source: Source) -> MatchContext:
+    # stored entries hold their references resolved (include_all), so $in_query can look
+    # inside them without asking anyone
+    return MatchContext(
+        content_type_uid=source.content_type,
+        references=lambda stubs: [(s.get("_content_type_uid", ""), s) for s in stubs],
+    )
+
+
+def term_values(entry: dict[str, Any], field: str) -> list[list[str]]:
+    """[key, label] of each term of the entry, sorted and without duplicates.
+
+    Strings are terms as they are; referenced entries are terms by their title (or uid);
+    ``taxonomies.<taxonomy uid>`` gives the entry's terms of that Contentstack taxonomy.
+    """
+    found: dict[str, str] = {}
+    if field.startswith("taxonomies."):
+        taxonomy = field.split(".", 1)[1]
+        for item in entry.get("taxonomies") or []:
+            if isinstance(item, dict) and item.get("taxonomy_uid") == taxonomy:
+                term = item.get("term_uid")
+                if isinstance(term, str) and term:
+                    found.setdefault(term, term)
+        return sorted([key, label] for key, label in found.items())
+    for value in path_values(entry, field):
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                label = item.strip()
+            elif isinstance(item, dict) and isinstance(item.get("uid"), str):
+                label = str(item.get("title") or item["uid"]).strip()
+            else:
+                continue
+            key = slug(label)
+            if key and (key not in found or label < found[key]):
+                found[key] = label
+    return sorted([key, label] for key, label in found.items())
+
+
+def slug(text: str) -> str:
+    """A URL segment for a term: lowercase words joined by '-' (letters of any script kept)."""
+    return SLUG_STRIP.sub("-", text.casefold()).strip("-_")
+
+
+def rebuild_members(config: SiteConfig, store: Store) -> None:
+    """Evaluate every entry against every source (a full build)."""
+    store.clear_members()
+    for source in sources(config):
+        for locale in config.locales:
+            with store.batch():
+                for _uid, hash_, _updated, data in store.iter_entries(
+                    source.content_type, locale.code
+                ):
+                    member = member_of(source, data, hash_)
+                    if member is not None:
+                        store.put_member(source.id, locale.code, member)
+
+
+def update_members(
+    config: SiteConfig, store: Store, rows: Iterable[EntryKey]
+) -> set[tuple[str, str]]:
+    """Re-evaluate changed entry rows; returns the (source, locale) pairs whose members moved."""
+    by_type: dict[str, list[EntryKey]] = {}
+    for key in rows:
+        by_type.setdefault(key[0], []).append(key)
+    changed: set[tuple[str, str]] = set()
+    codes = {loc.code for loc in config.locales}
+    for source in sources(config):
+        keys = [k for k in by_type.get(source.content_type, []) if k[2] in codes]
+        if not keys:
+            continue
+        data = store.entries_by_key(keys)
+        for key in keys:
+            _, uid, locale = key
+            state = store.entry_state(key)
+            new = (
+                member_of(source, data[key], state[0])
+                if key in data and state is not None
+                else None
+            )
+            if new != store.member(source.id, locale, uid):
+                if new is None:
+                    store.delete_member(source.id, locale, uid)
+                else:
+                    store.put_member(source.id, locale, new)
+                changed.add((source.id, locale))
+    return changed
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+
+class Listings:
+    """The listings and feeds of one build: their pages, and what their templates are given."""
+
+    def __init__(self, config: SiteConfig, store: Store):
+        self.config = config
+        self.store = store
+        self.sources = {s.id: s for s in sources(config)}
+        self.by_name = {s.name: s for s in self.sources.values() if s.name}
+        self.prefixes = {loc.code: loc.prefix for loc in config.locales}
+        self._groups: OrderedDict[tuple[str, str], dict[str, Group]] = OrderedDict()
+
+    def groups(self, source_id: str, locale: str) -> dict[str, Group]:
+        """The source's members in a locale, ordered, by term (cached for the build)."""
+        cache_key = (source_id, locale)
+        if cache_key in self._groups:
+            self._groups.move_to_end(cache_key)
+            return self._groups[cache_key]
+        source = self.sources[source_id]
+        ordered = order(self.store.members(source_id, locale), source.sort)
+        groups: dict[str, Group] = {}
+        if source.terms:
+            for member in ordered:
+                for key, label in member.terms:
+                    group = groups.setdefault(key, Group(key, label, []))
+                    group.label = min(group.label, label)
+                    group.members.append(member)
+        else:
+            groups[""] = Group("", "", ordered)
+        self._groups[cache_key] = groups
+        if len(self._groups) > CACHE_SIZE:
+            self._groups.popitem(last=False)
+        return groups
+
+    def forget(self) -> None:
+        """Drop cached members (they were just updated)."""
+        self._groups.clear()
+
+    def plan(self, source_id: str, locale: str) -> list[Page]:
+        """Every page the source has in a locale, with its fingerprint."""
+        source = self.sources[source_id]
+        pages = []
+        for group in self.groups(source_id, locale).values():
+            chunks = self.chunks(source, group)
+            for number, items in enumerate(chunks, 1):
+                url = self.url(source, group.key, number)
+                fingerprint = _digest(
+                    [
+                        source.id,
+                        locale,
+                        group.key,
+                        group.label,
+                        number,
+                        len(chunks),
+                        len(group.members),
+                        [(m.uid, m.hash) for m in items],
+                    ]
+                )
+                pages.append(
+                    Page(
+                        file=output_file(url, self.prefixes[locale]),
+                        kind=source.kind,
+                        content_type="",
+                        uid="",
+                        locale=locale,
+                        url=url,
+                        source=source.id,
+                        term=group.key,
+                        number=number,
+                        lastmod=max((m.updated_at for m in items), default=None),
+                        fingerprint=fingerprint,
+                    )
+                )
+        return pages
+
+    def chunks(self, source: Source, group: Group) -> list[list[Member]]:
+        if source.kind == "feed":
+            return [group.members[: source.per_page]]
+        size = source.per_page or max(len(group.members), 1)
+        return [group.members[i : i + size] for i in range(0, len(group.members), size)] or [[]]
+
+    def url(self, source: Source, term: str, number: int) -> str:
+        """The page's path without the locale prefix: /blog/, /blog/page/2/, /tags/x/."""
+        path = source.path.replace("{term}", term)
+        if number > 1:
+            path += f"page/{number}/"
+        return check_url(path, f"{source.id} (path {source.path!r})")
+
+    # -- what templates get -------------------------------------------------------------------
+
+    def context(self, page: Page) -> dict[str, Any]:
+        """``paginator`` and ``term`` for a listing page; ``feed`` for a feed."""
+        source = self.sources[page.source]
+        group = self.groups(page.source, page.locale)[page.term]
+        chunks = self.chunks(source, group)
+        items_members = chunks[page.number - 1]
+        entries = self.store.entries_by_key(
+            [(source.content_type, m.uid, page.locale) for m in items_members]
+        )
+        items = [entries[(source.content_type, m.uid, page.locale)] for m in items_members]
+        prefix = self.prefixes[page.locale]
+        if source.kind == "feed":
+            return {"feed": self._feed(source, page, items)}
+        urls = [page_url(self.url(source, group.key, n), prefix) for n in range(1, len(chunks) + 1)]
+        n = page.number
+        context: dict[str, Any] = {
+            "paginator": {
+                "items": items,
+                "number": n,
+                "total_pages": len(chunks),
+                "total_items": len(group.members),
+                "per_page": source.per_page,
+                "has_previous": n > 1,
+                "has_next": n < len(chunks),
+                "previous_url": urls[n - 2] if n > 1 else None,
+                "next_url": urls[n] if n < len(chunks) else None,
+                "first_url": urls[0],
+                "last_url": urls[-1],
+                "urls": urls,
+            }
+        }
+        if source.terms:
+            context["term"] = {
+                "key": group.key,
+                "label": group.label,
+                "url": urls[0],
+                "count": len(group.members),
+            }
+        return context
+
+    def _feed(self, source: Source, page: Page, items: list[dict[str, Any]]) -> dict[str, Any]:
+        feed_config = next(f for f in self.config.feeds if f.id == source.id)
+        url = page_url(page.url, self.prefixes[page.locale])
+        return {
+            "title": source.title or self.config.title,
+            "url": url,
+            "href": self.config.base_url + url,
+            "updated": page.lastmod or "1970-01-01T00:00:00.000Z",
+            "items": items,
+            "summary": feed_config.summary,
+            "content": feed_config.content,
+            "content_format": self._format(source.content_type, feed_config.content),
+        }
+
+    def _format(self, content_type: str, field: str | None) -> str | None:
+        """How the feed's content field is turned into HTML: "rte", "markdown" or "text"."""
+        if field is None:
+            return None
+        schema = self.store.content_types().get(content_type, {}).get("schema", [])
+        for item in schema:
+            if item.get("uid") != field:
+                continue
+            meta = item.get("field_metadata") or {}
+            if meta.get("markdown") or item.get("data_type") == "markdown":
+                return "markdown"
+            if meta.get("allow_json_rte") or meta.get("allow_rich_text"):
+                return "rte"
+        return "text"
+
+    def terms(self, name: str, locale: str) -> list[dict[str, Any]]:
+        """The terms of the term listing called ``name`` in a locale, by label."""
+        source = self.by_name.get(name)
+        if source is None or not source.terms:
+            known = ", ".join(sorted(n for n, s in self.by_name.items() if s.terms)) or "none"
+            raise LookupError(
+                f"terms({name!r}): no [[pages]] with terms has that name (term listings: {known})"
+            )
+        prefix = self.prefixes[locale]
+        groups = self.groups(source.id, locale).values()
+        return [
+            {
+                "key": g.key,
+                "label": g.label,
+                "url": page_url(self.url(source, g.key, 1), prefix),
+                "count": len(g.members),
+            }
+            for g in sorted(groups, key=lambda g: (g.label.casefold(), g.key))
+        ]
+
+
+def order(members: list[Member], sort: tuple[tuple[str, bool], ...]) -> list[Member]:
+    """Members by the sort fields (each ascending or descending), ties by uid."""
+    result = sorted(members, key=lambda m: m.uid)
+    for index in range(len(sort) - 1, -1, -1):
+        result.sort(key=lambda m: m.sort_key[index], reverse=sort[index][1])
+    return result
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
