@@ -54,6 +54,50 @@ class Group:
     members: list[Member]
 
 
+@dataclass(frozen=True)
+class Paginator:
+    """What a listing page's template gets as ``paginator`` (URLs carry the locale prefix)."""
+
+    items: list[dict[str, Any]]
+    number: int
+    total_pages: int
+    total_items: int
+    per_page: int
+    previous_url: str | None
+    next_url: str | None
+    urls: list[str]
+
+    @property
+    def has_previous(self) -> bool:
+        return self.previous_url is not None
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_url is not None
+
+    @property
+    def first_url(self) -> str:
+        return self.urls[0]
+
+    @property
+    def last_url(self) -> str:
+        return self.urls[-1]
+
+
+@dataclass(frozen=True)
+class Feed:
+    """What a feed's template gets as ``feed``."""
+
+    title: str
+    url: str  # the feed's path, with the locale prefix
+    href: str  # its absolute URL
+    updated: str  # the newest updated_at of its items
+    items: list[dict[str, Any]]
+    summary: str | None  # the field for <summary>
+    content: str | None  # the field for <content>
+    content_format: str | None  # "rte", "markdown" or "text"
+
+
 def sources(config: SiteConfig) -> list[Source]:
     """Every listing and feed of the site that selects entries."""
     result = [_listing_source(item) for item in config.listings if item.selection is not None]
@@ -305,20 +349,16 @@ class Listings:
         urls = [page_url(self.url(source, group.key, n), prefix) for n in range(1, len(chunks) + 1)]
         n = page.number
         context: dict[str, Any] = {
-            "paginator": {
-                "items": items,
-                "number": n,
-                "total_pages": len(chunks),
-                "total_items": len(group.members),
-                "per_page": source.per_page,
-                "has_previous": n > 1,
-                "has_next": n < len(chunks),
-                "previous_url": urls[n - 2] if n > 1 else None,
-                "next_url": urls[n] if n < len(chunks) else None,
-                "first_url": urls[0],
-                "last_url": urls[-1],
-                "urls": urls,
-            }
+            "paginator": Paginator(
+                items=items,
+                number=n,
+                total_pages=len(chunks),
+                total_items=len(group.members),
+                per_page=source.per_page,
+                previous_url=urls[n - 2] if n > 1 else None,
+                next_url=urls[n] if n < len(chunks) else None,
+                urls=urls,
+            )
         }
         if source.terms:
             context["term"] = {
@@ -329,19 +369,19 @@ class Listings:
             }
         return context
 
-    def _feed(self, source: Source, page: Page, items: list[dict[str, Any]]) -> dict[str, Any]:
+    def _feed(self, source: Source, page: Page, items: list[dict[str, Any]]) -> Feed:
         feed_config = next(f for f in self.config.feeds if f.id == source.id)
         url = page_url(page.url, self.prefixes[page.locale])
-        return {
-            "title": source.title or self.config.title,
-            "url": url,
-            "href": self.config.base_url + url,
-            "updated": page.lastmod or "1970-01-01T00:00:00.000Z",
-            "items": items,
-            "summary": feed_config.summary,
-            "content": feed_config.content,
-            "content_format": self._format(source.content_type, feed_config.content),
-        }
+        return Feed(
+            title=source.title or self.config.title or source.content_type,
+            url=url,
+            href=self.config.base_url + url,
+            updated=page.lastmod or "1970-01-01T00:00:00.000Z",
+            items=items,
+            summary=feed_config.summary,
+            content=feed_config.content,
+            content_format=self._format(source.content_type, feed_config.content),
+        )
 
     def _format(self, content_type: str, field: str | None) -> str | None:
         """How the feed's content field is turned into HTML: "rte", "markdown" or "text"."""

@@ -49,6 +49,18 @@ def rendered_types(
     return frozenset(result)
 
 
+def check_templates(config: SiteConfig, renderer: Renderer) -> None:
+    """Every listing and feed names a template that exists (before anything is rendered)."""
+    named = [(item.id, item.template) for item in config.listings]
+    named += [(item.id, item.template) for item in config.feeds]
+    for where, template in named:
+        if not renderer.has_template(template):
+            raise BuildError(
+                f"{config.config_file}: {where}.template is {template!r}, which is not in "
+                f"{config.templates}; create it or name another template"
+            )
+
+
 def plan_all(
     config: SiteConfig,
     store: Store,

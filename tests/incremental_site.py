@@ -5,7 +5,8 @@ templates but has its own output and state, and is always built with ``full=True
 change to the stack or the templates, a's output must equal b's byte for byte.
 
 The content: teams ← authors ← posts (two reference levels), categories, a home page listing
-posts through ``entries()``, JSON-RTE bodies embedding other posts and assets, three locales
+posts through ``entries()``, a paginated listing of posts, term pages per category (filtered),
+an Atom feed, JSON-RTE bodies embedding other posts and assets, three locales
 where fr-fr falls back to en-us and de-de falls back to fr-fr.
 """
 
@@ -74,7 +75,49 @@ TEMPLATES = {
         "<li>{{ p.title }}</li>{% endfor %}</ul>{% endblock %}"
     ),
     "embedded/post.html": '<aside class="embed">{{ item.title }} → {{ url_for(item) }}</aside>',
+    "list.html": (
+        '<!doctype html><html lang="{{ locale }}"><h1>Posts, page {{ paginator.number }} of '
+        "{{ paginator.total_pages }} ({{ paginator.total_items }})</h1><ol>"
+        '{% for p in paginator.items %}<li><a href="{{ url_for(p) }}">{{ p.title }}</a> by '
+        "{{ p.author[0].title if p.author else 'nobody' }}</li>{% endfor %}</ol>"
+        '{% if paginator.previous_url %}<a rel=prev href="{{ paginator.previous_url }}">←</a>{% endif %}'
+        '{% if paginator.next_url %}<a rel=next href="{{ paginator.next_url }}">→</a>{% endif %}'
+        '<nav>{% for t in terms("cats") %}<a href="{{ t.url }}">{{ t.label }} ({{ t.count }})</a>'
+        "{% endfor %}</nav></html>\n"
+    ),
+    "term.html": (
+        '<!doctype html><html lang="{{ locale }}"><h1>{{ term.label }}: {{ term.count }}</h1>'
+        "{% for p in paginator.items %}<p>{{ p.title }} {{ url_for(p) }}</p>{% endfor %}"
+        "<p>{{ paginator.number }}/{{ paginator.total_pages }}</p></html>\n"
+    ),
 }
+
+LISTINGS = """
+[[pages]]
+path = "/posts/"
+template = "list.html"
+content_type = "post"
+per_page = 2
+sort = ["author.title", "-title"]
+
+[[pages]]
+path = "/by-category/{term}/"
+name = "cats"
+template = "term.html"
+content_type = "post"
+per_page = 2
+sort = "title"
+terms = "categories"
+filter = { title = { "$regex" = "^(Post|Edited|Zed)" } }
+
+[[feeds]]
+path = "/feed.xml"
+content_type = "post"
+limit = 3
+sort = "-title"
+summary = "title"
+content = "body"
+"""
 
 LOCALES = ["en-us", "fr-fr", "de-de"]
 
@@ -128,7 +171,7 @@ class TwinSites:
             f'[stack]\n{local}\nenvironment = "production"\ninclude_depth = 2\n'
             f'[site]\nbase_url = "https://example.com"\ntemplates = "{templates}"\n'
             f"locales = {json.dumps(LOCALES)}\n"
-            '[locales.fr-fr]\nprefix = "/fr"\n[locales.de-de]\nprefix = "/de"\n'
+            '[locales.fr-fr]\nprefix = "/fr"\n[locales.de-de]\nprefix = "/de"\n' + LISTINGS
         )
 
     def _write_stack(self, posts: int) -> None:

@@ -80,6 +80,19 @@ class IncrementalEqualsFull(RuleBasedStateMachine):
             )
             self.sites.put("post", uid, "en-us", fields)
 
+    @rule(data=st.data(), categories=st.sampled_from([[], ["news"], ["howto"], ["news", "howto"]]))
+    def recategorize_post(self, data: st.DataObject, categories: list[str]) -> None:
+        posts = self._posts()
+        if posts:
+            uid = data.draw(st.sampled_from(posts))
+            fields = self.sites.read("post", uid, "en-us")
+            fields["categories"] = [{"uid": c, "_content_type_uid": "category"} for c in categories]
+            self.sites.put("post", uid, "en-us", fields)
+
+    @rule(title=st.sampled_from(["News", "Latest news", "How-to"]))
+    def rename_category(self, title: str) -> None:  # a term's label comes from the category
+        self.sites.put("category", "news", "en-us", {"title": title, "url": "/c/news/"})
+
     @rule()
     def publish_new_post(self) -> None:
         i = self.next_post
@@ -158,6 +171,14 @@ class IncrementalEqualsFull(RuleBasedStateMachine):
     @rule(text=st.sampled_from(["<aside>{{ item.title }}</aside>", "<b>{{ item.uid }}</b>"]))
     def change_embed_template(self, text: str) -> None:
         self.sites.write_template("embedded/post.html", text)
+
+    @rule(
+        text=st.sampled_from(
+            ["<p>{{ term.label }}</p>", "<p>{{ term.key }} {{ paginator.urls }}</p>"]
+        )
+    )
+    def change_term_template(self, text: str) -> None:
+        self.sites.write_template("term.html", text)
 
     # -- the invariant -------------------------------------------------------------------------
 
