@@ -133,7 +133,12 @@ class Renderer:
         context = {
             "entry": entry,
             "locale": locale.code,
-            "page": {"url": page_url(url, locale.prefix), "locale": locale.code},
+            "page": {
+                "url": page_url(url, locale.prefix),
+                "path": url,
+                "locale": locale.code,
+                "kind": "entry",
+            },
             "site": self.site,
         }
         return self._render(template, context, where)
@@ -143,7 +148,13 @@ class Renderer:
     ) -> tuple[str, set[Dep]]:
         """Render a page that is not an entry (listing, feed, sitemap, 404) in a locale."""
         loc = self.locales[locale]
-        page = {"url": page_url(url, loc.prefix), "locale": locale, **extra.pop("page", {})}
+        page = {
+            "url": page_url(url, loc.prefix),
+            "path": url,
+            "locale": locale,
+            "kind": "file",
+            **extra.pop("page", {}),
+        }
         context = {"locale": locale, "page": page, "site": self.site, **extra}
         return self._render(template, context, f"{where} in {locale}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ from tests.test_build import tree
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "example_site"
 STACK = EXAMPLE / "stack"
+ATOM = "{http://www.w3.org/2005/Atom}"
+SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
 
 def _copy_example(target: Path) -> Path:
@@ -51,8 +54,10 @@ def test_a_page_per_entry_with_a_url_in_every_locale(built):
         if entry.get("url")
     )
     assert with_url > 100
-    assert result.pages_by_locale == {"en-us": with_url, "fr-fr": with_url, "ja-jp": with_url}
     posts = _entries("blog_post", "en-us")
+    listing = -(-len(posts) // 12)  # the journal: [[pages]] /blog/, 12 posts a page
+    pages = with_url + listing
+    assert result.pages_by_locale == {"en-us": pages, "fr-fr": pages, "ja-jp": pages}
     assert len(posts) > 100
     for post in posts.values():
         for prefix in ("", "/fr", "/ja"):
@@ -88,6 +93,58 @@ def _broken_images(page, scope: str = "") -> list[str]:
         f"[...document.querySelectorAll('{scope} img')]"
         ".filter(i => i.naturalWidth === 0).map(i => i.src)"
     )
+
+
+def test_journal_listing_feed_and_sitemap(built):
+    site, _ = built
+    public = site / "public"
+    posts = sorted(_entries("blog_post", "en-us").values(), key=lambda p: p["date"], reverse=True)
+    pages = -(-len(posts) // 12)
+    first = (public / "blog/index.html").read_text()
+    assert posts[0]["title"].replace("'", "&#39;") in first
+    assert f'href="/blog/page/{pages}/"' in first
+    assert (public / f"ja/blog/page/{pages}/index.html").is_file()
+    assert not (public / f"blog/page/{pages + 1}").exists()
+    # hreflang alternates and the language switcher lead to the same listing page elsewhere
+    second = (public / "fr/blog/page/2/index.html").read_text()
+    for tag, prefix in (("en-US", ""), ("fr-FR", "/fr"), ("ja-JP", "/ja")):
+        assert (
+            f'<link rel="alternate" hreflang="{tag}" href="https://example.com{prefix}/blog/page/2/">'
+            in second
+        )
+    assert '<a href="/blog/page/2/" hreflang="en-US" lang="en-US">English</a>' in second
+
+    feed = ET.parse(public / "blog/feed.xml").getroot()
+    titles = [e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")]
+    assert titles == [p["title"] for p in posts[:20]]
+    assert all(
+        link.get("href").startswith("https://example.com/") for link in feed.iter(f"{ATOM}link")
+    )
+
+    sitemap = ET.parse(public / "sitemap.xml").getroot()
+    locs = {u.findtext(f"{SM}loc") for u in sitemap.findall(f"{SM}url")}
+    html_pages = [p for p in public.rglob("*.html") if p.name != "404.html"]
+    assert len(locs) == len(html_pages)
+    assert "https://example.com/ja/blog/page/2/" in locs
+    assert "Sitemap: https://example.com/sitemap.xml" in (public / "robots.txt").read_text()
+    assert "ページが見つかりません" not in (public / "404.html").read_text()  # English at the root
+
+
+def test_in_a_browser_pagination_and_language_switcher(built):
+    site, _ = built
+    with serve_folder(site / "public") as url, browser_page() as page:
+        page.goto(url + "/fr/blog/page/2/")
+        assert page.locator("html").get_attribute("lang") == "fr-FR"
+        page.locator("a.pagination-next").click()
+        page.wait_for_url(url + "/fr/blog/page/3/")
+        assert page.locator('.pagination-pages a[aria-current="page"]').inner_text() == "3"
+        page.locator('.lang-switch a[hreflang="en-US"]').click()
+        page.wait_for_url(url + "/blog/page/3/")
+        assert "Older posts" in page.locator(".pagination").inner_text()
+        assert _broken_images(page) == []
+        page.goto(url + "/404.html")
+        assert page.locator("h1").inner_text() == "Page not found"
+        assert page.problems == []
 
 
 def test_in_a_browser_home_page(built):
