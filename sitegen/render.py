@@ -248,26 +248,40 @@ class Renderer:
         return Markup("".join(html) if isinstance(html, list) else html)
 
     def _embed(self, ctx: jinja2.runtime.Context, item: dict, embed: EmbedContext) -> str | None:
-        """Render a block or inline embedded entry through the site's template for its type.
+        """Render an embedded entry or asset through the site's template, when it has one.
 
-        Links keep the default anchor; assets and types without a template keep the default
-        markup of @contentstack/utils.
+        Entries shown as a block or inline look for ``embedded/<content type>.html``, then
+        ``embedded/_entry.html``; assets shown as a block, inline, display or download look for
+        ``embedded/_asset.html``. Links, items that are not published, and sites without those
+        templates keep the default markup of @contentstack/utils.
         """
-        if embed.kind != "entry" or not item or embed.display_type not in ("block", "inline"):
+        if not item:
             return None
-        name = f"embedded/{item.get('_content_type_uid')}.html"
-        self._record("template", name)  # also when missing: adding it must re-render the page
-        if name not in self._embed_templates:
-            self._embed_templates[name] = self.has_template(name)
-        if not self._embed_templates[name]:
+        if embed.kind == "entry" and embed.display_type in ("block", "inline"):
+            names = [f"embedded/{item.get('_content_type_uid')}.html", "embedded/_entry.html"]
+        elif embed.kind == "asset" and embed.display_type in (
+            "block",
+            "inline",
+            "display",
+            "download",
+        ):
+            names = ["embedded/_asset.html"]
+        else:
             return None
-        context = {
-            **ctx.get_all(),
-            "item": item,
-            "display_type": embed.display_type,
-            "attrs": embed.attrs,
-        }
-        return self.env.get_template(name).render(context)
+        for name in names:
+            self._record("template", name)  # also when missing: adding it must re-render
+            if name not in self._embed_templates:
+                self._embed_templates[name] = self.has_template(name)
+            if self._embed_templates[name]:
+                context = {
+                    **ctx.get_all(),
+                    "item": item,
+                    "display_type": embed.display_type,
+                    "attrs": embed.attrs,
+                    "text": Markup(embed.text),
+                }
+                return self.env.get_template(name).render(context)
+        return None
 
     @jinja2.pass_context
     def _alternates(self, ctx: jinja2.runtime.Context, item: Any) -> list[dict[str, str]]:

@@ -259,6 +259,42 @@ def test_embedded_entry_renders_through_the_site_template(tmp_path: Path):
     assert "Content type: <span>author</span>" not in html
 
 
+def test_embedded_fallback_templates_for_any_entry_and_for_assets(tmp_path: Path):
+    site = make_site(tmp_path)
+    _embed_author_in_home(site, "block")
+    home = json.loads((site / "stack/entries/page/home.en-us.json").read_text())
+    home["body"]["children"].append(embed_asset("pic", "pic.svg"))
+    write_json(site / "stack/entries/page/home.en-us.json", home)
+    (site / "stack/assets/pic").mkdir(parents=True)
+    (site / "stack/assets/pic/pic.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    write_json(
+        site / "stack/assets/pic.json",
+        {"title": "A picture", "filename": "pic.svg", "content_type": "image/svg+xml"},
+    )
+    build(site)
+    default = (site / "public/index.html").read_text()
+    assert "<img" in default and "Content type: <span>author</span>" in default
+
+    (site / "templates/embedded").mkdir()
+    (site / "templates/embedded/_entry.html").write_text(
+        "<aside>{{ item._content_type_uid }}: {{ item.title }}</aside>"
+    )
+    (site / "templates/embedded/_asset.html").write_text(
+        '<figure><img src="{{ item.url }}" alt=""><figcaption>{{ item.title }}</figcaption></figure>'
+    )
+    result = build(site)
+    assert result.kind == "incremental" and "index.html" in result.changed
+    html = (site / "public/index.html").read_text()
+    assert "<aside>author: Ada</aside>" in html
+    assert (
+        '<figure><img src="/assets/pic/pic.svg" alt=""><figcaption>A picture</figcaption>' in html
+    )
+    # a template for the content type wins over the fallback
+    (site / "templates/embedded/author.html").write_text("<b>{{ item.title }}</b>")
+    build(site)
+    assert "<b>Ada</b>" in (site / "public/index.html").read_text()
+
+
 def test_failed_build_leaves_no_temporary_store(tmp_path: Path):
     site = make_site(tmp_path)
     build(site)
