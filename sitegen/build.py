@@ -28,7 +28,7 @@ from sitegen.changes import ContentChanges, apply_sync
 from sitegen.config import SiteConfig, StackConfig
 from sitegen.errors import APIError, BuildError
 from sitegen.listings import Listings
-from sitegen.pages import check_templates, plan_all, render_pages, rendered_types, replan
+from sitegen.pages import check_listings, plan_all, render_pages, rendered_types, replan
 from sitegen.pull import pull_all
 from sitegen.render import PACKAGE_TEMPLATES, Renderer
 from sitegen.site_files import site_files
@@ -247,7 +247,7 @@ def _full(run: _Run) -> BuildResult:
         renderer = Renderer(config, store, frozenset(), listings)
         types = rendered_types(config, store, renderer, run.warn)
         renderer.rendered_types = types
-        check_templates(config, renderer)
+        check_listings(config, store, renderer)
         copied = copied_files(config)
         names = site_files(config, [item.output_path for item in copied])
         files = plan_all(config, store, types, listings, names)
@@ -309,7 +309,7 @@ def _incremental(run: _Run) -> BuildResult:
         renderer = Renderer(config, store, frozenset(), listings)
         types = rendered_types(config, store, renderer, run.warn)
         renderer.rendered_types = types
-        check_templates(config, renderer)
+        check_listings(config, store, renderer)
         triggers = _describe(changes)
         copied = copied_files(config)
         names = site_files(config, [item.output_path for item in copied])

@@ -49,15 +49,20 @@ def rendered_types(
     return frozenset(result)
 
 
-def check_templates(config: SiteConfig, renderer: Renderer) -> None:
-    """Every listing and feed names a template that exists (before anything is rendered)."""
-    named = [(item.id, item.template) for item in config.listings]
-    named += [(item.id, item.template) for item in config.feeds]
-    for where, template in named:
-        if not renderer.has_template(template):
+def check_listings(config: SiteConfig, store: Store, renderer: Renderer) -> None:
+    """Every listing and feed names a template and a content type that exist."""
+    content_types = store.content_types()
+    for item in (*config.listings, *config.feeds):
+        if not renderer.has_template(item.template):
             raise BuildError(
-                f"{config.config_file}: {where}.template is {template!r}, which is not in "
-                f"{config.templates}; create it or name another template"
+                f"{config.config_file}: {item.id}.template is {item.template!r}, which is not "
+                f"in {config.templates}; create it or name another template"
+            )
+        if item.selection and item.selection.content_type not in content_types:
+            known = ", ".join(sorted(content_types)) or "none"
+            raise BuildError(
+                f"{config.config_file}: {item.id}.content_type is "
+                f"{item.selection.content_type!r}, which the stack does not have (it has: {known})"
             )
 
 
