@@ -24,7 +24,6 @@ import os
 import random
 import re
 import shutil
-import tempfile
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -155,9 +154,6 @@ class AssetUrls:
         else:
             self._odd[spelling] = (remote, replacement)
 
-    def __bool__(self) -> bool:
-        return bool(self._urls or self._odd)
-
     def rewrite(self, text: str) -> tuple[str, set[str]]:
         """The text with local asset URLs, and the remote URLs the page's output depends on.
 
@@ -246,37 +242,16 @@ def sync_assets(
     leaves them out of the new site. The rows are stored in ``store``.
     """
     result = AssetSync()
-    folder = config.assets.path
-    jobs: list[_Job] = []
     if config.assets.download:
-        for uid, asset in sorted(store.assets().items()):
-            url = asset.get("url")
-            if not isinstance(url, str) or not url.strip():
-                continue  # an asset without a file: nothing to fetch
-            fp = fingerprint(asset)
-            filename = asset_filename(asset, url)
-            old = previous.get(uid)
-            if old is not None and old[0] == fp and old[1] == url:
-                path = output_path(folder, uid, old[3], filename)
-                if _reuse(config.output, out, old, path, verify=full):
-                    result.rows[uid] = (fp, url, path, old[3], old[4])
-                    continue
-            jobs.append(_Job(uid, url, _absolute(url, stack, uid, filename), filename, fp))
-    if jobs:
-        progress.start("Downloading assets", len(jobs))
+        # beside the output (same file system, so files move in); a killed build's is removed
+        # by the next build like its other scratch folders
         scratch = config.output.parent / f".{config.output.name}.assets.staging-{os.getpid()}"
-        scratch.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
         try:
-            done = asyncio.run(
-                _download_all(jobs, stack, transport, scratch, store, progress, result)
-            )
-            for job, (tmp, digest, size) in zip(jobs, done, strict=True):
-                path = output_path(folder, job.uid, digest, job.filename)
-                out.place(path, tmp)
-                result.rows[job.uid] = (job.fingerprint, job.url, path, digest, size)
+            _fetch(config, stack, transport, store, out, previous, scratch, full, progress, result)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        result.downloaded = len(jobs)
     for uid, old in previous.items():
         new = result.rows.get(uid)
         if new is None or new[2] != old[2] or new[1] != old[1]:
@@ -291,7 +266,46 @@ def sync_assets(
     return result
 
 
-def _reuse(output: Path, out: Output, old: Row, path: str, *, verify: bool) -> bool:
+def _fetch(
+    config: SiteConfig,
+    stack: StackConfig,
+    transport: httpx.AsyncBaseTransport | None,
+    store: Store,
+    out: Output,
+    previous: Mapping[str, Row],
+    scratch: Path,
+    full: bool,
+    progress: Progress,
+    result: AssetSync,
+) -> None:
+    """Reuse the live copies that are still right, download the rest, place them all."""
+    folder = config.assets.path
+    jobs: list[_Job] = []
+    for uid, asset in sorted(store.assets().items()):
+        url = asset.get("url")
+        if not isinstance(url, str) or not url.strip():
+            continue  # an asset without a file: nothing to fetch
+        fp = fingerprint(asset)
+        filename = asset_filename(asset, url)
+        old = previous.get(uid)
+        if old is not None and old[0] == fp and old[1] == url:
+            path = output_path(folder, uid, old[3], filename)
+            if _reuse(config.output, out, old, path, scratch, verify=full):
+                result.rows[uid] = (fp, url, path, old[3], old[4])
+                continue
+        jobs.append(_Job(uid, url, _absolute(url, stack, uid, filename), filename, fp))
+    if not jobs:
+        return
+    progress.start("Downloading assets", len(jobs))
+    done = asyncio.run(_download_all(jobs, stack, transport, scratch, store, progress, result))
+    for job, (tmp, digest, size) in zip(jobs, done, strict=True):
+        path = output_path(folder, job.uid, digest, job.filename)
+        out.place(path, tmp)
+        result.rows[job.uid] = (job.fingerprint, job.url, path, digest, size)
+    result.downloaded = len(jobs)
+
+
+def _reuse(output: Path, out: Output, old: Row, path: str, scratch: Path, *, verify: bool) -> bool:
     """Keep (or move within the site) the live copy of an unchanged asset, if it is intact."""
     live = output / old[2]
     try:
@@ -304,10 +318,9 @@ def _reuse(output: Path, out: Output, old: Row, path: str, *, verify: bool) -> b
     if path == old[2]:
         out.keep(path)
         return True
-    fd, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.asset-")
-    os.close(fd)
-    shutil.copyfile(live, name)
-    out.place(path, Path(name))
+    copy = scratch / f"reuse-{hashlib.sha256(path.encode()).hexdigest()[:16]}"
+    shutil.copyfile(live, copy)
+    out.place(path, copy)
     return True
 
 

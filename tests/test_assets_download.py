@@ -442,3 +442,31 @@ def test_turning_download_off_and_on_again_converges(tmp_path: Path):
     result = twins.build_both()
     assert result.kind == "incremental" and len(twins.fetched()) == 2
     assert not (out / "assets/img0/img0.svg").exists()
+
+
+def test_an_asset_published_after_the_page_that_names_it(tmp_path: Path):
+    twins = CountingTwins(tmp_path)
+    twins.write_template(
+        "home.html", '<title>{{ entry.title }}</title><img src="/assets/late/late.svg">'
+    )
+    twins.build_both()
+    home = twins.a / "public/index.html"
+    assert '<img src="/assets/late/late.svg">' in home.read_text()
+    twins.put_asset("late", "published late")
+    result = twins.build_both()  # also checks incremental == full
+    assert twins.fetched() == ["/assets/late/late.svg"] and "index.html" in result.changed
+    assert f'<img src="/assets/late/{hashed(svg("published late"))}/late.svg">' in home.read_text()
+
+
+def test_moving_the_assets_folder_reuses_the_copies(tmp_path: Path):
+    twins = CountingTwins(tmp_path)
+    twins.build_both()
+    for site in (twins.a, twins.b):
+        with (site / "sitegen.toml").open("a") as f:
+            f.write('path = "media"\n')
+    result = twins.build_both()
+    out = twins.a / "public"
+    assert result.kind == "incremental" and twins.fetched() == []
+    assert not (out / "assets").exists()
+    img0 = f"media/img0/{hashed(svg('picture 0'))}/img0.svg"
+    assert (out / img0).is_file() and f'src="/{img0}"' in (out / "posts/p1/index.html").read_text()
