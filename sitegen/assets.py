@@ -128,8 +128,12 @@ def local_url(path: str) -> str:
 # -- rewriting rendered pages --------------------------------------------------------------------
 
 # A URL-like token: absolute, protocol-relative or root-relative, at the start of a value (after
-# a quote, a paren, "=", ",", ">" or white space), so a path inside a longer word never matches.
-TOKEN = re.compile(r"""(?<![^\s"'(=,>])(?:https?:)?/[^\s"'<>`\\]*""")
+# a quote, a paren, "=", ",", ">", white space, or ";" ending an escaped quote such as &quot;),
+# so a path inside a longer word never matches. It ends before white space, quotes, brackets
+# and their escaped forms (escaped HTML: an Atom feed's <content>).
+TOKEN = re.compile(
+    r"""(?<![^\s"'(=,>;])(?:https?:)?/(?:(?!&(?:quot|#34|#39|apos|lt|gt);)[^\s"'<>`\\])*"""
+)
 TRAILING = ".,;:!?)]}"
 
 
@@ -137,6 +141,7 @@ class AssetUrls:
     """Remote asset URL → local URL, applied to whole rendered pages."""
 
     def __init__(self, rows: Mapping[str, Row], base_url: str = ""):
+        self._base_url = base_url
         self._urls: dict[str, tuple[str, str]] = {}  # spelling → (remote url, replacement)
         self._odd: dict[str, tuple[str, str]] = {}  # spellings the tokenizer cannot see
         for _, remote, path, _, _ in rows.values():
@@ -168,7 +173,7 @@ class AssetUrls:
                 hit = self._urls.get(core)
                 if hit is not None:
                     used.add(hit[0])
-                    return hit[1] + tail
+                    return _in_context(hit[1], match, self._base_url) + tail
                 if core[-1] not in TRAILING:
                     break
                 core, tail = core[:-1], core[-1] + tail
@@ -182,6 +187,14 @@ class AssetUrls:
                 text = text.replace(spelling, replacement)
                 used.add(remote)
         return text, used
+
+
+def _in_context(replacement: str, match: re.Match[str], base_url: str) -> str:
+    """Absolute inside escaped HTML (feed content, read away from the site), else as is."""
+    escaped = match.start() > 0 and match.string[match.start() - 1] == ";"
+    if escaped and base_url and replacement.startswith("/") and not replacement.startswith("//"):
+        return base_url + replacement
+    return replacement
 
 
 # -- the stage ----------------------------------------------------------------------------------
