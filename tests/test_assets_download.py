@@ -473,21 +473,19 @@ def test_moving_the_assets_folder_reuses_the_copies(tmp_path: Path):
 
 
 def test_feeds_get_absolute_local_urls(tmp_path: Path):
-    # escaped HTML in a feed's <content>, as the package's feed.xml writes it
-    feed = (
-        "<feed>{% for item in feed['items'] %}"
-        "<content>{{ item.html | rte(item) | absolute_urls | forceescape }}</content>"
-        "<content>{{ item.body | rte(item) | absolute_urls | forceescape }}</content>"
-        "{% endfor %}</feed>"
+    # the package's feed.xml: escaped HTML in <content>, root-relative URLs made absolute
+    toml = (
+        '[[feeds]]\npath = "/html.xml"\ncontent_type = "page"\ncontent = "html"\n'
+        '[[feeds]]\npath = "/body.xml"\ncontent_type = "page"\ncontent = "body"\n'
     )
-    toml = '[[feeds]]\npath = "/feed.xml"\ncontent_type = "page"\ntemplate = "feed.xml"\n'
     site = site_with_assets(tmp_path, toml)
-    (site / "templates/feed.xml").write_text(feed, encoding="utf-8")
     build(site)
     local_url = f"https://example.com/assets/logo/{hashed(LOGO)}/logo.svg"
-    xml = (site / "public/feed.xml").read_text()
-    assert f"&lt;img src=&#34;{local_url}&#34; alt=&#34;x&#34;&gt;" in xml
-    assert f"&lt;a href=&#34;{local_url}&#34;&gt;download" in xml
-    assert f"(see /assets/logo/{hashed(LOGO)}/logo.svg)." in xml  # text stays text
-    assert xml.count(local_url) == 3  # + the JSON-RTE embedded asset
-    assert "/assets/logo/logo.svg" not in xml
+    html = (site / "public/html.xml").read_text()
+    assert f"&lt;img src=&#34;{local_url}&#34; alt=&#34;x&#34;&gt;" in html
+    assert f"&lt;a href=&#34;{local_url}&#34;&gt;download" in html
+    assert f"(see /assets/logo/{hashed(LOGO)}/logo.svg)." in html  # text stays text
+    body = (site / "public/body.xml").read_text()
+    assert f"&lt;img src=&#34;{local_url}&#34;" in body  # the JSON-RTE embedded asset
+    for xml in (html, body):
+        assert "/assets/logo/logo.svg" not in xml
