@@ -24,6 +24,7 @@ from typing import Protocol
 
 import httpx
 
+from sitegen.assets import AssetSync, AssetUrls, previous_rows, sync_assets
 from sitegen.changes import ContentChanges, apply_sync
 from sitegen.config import SiteConfig, StackConfig
 from sitegen.errors import APIError, BuildError
@@ -87,6 +88,7 @@ class BuildResult:
     removed: list[str] = field(default_factory=list)
     triggers: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    assets_downloaded: int = 0  # asset files fetched ([assets] download)
 
     @property
     def pages(self) -> int:
@@ -251,8 +253,10 @@ def _full(run: _Run) -> BuildResult:
         copied = copied_files(config)
         names = site_files(config, [item.output_path for item in copied])
         files = plan_all(config, store, types, listings, names)
-        run.progress.start("Rendering pages", len(files))
         with StagedOutput(config.output) as out:
+            previous = previous_rows(run.store_path) if config.assets.download else {}
+            assets = _sync_assets(run, store, out, previous, renderer, full=True)
+            run.progress.start("Rendering pages", len(files))
             rendered = render_pages(config, store, renderer, listings, out, None, run.progress)
             for item in copied:
                 if item.output_path not in names:  # a preview's robots.txt is generated
@@ -266,7 +270,9 @@ def _full(run: _Run) -> BuildResult:
     finally:
         store.close()
         _remove_db(new_path)
-    return _result(run, "full", client, pages_by_locale, entries, rendered, out, ["full build"])
+    return _result(
+        run, "full", client, pages_by_locale, entries, rendered, out, ["full build"], assets
+    )
 
 
 async def _pull_full(run: _Run, store: Store, client: CDAClient) -> str | None:
@@ -320,11 +326,12 @@ def _incremental(run: _Run) -> BuildResult:
             for name in old_copied.keys() | new_copied.keys()
             if content_hash(old_copied.get(name, "")) != content_hash(new_copied.get(name, ""))
         }
-        if (
+        rerender_all = (
             store.meta("render_fingerprint") != render_fingerprint(config)
             or store.meta("rendered_types") != json.dumps(sorted(types))
             or store.meta("site_files") != json.dumps(names)
-        ):
+        )
+        if rerender_all:
             triggers.append("configuration or templated content types changed")
             old_files = store.all_page_files()
             dirty = plan_all(config, store, types, listings, names)
@@ -347,8 +354,11 @@ def _incremental(run: _Run) -> BuildResult:
             dirty |= store.dependents("static", changed_copied)
             new_files, gone = replan(config, store, types, changes.rows, listings, names)
             dirty = (dirty | new_files) - gone
-        run.progress.start("Rendering pages", len(dirty))
         with OverlayOutput(config.output) as out:
+            assets = _sync_assets(run, store, out, store.asset_files(), renderer, full=False)
+            if not rerender_all and assets.changed_urls:
+                dirty |= store.dependents("asset_url", assets.changed_urls) - gone
+            run.progress.start("Rendering pages", len(dirty))
             rendered = render_pages(config, store, renderer, listings, out, dirty, run.progress)
             by_output = {item.output_path: item for item in copied}
             for name in sorted(changed_copied - set(names)):
@@ -368,7 +378,9 @@ def _incremental(run: _Run) -> BuildResult:
         raise
     finally:
         store.close()
-    return _result(run, "incremental", client, pages_by_locale, entries, rendered, out, triggers)
+    return _result(
+        run, "incremental", client, pages_by_locale, entries, rendered, out, triggers, assets
+    )
 
 
 async def _pull_changes(run: _Run, store: Store, client: CDAClient) -> tuple[ContentChanges, str]:
@@ -400,6 +412,24 @@ def _count(n: int, one: str, many: str | None = None) -> str:
 
 
 # -- shared -------------------------------------------------------------------------------------
+
+
+def _sync_assets(
+    run: _Run,
+    store: Store,
+    out: StagedOutput | OverlayOutput,
+    previous: dict[str, tuple[str, str, str, str, int]],
+    renderer: Renderer,
+    *,
+    full: bool,
+) -> AssetSync:
+    """Download what changed ([assets] download) and let the renderer rewrite asset URLs."""
+    sync = sync_assets(
+        run.config, run.stack, run.transport, store, out, previous, full=full, progress=run.progress
+    )
+    if run.config.assets.download:
+        renderer.asset_urls = AssetUrls(sync.rows, run.config.base_url)
+    return sync
 
 
 def _save_state(
@@ -435,6 +465,7 @@ def _result(
     rendered: int,
     out: StagedOutput | OverlayOutput,
     triggers: list[str],
+    assets: AssetSync,
 ) -> BuildResult:
     return BuildResult(
         kind=kind,
@@ -450,6 +481,7 @@ def _result(
         removed=sorted(out.removed),
         triggers=triggers,
         warnings=run.warnings,
+        assets_downloaded=assets.downloaded,
     )
 
 
@@ -470,6 +502,7 @@ def _write_report(config: SiteConfig, result: BuildResult) -> None:
             "added": len(result.added),
             "changed": len(result.changed),
             "removed": len(result.removed),
+            "assets_downloaded": result.assets_downloaded,
         },
         "added": result.added,
         "changed": result.changed,

@@ -152,6 +152,7 @@ class SiteConfig:
     listings: tuple[ListingConfig, ...] = ()
     feeds: tuple[FeedConfig, ...] = ()
     sitemap: bool = True
+    assets: AssetsConfig = field(default_factory=lambda: AssetsConfig())
 
     @property
     def default_locale(self) -> LocaleConfig:
@@ -259,6 +260,7 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
     sitemap_table.check_unknown()
     hook = _hook_config(top.table("hook"))
     analytics = _analytics_config(top.table("analytics"))
+    assets = _assets_config(top.table("assets"))
     preview_table = top.table("preview")
 
     base_url = site.get("base_url", str, "")
@@ -305,6 +307,7 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
         listings=listings,
         feeds=feeds,
         sitemap=sitemap,
+        assets=assets,
     )
 
 
@@ -687,3 +690,31 @@ def _selection(t: _Table, *, required: bool) -> Selection | None:
             raise t.error("filter", f"is not a valid CDA query: {err}") from None
         text = json.dumps(query, sort_keys=True, ensure_ascii=False, default=str)
     return Selection(content_type=content_type, sort=tuple(order), filter=text)
+
+
+@dataclass(frozen=True)
+class AssetsConfig:
+    """``[assets]``: whether asset files are downloaded into the output, and where.
+
+    Downloaded files get content-hashed paths, so they can be cached forever and a site never
+    depends on the CMS's asset hosts at run time.
+    """
+
+    download: bool = False
+    path: str = "assets"  # folder inside the output, as a relative POSIX path
+
+
+ASSETS_PATH = re.compile(r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")
+
+
+def _assets_config(t: _Table) -> AssetsConfig:
+    download = t.get("download", bool, False)
+    path = t.get("path", str, "assets").strip().strip("/")
+    t.check_unknown()
+    if not ASSETS_PATH.match(path) or any(part in (".", "..") for part in path.split("/")):
+        raise t.error(
+            "path",
+            f'must be a folder inside the output such as "assets" or "media/cms" (letters, '
+            f"digits, . _ ~ -), got {path!r}",
+        )
+    return AssetsConfig(download=download, path=path)

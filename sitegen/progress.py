@@ -60,6 +60,8 @@ def summary(result: BuildResult) -> str:
     per_locale = ", ".join(f"{code} {count}" for code, count in result.pages_by_locale.items())
     retries = f" ({result.retries} retried)" if result.retries else ""
     warnings = f", {len(result.warnings)} warning(s)" if result.warnings else ""
+    if result.assets_downloaded:
+        warnings = f", {result.assets_downloaded} asset file(s) downloaded{warnings}"
     output = os.path.relpath(result.output)
     if output.startswith(".."):
         output = str(result.output)

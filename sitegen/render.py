@@ -27,6 +27,7 @@ from sitegen.errors import BuildError
 from sitegen.store import LazyEntry, Store
 
 if TYPE_CHECKING:
+    from sitegen.assets import AssetUrls
     from sitegen.listings import Listings
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
@@ -69,6 +70,8 @@ class Renderer:
         self.listings = listings
         self.store = store
         self.rendered_types = rendered_types
+        # [assets] download: remote asset URLs in rendered pages become the local copies'
+        self.asset_urls: AssetUrls | None = None
         self.locales = {loc.code: loc for loc in config.locales}
         self._entries_cache: OrderedDict[tuple[str, str], list[LazyEntry]] = OrderedDict()
         self._static_hashes: dict[str, str] = {}
@@ -127,7 +130,8 @@ class Renderer:
 
         ``url`` is the entry's url field (without locale prefix). The dependencies are
         templates (with their parents and includes), collections listed with ``entries()``,
-        URLs looked up with ``url_for()`` and static files; the page's own entry is implied.
+        URLs looked up with ``url_for()``, static files and (when assets are downloaded) the
+        remote asset URLs in the page; the page's own entry is implied.
         """
         where = f"entry {entry.get('uid')} of {entry.get('_content_type_uid')} in {locale.code}"
         context = {
@@ -162,7 +166,7 @@ class Renderer:
         deps: set[Dep] = set()
         self.env.recording = deps
         try:
-            return self.env.get_template(template).render(context), deps
+            html = self.env.get_template(template).render(context)
         except jinja2.TemplateSyntaxError as err:
             raise BuildError(_syntax_message(err, self.config)) from None
         except BuildError as err:
@@ -179,6 +183,10 @@ class Renderer:
             ) from None
         finally:
             self.env.recording = None
+        if self.asset_urls is not None:
+            html, used = self.asset_urls.rewrite(html)
+            deps.update(("asset_url", remote) for remote in used)
+        return html, deps
 
     # -- globals ---------------------------------------------------------------------------------
 

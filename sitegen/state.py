@@ -58,6 +58,8 @@ def render_fingerprint(config: SiteConfig) -> str:
             "listings": [dataclasses.asdict(item) for item in config.listings],
             "feeds": [dataclasses.asdict(item) for item in config.feeds],
             "sitemap": config.sitemap,
+            # only when on, so sites that do not download keep their fingerprint
+            **({"assets": [config.assets.path]} if config.assets.download else {}),
         }
     )
 
@@ -96,12 +98,16 @@ class CopiedFile:
 
 
 def copied_files(config: SiteConfig) -> list[CopiedFile]:
-    """Static files at the output root; a local stack's asset files under ``assets/<uid>/``."""
+    """Static files at the output root; a local stack's asset files under ``assets/<uid>/``.
+
+    With ``[assets] download`` the asset files arrive content-hashed through the download
+    stage instead, so the plain copies are left out rather than shipped twice.
+    """
     files: list[CopiedFile] = []
     if config.static is not None:
         files.extend(CopiedFile(name, path) for name, path in _files(config.static))
     local = config.stack.local
-    if local is not None and (local / "assets").is_dir():
+    if local is not None and not config.assets.download and (local / "assets").is_dir():
         for folder in sorted(p for p in (local / "assets").iterdir() if p.is_dir()):
             files.extend(
                 CopiedFile(f"assets/{folder.name}/{name}", path) for name, path in _files(folder)

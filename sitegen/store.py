@@ -83,6 +83,19 @@ CREATE TABLE IF NOT EXISTS fingerprints (
     PRIMARY KEY (kind, name)
 ) WITHOUT ROWID;
 """
+# Downloaded asset copies ([assets] download). Also created on first use, so a state database
+# written before the table existed keeps working without a schema bump.
+ASSET_FILES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS asset_files (
+    uid TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    url TEXT NOT NULL,
+    path TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    size INTEGER NOT NULL
+);
+"""
+SCHEMA += ASSET_FILES_SCHEMA
 BATCH = 300
 
 EntryKey = tuple[str, str, str]  # (content type, uid, locale)
@@ -265,6 +278,29 @@ class Store:
 
     def delete_asset(self, uid: str) -> None:
         self.db.execute("DELETE FROM assets WHERE uid = ?", (uid,))
+
+    def assets(self) -> dict[str, dict[str, Any]]:
+        """Every stored asset by uid (metadata only: a few hundred bytes each)."""
+        rows = self.db.execute("SELECT uid, data FROM assets ORDER BY uid")
+        return {uid: json.loads(d) for uid, d in rows}
+
+    # -- downloaded asset files ([assets] download) -------------------------------------------
+
+    def asset_files(self) -> dict[str, tuple[str, str, str, str, int]]:
+        """uid → (fingerprint, remote url, output path, sha256, size) of downloaded copies."""
+        self.db.execute(ASSET_FILES_SCHEMA)
+        rows = self.db.execute("SELECT uid, fingerprint, url, path, hash, size FROM asset_files")
+        return {r[0]: (r[1], r[2], r[3], r[4], r[5]) for r in rows}
+
+    def set_asset_files(self, files: Mapping[str, tuple[str, str, str, str, int]]) -> None:
+        with self.batch():
+            self.db.execute(ASSET_FILES_SCHEMA)
+            self.db.execute("DELETE FROM asset_files")
+            self.db.executemany(
+                "INSERT INTO asset_files (uid, fingerprint, url, path, hash, size)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                ((uid, *row) for uid, row in files.items()),
+            )
 
     # -- entries -----------------------------------------------------------------------------
 

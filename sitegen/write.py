@@ -9,6 +9,7 @@ mtime stays, and ``added``/``changed``/``removed`` say exactly what a deploy mus
 
 from __future__ import annotations
 
+import filecmp
 import os
 import shutil
 from pathlib import Path
@@ -56,6 +57,16 @@ class _Output:
         except IsADirectoryError:
             return live, False
 
+    def _same_file_as_live(self, relative: str, source: Path) -> tuple[Path, bool | None]:
+        """Like :meth:`_same_as_live` for a file on disk, compared without loading it whole."""
+        live = self._target(self.output, relative)
+        try:
+            return live, filecmp.cmp(live, source, shallow=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return live, None
+        except IsADirectoryError:
+            return live, False
+
     def _note(self, relative: str, same: bool | None) -> None:
         if same is None:
             self.added.append(relative)
@@ -98,6 +109,44 @@ class StagedOutput(_Output):
                 pass
         self._write_file(target, payload, relative)
 
+    def place(self, relative: str, source: Path) -> None:
+        """Move a finished file (e.g. a download) into the new site; ``source`` is consumed.
+
+        Large files are never read into memory, and an unchanged one keeps the live file.
+        """
+        target = self._target(self.scratch, relative)
+        if target.exists():
+            raise BuildError(f"output path {relative!r} is written twice")
+        live, same = self._same_file_as_live(relative, source)
+        self._note(relative, same)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if same:
+            try:
+                os.link(live, target)
+                source.unlink()
+                return
+            except OSError:
+                pass
+        try:
+            os.replace(source, target)
+        except (NotADirectoryError, IsADirectoryError, FileExistsError):
+            raise BuildError(
+                f"output path {relative!r} clashes with another file or folder"
+            ) from None
+
+    def keep(self, relative: str) -> None:
+        """Carry a live file into the new site unchanged (hard link, else a copy)."""
+        live = self._target(self.output, relative)
+        target = self._target(self.scratch, relative)
+        if target.exists():
+            raise BuildError(f"output path {relative!r} is written twice")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(live, target)
+        except OSError:
+            shutil.copy2(live, target)
+        self.unchanged += 1
+
     def swap(self) -> None:
         """Replace the output folder by the staging folder (old one removed afterwards)."""
         if self.output.exists() and not self.output.is_dir():
@@ -131,6 +180,22 @@ class OverlayOutput(_Output):
         if not same:
             self._write_file(self._target(self.scratch, relative), payload, relative)
             self._staged.append(relative)
+
+    def place(self, relative: str, source: Path) -> None:
+        """Stage a finished file (e.g. a download) without reading it; ``source`` is consumed."""
+        _, same = self._same_file_as_live(relative, source)
+        self._note(relative, same)
+        if same:
+            source.unlink()
+            return
+        target = self._target(self.scratch, relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        self._staged.append(relative)
+
+    def keep(self, relative: str) -> None:
+        """The live file stays as it is."""
+        self.unchanged += 1
 
     def remove(self, relative: str) -> None:
         self._target(self.output, relative)  # refuses paths outside the output
