@@ -197,17 +197,19 @@ def slug(text: str) -> str:
 
 
 def rebuild_members(config: SiteConfig, store: Store) -> None:
-    """Evaluate every entry against every source (a full build)."""
+    """Evaluate every entry against every source (a full build); each entry is decoded once."""
     store.clear_members()
+    by_type: dict[str, list[Source]] = {}
     for source in sources(config):
+        by_type.setdefault(source.content_type, []).append(source)
+    for content_type, group in sorted(by_type.items()):
         for locale in config.locales:
             with store.batch():
-                for _uid, hash_, _updated, data in store.iter_entries(
-                    source.content_type, locale.code
-                ):
-                    member = member_of(source, data, hash_)
-                    if member is not None:
-                        store.put_member(source.id, locale.code, member)
+                for _uid, hash_, _updated, data in store.iter_entries(content_type, locale.code):
+                    for source in group:
+                        member = member_of(source, data, hash_)
+                        if member is not None:
+                            store.put_member(source.id, locale.code, member)
 
 
 def update_members(
