@@ -87,7 +87,8 @@ def create_site(target: Path, starter: str = DEFAULT_STARTER) -> Scaffolded:
     """Copy the starter ``starter`` into ``target`` (new or empty), all or nothing.
 
     The copy is made in a hidden folder beside ``target`` and renamed into place at the end,
-    so a failure (full disk, Ctrl-C) never leaves a half-written site behind.
+    so a failure (full disk, Ctrl-C) never leaves a half-written site behind. ``target`` may
+    be the current directory (``sitegen init .`` in an empty folder).
     """
     names = starter_names()
     if starter not in names:
@@ -129,8 +130,21 @@ def _copy(source: Path, dest: Path) -> int:
 
 
 def _move_into_place(site: Path, target: Path) -> None:
-    """Rename the finished copy to ``target``; an empty existing ``target`` is replaced."""
+    """Rename the finished copy to ``target``, or its contents into an empty ``target``.
+
+    An existing folder is kept (its permissions, and the working directory of a shell that
+    ran ``sitegen init .`` in it); should a rename fail, what was moved goes back.
+    """
     check_target(target)  # again: something may have appeared while copying
-    if os.name == "nt" and target.is_dir():
-        target.rmdir()  # Windows' rename does not replace even an empty folder
-    site.rename(target)  # POSIX: replaces an empty folder atomically
+    if not target.exists():
+        site.rename(target)
+        return
+    moved: list[str] = []
+    try:
+        for child in sorted(site.iterdir()):
+            child.rename(target / child.name)
+            moved.append(child.name)
+    except BaseException:
+        for name in reversed(moved):
+            (target / name).rename(site / name)
+        raise

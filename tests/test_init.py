@@ -197,6 +197,18 @@ def test_an_empty_existing_folder_is_fine(tmp_path: Path):
     assert (target / "sitegen.toml").is_file()
 
 
+def test_the_current_folder_when_empty(tmp_path: Path, monkeypatch):
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    result = run(".")
+    assert result.exit_code == 0, result.output
+    assert "sitegen build ." in result.output
+    assert (here / "sitegen.toml").is_file() and Path.cwd() == here  # the same folder, filled
+    assert [p.name for p in tmp_path.iterdir()] == ["here"]
+    assert build_site(load_config(here, env={})).warnings == []
+
+
 def test_refuses_a_folder_that_is_not_empty(tmp_path: Path):
     target = tmp_path / "taken"
     target.mkdir()
@@ -247,6 +259,7 @@ def test_a_failure_halfway_leaves_nothing(tmp_path: Path, monkeypatch):
 def _check_page(page, url: str) -> None:
     """The page loads with its stylesheet applied and every internal link answers 200."""
     page.goto(url)
+    page.wait_for_load_state("networkidle")  # the favicon too: navigating away would abort it
     assert page.locator("h1").first.is_visible()
     # the stylesheet loaded and applies: the skip link is moved off screen
     assert page.evaluate("document.styleSheets.length") >= 1
@@ -272,6 +285,7 @@ def test_in_a_browser_blog(built):
             "link", name="Français"
         ).click()
         page.wait_for_url(url + "/fr/blog/hello-world/")
+        page.wait_for_load_state("networkidle")
         assert page.locator("h1").inner_text() == "Bonjour tout le monde"
         assert page.problems == []
 
@@ -282,6 +296,8 @@ def test_in_a_browser_docs(built):
         _check_page(page, url + "/")
         page.locator(".button").click()
         page.wait_for_url(url + "/docs/introduction/")
+        page.wait_for_load_state("networkidle")
         page.get_by_role("link", name="Next Installation").click()
         page.wait_for_url(url + "/docs/installation/")
+        page.wait_for_load_state("networkidle")
         _check_page(page, page.url)
