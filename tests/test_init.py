@@ -80,8 +80,8 @@ def test_every_starter_builds_without_warnings_or_broken_links(tmp_path: Path):
 def test_blog_pages(built):
     site, result = built["blog"]
     assert result.warnings == []
-    # home, about, 3 posts, 1 author, 3 tags, in both locales
-    assert result.pages_by_locale == {"en-us": 9, "fr-fr": 9}
+    # home, about, 3 posts, 1 author, 3 tags and 2 pages of the [[pages]] listing, per locale
+    assert result.pages_by_locale == {"en-us": 11, "fr-fr": 11}
     home = _html(site, "/")
     for uid in ("hello-world", "writing-in-two-languages", "small-pages-load-fast"):
         post = _entry("blog", "blog_post", uid)
@@ -111,6 +111,45 @@ def test_blog_second_locale_and_fallback(built):
     assert "Small pages load fast" in fallback  # the English entry, on a French page
     assert "pas encore traduite" in fallback and 'lang="en-us"' in fallback
     assert "9 mars 2026" in fallback  # dates in the page's language
+
+
+def test_blog_listing_is_paginated_in_every_locale(built):
+    site, _ = built["blog"]
+    first, second = _html(site, "/blog/"), _html(site, "/blog/page/2/")
+    assert first.index("Small pages load fast") < first.index("Writing in two languages")
+    assert "Hello, world" not in first and "Hello, world" in second  # 2 a page, newest first
+    assert 'href="/blog/page/2/" rel="next"' in first and 'href="/blog/" rel="prev"' in second
+    assert 'hreflang="fr-fr" href="https://example.com/fr/blog/page/2/"' in second
+    fr = _html(site, "/fr/blog/page/2/")
+    assert "Bonjour tout le monde" in fr and "Articles plus récents" in fr
+    assert 'href="/blog/page/2/" hreflang="en-us"' in fr  # the language switcher
+
+
+def test_blog_feed(built):
+    import xml.etree.ElementTree as ET
+
+    site, _ = built["blog"]
+    atom = "{http://www.w3.org/2005/Atom}"
+    for prefix in ("", "fr/"):  # the newest post is not translated: English in both feeds
+        feed = ET.parse(site / "public" / prefix / "blog/feed.xml").getroot()
+        entries = feed.findall(f"{atom}entry")
+        assert len(entries) == 3
+        assert entries[0].findtext(f"{atom}title") == "Small pages load fast"
+        assert entries[0].findtext(f"{atom}published") == "2026-03-09T09:00:00.000Z"
+        assert entries[0].findtext(f"{atom}summary").startswith("One stylesheet")
+        assert "<h2>Make it yours</h2>" in entries[0].findtext(f"{atom}content")
+    fr = ET.parse(site / "public/fr/blog/feed.xml").getroot()
+    titles = [e.findtext(f"{atom}title") for e in fr.findall(f"{atom}entry")]
+    assert "Bonjour tout le monde" in titles
+    assert 'type="application/atom+xml" href="/fr/blog/feed.xml"' in _html(site, "/fr/")
+
+
+def test_starters_have_their_own_404_page(built):
+    for name in ("blog", "docs"):
+        site, _ = built[name]
+        html = (site / "public/404.html").read_text(encoding="utf-8")
+        assert "Page not found" in html and 'rel="stylesheet" href="/css/' in html, name
+        assert 'rel="canonical"' not in html
 
 
 def test_docs_pages_sidebar_and_pager(built):
@@ -287,6 +326,12 @@ def test_in_a_browser_blog(built):
         page.wait_for_url(url + "/fr/blog/hello-world/")
         page.wait_for_load_state("networkidle")
         assert page.locator("h1").inner_text() == "Bonjour tout le monde"
+        _check_page(page, url + "/blog/")
+        page.get_by_role("link", name="Older posts").click()
+        page.wait_for_url(url + "/blog/page/2/")
+        page.wait_for_load_state("networkidle")
+        assert "Hello, world" in page.locator("main").inner_text()
+        _check_page(page, url + "/404.html")
         assert page.problems == []
 
 
