@@ -247,6 +247,10 @@ from sitegen.commands.analytics import analytics  # noqa: E402
 
 cli.add_command(analytics)
 
+from sitegen.commands.init import init  # noqa: E402
+
+cli.add_command(init)
+
 
 def main() -> None:
     cli(prog_name="sitegen")
