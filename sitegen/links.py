@@ -20,7 +20,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from sitegen.store import Page, StateError, Store
+from sitegen.pages import describe as describe_page
+from sitegen.store import StateError, Store
 
 HTML_SUFFIXES = (".html", ".htm")
 CSS_SUFFIXES = (".css",)
@@ -118,20 +119,11 @@ def owners(store_path: Path, files: Iterable[str]) -> dict[str, str]:
     except StateError:
         return {}
     try:
-        return {page.file: _owner(page) for batch in store.pages(files) for page in batch}
+        return {page.file: describe_page(page) for batch in store.pages(files) for page in batch}
     except sqlite3.Error:
         return {}
     finally:
         store.close()
-
-
-def _owner(page: Page) -> str:
-    if page.kind == "entry":
-        return f"entry {page.content_type}/{page.uid} ({page.locale})"
-    if page.kind == "file":
-        return f"generated {page.file}"
-    term = f" {page.term!r}" if page.term else ""
-    return f"{page.source}{term} page {page.number} ({page.locale})"
 
 
 def describe(report: LinkReport, owner_of: Callable[[str], str | None]) -> Iterator[str]:

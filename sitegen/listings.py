@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sitegen.config import FeedConfig, ListingConfig, SiteConfig
+from sitegen.config import FeedConfig, SiteConfig
 from sitegen.content.query import MatchContext, matches, path_values, sort_value
 from sitegen.content.urls import check_url, output_file, page_url
 from sitegen.store import EntryKey, Member, Page, Store
@@ -100,43 +100,28 @@ class Feed:
 
 def sources(config: SiteConfig) -> list[Source]:
     """Every listing and feed of the site that selects entries."""
-    result = [_listing_source(item) for item in config.listings if item.selection is not None]
-    result.extend(_feed_source(item) for item in config.feeds)
+    result = []
+    for item in (*config.listings, *config.feeds):
+        selection = item.selection
+        if selection is None:
+            continue
+        feed = isinstance(item, FeedConfig)
+        result.append(
+            Source(
+                id=item.id,
+                kind="feed" if feed else "listing",
+                path=item.path,
+                template=item.template,
+                content_type=selection.content_type,
+                sort=selection.sort,
+                filter=json.loads(selection.filter) if selection.filter else None,
+                per_page=item.limit if feed else item.per_page,
+                terms=None if feed else item.terms,
+                title=item.title,
+                name=None if feed else item.name,
+            )
+        )
     return result
-
-
-def _listing_source(item: ListingConfig) -> Source:
-    assert item.selection is not None
-    sel = item.selection
-    return Source(
-        id=item.id,
-        kind="listing",
-        path=item.path,
-        template=item.template,
-        content_type=sel.content_type,
-        sort=sel.sort,
-        filter=json.loads(sel.filter) if sel.filter else None,
-        per_page=item.per_page,
-        terms=item.terms,
-        title=item.title,
-        name=item.name,
-    )
-
-
-def _feed_source(item: FeedConfig) -> Source:
-    sel = item.selection
-    return Source(
-        id=item.id,
-        kind="feed",
-        path=item.path,
-        template=item.template,
-        content_type=sel.content_type,
-        sort=sel.sort,
-        filter=json.loads(sel.filter) if sel.filter else None,
-        per_page=item.limit,
-        terms=None,
-        title=item.title,
-    )
 
 
 # -- members -------------------------------------------------------------------------------------

@@ -6,9 +6,15 @@ Kept in code (not committed folders) so each test can change one thing and see i
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import uvicorn
 
 API_KEY = "blt_fixture_key_7f3a"
 TOKEN = "cs_fixture_token_91bd"
@@ -189,3 +195,21 @@ def make_site(root: Path, *, posts: int = 3, stack_toml: str | None = None) -> P
         encoding="utf-8",
     )
     return root
+
+
+@contextmanager
+def serve_app(app: Any) -> Iterator[str]:
+    """An ASGI app (the local stack, or one in front of it) on a real loopback port."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -10,16 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from sitegen.assets import output_path, safe_filename
 from sitegen.build import BuildResult, build_site
@@ -29,7 +24,7 @@ from sitegen.stack.app import create_app
 from tests.incremental_site import TwinSites, touch
 from tests.incremental_site import write_json as write_json_later
 from tests.scripted_server import Answer, scripted_server
-from tests.sites import API_KEY, TOKEN, embed_asset, make_site, write_json
+from tests.sites import API_KEY, TOKEN, embed_asset, make_site, serve_app, write_json
 from tests.test_build import tree
 
 LOGO = b"<svg xmlns='http://www.w3.org/2000/svg'><title>logo</title></svg>"
@@ -119,24 +114,6 @@ def local(site: Path, files: dict[tuple[str, str], bytes] | None = None) -> Reco
 
 def hashed(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:10]
-
-
-@contextmanager
-def served(app: Any) -> Iterator[str]:
-    """An ASGI app on a real loopback port."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 # -- configuration ------------------------------------------------------------------------------
@@ -245,7 +222,7 @@ def test_full_rebuild_reuses_intact_copies_and_refetches_damaged_ones(tmp_path: 
 def test_remote_stack_over_loopback_port_sends_no_credentials_to_asset_urls(tmp_path: Path):
     stack_site = site_with_assets(tmp_path / "stack-site")
     recorder = local(stack_site)
-    with served(recorder) as url:
+    with serve_app(recorder) as url:
         site = site_with_assets(
             tmp_path / "remote",
             stack_toml=f'host = "{url}"\napi_key = "{API_KEY}"\ndelivery_token = "{TOKEN}"\n'

@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from sitegen.build import build_site
 from sitegen.config import load_config
 from sitegen.errors import APIError, BuildError
 from sitegen.stack.app import create_app
-from tests.sites import API_KEY, TOKEN, embed_asset, embed_entry, make_site, write_json
+from tests.sites import API_KEY, TOKEN, embed_asset, embed_entry, make_site, serve_app, write_json
 
 
 def build(site: Path, env: dict[str, str] | None = None):
@@ -39,20 +36,8 @@ def tree(folder: Path) -> dict[str, str]:
 @contextmanager
 def served(stack_dir: Path) -> Iterator[str]:
     """The local stack on a real loopback port, for the duration of a test."""
-    config = uvicorn.Config(create_app(stack_dir), host="127.0.0.1", port=0, log_level="error")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_app(create_app(stack_dir)) as url:
+        yield url
 
 
 def test_pages_per_entry_with_url_in_every_locale(tmp_path: Path):

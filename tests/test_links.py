@@ -219,8 +219,9 @@ def test_broken_link_warns_and_exits_0(tmp_path: Path):
     base.write_text(base.read_text().replace("<main>", '<main><a href="/nowhere/">x</a>'))
     result = run("build", str(site), "--check-links")
     assert result.exit_code == 0, result.output
-    assert "warning: broken link: index.html:1 [entry page/home (en-us)] links to /nowhere/" in (
-        result.output
+    assert (
+        "warning: broken link: index.html:1 [entry 'home' of 'page' (en-us, url '/')] links to /nowhere/"
+        in (result.output)
     )
     assert "8 broken links in 8 pages" in result.output
     assert (site / "public/index.html").is_file()
@@ -233,7 +234,7 @@ def test_strict_fails_after_building_and_names_the_entry(tmp_path: Path):
     result = run("build", str(site), "--strict")  # --strict implies --check-links
     assert result.exit_code == 1
     assert (
-        "error: broken link: fr/posts/post-1/index.html:1 [entry post/post1 (fr-fr)] links to "
+        "error: broken link: fr/posts/post-1/index.html:1 [entry 'post1' of 'post' (fr-fr, url '/posts/post-1/')] links to "
         "../../nowhere/ (= /fr/nowhere/)"
     ) in result.output
     assert "6 broken links in 6 pages" in result.output
@@ -253,7 +254,7 @@ def test_incremental_build_checks_pages_it_did_not_render(tmp_path: Path):
     report = json.loads((site / ".sitegen/last-build.json").read_text())
     assert "posts/post-0/index.html" not in report["changed"] + report["added"]
     assert (
-        "posts/post-0/index.html:1 [entry post/post0 (en-us)] links to /posts/post-2/"
+        "posts/post-0/index.html:1 [entry 'post0' of 'post' (en-us, url '/posts/post-0/')] links to /posts/post-2/"
     ) in result.output
 
 
