@@ -28,8 +28,10 @@ from sitegen.assets import AssetSync, AssetUrls, previous_rows, sync_assets
 from sitegen.changes import ContentChanges, apply_sync
 from sitegen.config import SiteConfig, StackConfig
 from sitegen.errors import APIError, BuildError
+from sitegen.executors import PARALLEL_MIN_PAGES, check_executor, default_jobs, open_workers
 from sitegen.listings import Listings
 from sitegen.pages import check_listings, plan_all, render_pages, rendered_types, replan
+from sitegen.parallel import RenderPool, make_spec
 from sitegen.pull import pull_all
 from sitegen.render import PACKAGE_TEMPLATES, Renderer
 from sitegen.site_files import site_files
@@ -110,6 +112,8 @@ class _Run:
         self.warnings: list[str] = []
         self.started = time.monotonic()
         self.store_path = config.state_dir / STORE_NAME
+        self.jobs = 1
+        self.executor: str | None = None
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
@@ -125,11 +129,19 @@ def build_site(
     full: bool = False,
     progress: Progress | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    jobs: int | None = None,
+    executor: str | None = None,
 ) -> BuildResult:
-    """Build the site: incrementally when valid state exists (and not ``full``), else fully."""
+    """Build the site: incrementally when valid state exists (and not ``full``), else fully.
+
+    A full build renders in ``jobs`` processes (default: the number of cores), or on the Dask
+    scheduler ``executor`` names (``dask://host:port``); the output is the same either way.
+    """
+    if executor:
+        check_executor(executor)
     config.state_dir.mkdir(parents=True, exist_ok=True)
     with _BuildLock(config.state_dir):
-        return _build(config, full, progress, transport)
+        return _build(config, full, progress, transport, jobs, executor)
 
 
 def _build(
@@ -137,9 +149,13 @@ def _build(
     full: bool,
     progress: Progress | None,
     transport: httpx.AsyncBaseTransport | None,
+    jobs: int | None = None,
+    executor: str | None = None,
 ) -> BuildResult:
     stack, transport = _source(config.stack, transport)
     run = _Run(config, stack, transport, progress or NullProgress())
+    run.jobs = default_jobs() if jobs is None else jobs
+    run.executor = executor
     remove_leftovers(config.output)
     for leftover in config.state_dir.glob(f"{STORE_NAME}.tmp-*"):  # a killed full build's
         pid = leftover.name.split(".tmp-", 1)[1].split("-")[0]
@@ -257,7 +273,15 @@ def _full(run: _Run) -> BuildResult:
             previous = previous_rows(run.store_path) if config.assets.download else {}
             assets = _sync_assets(run, store, out, previous, renderer, full=True)
             run.progress.start("Rendering pages", len(files))
-            rendered = render_pages(config, store, renderer, listings, out, None, run.progress)
+            parallel = run.executor or (run.jobs > 1 and len(files) >= PARALLEL_MIN_PAGES)
+            with open_workers(run.jobs if parallel else 1, run.executor) as workers:
+                pool = None
+                if workers is not None:
+                    spec = make_spec(config, store, types, remote=workers.remote)
+                    pool = RenderPool(workers.executor, workers.share(spec), workers.count)
+                rendered = render_pages(
+                    config, store, renderer, listings, out, None, run.progress, pool
+                )
             for item in copied:
                 if item.output_path not in names:  # a preview's robots.txt is generated
                     out.write(item.output_path, item.source.read_bytes())

@@ -55,6 +55,18 @@ def cli() -> None:
     is_flag=True,
     help="Exit 1 when a link is broken (implies --check-links; the site stays built).",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 256),
+    metavar="N",
+    help="Render a full build in N processes (default: the number of cores).",
+)
+@click.option(
+    "--executor",
+    metavar="dask://HOST:PORT",
+    help="Render a full build on a Dask cluster (pip install 'sitegen[dask]').",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only warnings, errors and the summary.")
 def build(
     site_dir: Path,
@@ -64,6 +76,8 @@ def build(
     usage_days: int | None,
     check_links: bool,
     strict: bool,
+    jobs: int | None,
+    executor: str | None,
     quiet: bool,
 ) -> None:
     """Build the site described by SITE_DIR/sitegen.toml.
@@ -85,7 +99,9 @@ def build(
         if preview:
             config = for_preview(config, live_preview)
         with TerminalProgress(quiet=quiet) as progress:
-            result = build_site(config, full=full, progress=progress)
+            result = build_site(
+                config, full=full, progress=progress, jobs=jobs, executor=executor
+            )
     except SitegenError as err:
         _fail(err)
     except KeyboardInterrupt:

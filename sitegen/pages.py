@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sitegen.config import SiteConfig
 from sitegen.content.urls import check_url, output_file
@@ -20,6 +20,9 @@ from sitegen.listings import Listings, rebuild_members, update_members
 from sitegen.render import Renderer
 from sitegen.site_files import SITEMAP, plan_fixed, plan_sitemaps, render_fixed, render_sitemaps
 from sitegen.store import EntryKey, Page, Store
+
+if TYPE_CHECKING:
+    from sitegen.parallel import RenderPool
 
 
 class Output(Protocol):
@@ -216,41 +219,73 @@ def render_pages(
     out: Output,
     files: Iterable[str] | None,
     progress: Any,
+    pool: RenderPool | None = None,
 ) -> int:
-    """Render pages (all, or the given files) into ``out``, storing what each read."""
-    locales = {loc.code: loc for loc in config.locales}
+    """Render pages (all, or the given files) into ``out``, storing what each read.
+
+    With a ``pool``, other processes (or machines) render and this one writes the files and
+    the dependencies, in the same order, so the result is the same.
+    """
     count = 0
     sitemap = False
-    for batch in store.pages(None if files is None else list(files)):
-        keys = [(p.content_type, p.uid, p.locale) for p in batch if p.kind == "entry"]
-        entries = store.entries_by_key(keys)
-        with store.batch():  # one transaction per batch of pages, not one per statement
+    if pool is None:
+        for batch in store.pages(None if files is None else list(files)):
+            keys = [(p.content_type, p.uid, p.locale) for p in batch if p.kind == "entry"]
+            entries = store.entries_by_key(keys)
+            with store.batch():  # one transaction per batch of pages, not one per statement
+                for page in batch:
+                    if page.source == "sitemap":
+                        sitemap = True
+                        continue
+                    html, deps = render_page(config, renderer, listings, page, entries)
+                    out.write(page.file, html)
+                    store.set_deps(page.file, deps)
+            count += len(batch)
+            progress.advance(len(batch))
+    else:
+        others = []
+        for batch in store.pages(None if files is None else list(files)):
             for page in batch:
                 if page.source == "sitemap":
                     sitemap = True
-                    continue
-                if page.kind == "entry":
-                    html, deps = renderer.render(
-                        config.template_for(page.content_type),
-                        entries[(page.content_type, page.uid, page.locale)],
-                        locales[page.locale],
-                        page.url,
-                    )
-                elif page.kind == "file":
-                    html, deps = render_fixed(config, renderer, page)
                 else:
-                    html, deps = _render_listing(config, renderer, listings, page)
-                if config.preview_mode and page.file.endswith(".html"):
-                    html = noindex(html)
-                out.write(page.file, html)
-                store.set_deps(page.file, deps)
-        count += len(batch)
-        progress.advance(len(batch))
+                    others.append(page.file)
+            count += len(batch)
+        for results in pool.render(others):
+            with store.batch():
+                for file, html, deps in results:
+                    out.write(file, html)
+                    store.set_deps(file, deps)
+            progress.advance(len(results))
     if sitemap:
         with store.batch():
             for file, deps in render_sitemaps(config, store, renderer, out).items():
                 store.set_deps(file, deps)
     return count
+
+
+def render_page(
+    config: SiteConfig,
+    renderer: Renderer,
+    listings: Listings,
+    page: Page,
+    entries: dict[EntryKey, dict[str, Any]],
+) -> tuple[str, set[tuple[str, str]]]:
+    """One page's text and what it read (``entries`` holds the entries of entry pages)."""
+    if page.kind == "entry":
+        html, deps = renderer.render(
+            config.template_for(page.content_type),
+            entries[(page.content_type, page.uid, page.locale)],
+            renderer.locales[page.locale],
+            page.url,
+        )
+    elif page.kind == "file":
+        html, deps = render_fixed(config, renderer, page)
+    else:
+        html, deps = _render_listing(config, renderer, listings, page)
+    if config.preview_mode and page.file.endswith(".html"):
+        html = noindex(html)
+    return html, deps
 
 
 def _render_listing(

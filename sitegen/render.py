@@ -29,6 +29,7 @@ from sitegen.store import LazyEntry, Store
 if TYPE_CHECKING:
     from sitegen.assets import AssetUrls
     from sitegen.listings import Listings
+    from sitegen.parallel import ShippedFiles
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 ENTRIES_CACHE_SIZE = 16
@@ -65,9 +66,11 @@ class Renderer:
         store: Store,
         rendered_types: frozenset[str],
         listings: Listings | None = None,
+        files: ShippedFiles | None = None,
     ):
         self.config = config
         self.listings = listings
+        self.files = files  # a worker on another machine reads the site's files from here
         self.store = store
         self.rendered_types = rendered_types
         # [assets] download: remote asset URLs in rendered pages become the local copies'
@@ -81,8 +84,11 @@ class Renderer:
         search_path = [str(config.templates)]
         if PACKAGE_TEMPLATES.is_dir():
             search_path.append(str(PACKAGE_TEMPLATES))
+        loader: jinja2.BaseLoader = (
+            jinja2.DictLoader(files.templates) if files else jinja2.FileSystemLoader(search_path)
+        )
         self.env = RecordingEnvironment(
-            loader=jinja2.FileSystemLoader(search_path),
+            loader=loader,
             autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
             keep_trailing_newline=True,
             trim_blocks=True,
@@ -326,7 +332,10 @@ class Renderer:
     def _translation_file(self, code: str) -> dict[str, str] | None:
         if code not in self._translations:
             path = self.config.templates / "i18n" / f"{code}.json"
-            self._translations[code] = _load_translations(path, self.config)
+            text = None
+            if self.files is not None:
+                text = self.files.templates.get(f"i18n/{code}.json")
+            self._translations[code] = _load_translations(path, self.config, text)
         return self._translations[code]
 
     @jinja2.pass_context
@@ -367,21 +376,34 @@ class Renderer:
                 f"static_url({path!r}): the site has no static folder ({self.config.root / 'static'})"
             )
         if clean not in self._static_hashes:
-            file = (static / clean).resolve()
-            if not file.is_relative_to(static) or not file.is_file():
-                raise BuildError(f"static_url({path!r}): no such file {static / clean}")
-            self._static_hashes[clean] = hashlib.sha256(file.read_bytes()).hexdigest()[:10]
+            if self.files is not None:
+                if clean not in self.files.static_hashes:
+                    raise BuildError(f"static_url({path!r}): no such file {static / clean}")
+                self._static_hashes[clean] = self.files.static_hashes[clean]
+            else:
+                file = (static / clean).resolve()
+                if not file.is_relative_to(static) or not file.is_file():
+                    raise BuildError(f"static_url({path!r}): no such file {static / clean}")
+                self._static_hashes[clean] = static_hash(file)
         return f"/{clean}?v={self._static_hashes[clean]}"
 
 
-def _load_translations(path: Path, config: SiteConfig) -> dict[str, str] | None:
+def static_hash(path: Path) -> str:
+    """The content hash ``static_url`` adds to a static file's URL."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+
+
+def _load_translations(
+    path: Path, config: SiteConfig, text: str | None = None
+) -> dict[str, str] | None:
     """A flat JSON object of strings, or None when the file does not exist."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as err:
-        raise BuildError(f"{_relative(str(path), config)}: cannot read: {err}") from None
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as err:
+            raise BuildError(f"{_relative(str(path), config)}: cannot read: {err}") from None
     where = _relative(str(path), config)
     try:
         data = json.loads(text)

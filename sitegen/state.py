@@ -89,6 +89,16 @@ def template_fingerprints(config: SiteConfig, package_templates: Path) -> dict[s
     return result
 
 
+def template_sources(config: SiteConfig, package_templates: Path) -> dict[str, str]:
+    """Every template file's text by its Jinja name (site templates shadow package ones)."""
+    result: dict[str, str] = {}
+    for root in (package_templates, config.templates):
+        if root.is_dir():
+            for name, path in _files(root):
+                result[name] = path.read_text(encoding="utf-8", errors="surrogateescape")
+    return result
+
+
 @dataclass(frozen=True)
 class CopiedFile:
     """A file copied into the output as is: a static file or a local stack's asset file."""

@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -189,15 +190,21 @@ class StateError(Exception):
 class Store:
     """One open state database. Not shared across threads."""
 
-    def __init__(self, path: Path, *, create: bool = True):
-        if not create and not path.is_file():
+    def __init__(self, path: Path, *, create: bool = True, readonly: bool = False):
+        """Open (or create) the database; ``readonly`` for rendering workers, which only read."""
+        if (readonly or not create) and not path.is_file():
             raise StateError(f"{path}: no state database")
         self.path = path
         try:
-            self.db = sqlite3.connect(path, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            if create:
+            if readonly:
+                self.db = sqlite3.connect(
+                    f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
+                )
+            else:
+                self.db = sqlite3.connect(path, isolation_level=None)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+            if create and not readonly:
                 self.db.executescript(SCHEMA)
                 self.db.execute(
                     "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
@@ -215,6 +222,13 @@ class Store:
     def close(self) -> None:
         """Close the database (safe to call twice)."""
         self.db.close()
+
+    def snapshot(self) -> bytes:
+        """The whole database as one self-contained file's bytes (committed data only)."""
+        with tempfile.TemporaryDirectory(prefix="sitegen-snapshot-") as folder:
+            target = Path(folder) / "store.sqlite"
+            self.db.execute("VACUUM INTO ?", (str(target),))
+            return target.read_bytes()
 
     # -- transactions ------------------------------------------------------------------------
 
