@@ -99,9 +99,7 @@ def build(
         if preview:
             config = for_preview(config, live_preview)
         with TerminalProgress(quiet=quiet) as progress:
-            result = build_site(
-                config, full=full, progress=progress, jobs=jobs, executor=executor
-            )
+            result = build_site(config, full=full, progress=progress, jobs=jobs, executor=executor)
     except SitegenError as err:
         _fail(err)
     except KeyboardInterrupt:

@@ -178,9 +178,11 @@ def dumps(value: Any) -> str:
 
 def entry_hash(content_type: str, entry: dict[str, Any]) -> str:
     """The fingerprint of an entry as stored: equal hashes mean equal delivered data."""
-    return hashlib.sha256(dumps({**entry, "_content_type_uid": content_type}).encode()).hexdigest()[
-        :32
-    ]
+    return _digest(dumps({**entry, "_content_type_uid": content_type}))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 class StateError(Exception):
@@ -330,9 +332,9 @@ class Store:
         self, content_type: str, locale: str, entry: dict[str, Any], keep_refs: Iterable[str] = ()
     ) -> str:
         """Insert or replace one entry; returns its hash. ``keep_refs`` adds remembered refs."""
-        digest = entry_hash(content_type, entry)
         entry = {**entry, "_content_type_uid": content_type}
         data = dumps(entry)
+        digest = _digest(data)  # = entry_hash(content_type, entry), without a second dumps
         url = entry.get("url")
         uid = entry["uid"]
         self.db.execute(

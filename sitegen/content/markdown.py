@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from markdown_it import MarkdownIt
 
@@ -19,4 +19,11 @@ def render_markdown(text: str | None) -> str:
     """Render a markdown field; None (an empty field) renders as an empty string."""
     if not text:
         return ""
+    return _render(text)
+
+
+@lru_cache(maxsize=2048)
+def _render(text: str) -> str:
+    # The same text is rendered again for every locale that falls back to it, and for every
+    # listing or feed that shows it: the output depends on the text alone.
     return _parser().render(text)

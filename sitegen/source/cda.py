@@ -13,6 +13,7 @@ import email.utils
 import json
 import random
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -252,13 +253,28 @@ class CDAClient:
                         return
                     skip += PAGE_SIZE
             return
-        tasks = [
-            asyncio.ensure_future(self.get(path, [*params, ("skip", skip), ("limit", PAGE_SIZE)]))
-            for skip in range(PAGE_SIZE, count, PAGE_SIZE)
-        ]
+        # A window of pages in flight, not all of them: pages that arrive faster than the
+        # caller stores them must not pile up in memory (a 50,000-entry type is 500 pages).
+        skips = iter(range(PAGE_SIZE, count, PAGE_SIZE))
+        window = self.stack.concurrency * 2
+        tasks: deque[asyncio.Future[dict[str, Any]]] = deque()
+
+        def schedule() -> None:
+            for skip in skips:
+                tasks.append(
+                    asyncio.ensure_future(
+                        self.get(path, [*params, ("skip", skip), ("limit", PAGE_SIZE)])
+                    )
+                )
+                if len(tasks) >= window:
+                    return
+
+        schedule()
         try:
-            for task in tasks:
-                yield _items(await task, key, path)
+            while tasks:
+                body = await tasks.popleft()
+                schedule()
+                yield _items(body, key, path)
         finally:
             for task in tasks:
                 task.cancel()
