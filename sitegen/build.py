@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import fcntl
+import ipaddress
 import json
 import os
 import time
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -306,8 +308,8 @@ async def _pull_full(run: _Run, store: Store, client: CDAClient) -> str | None:
         if run.config.preview_mode:
             await pull_all(run.config, store, client, run.progress)
             return None
-        # an in-process local stack shares our clock: no margin needed
-        margin = SYNC_MARGIN if run.stack.local is None else timedelta(0)
+        # a stack in this process or on this machine shares our clock: no margin needed
+        margin = timedelta(0) if _same_clock(run.stack) else SYNC_MARGIN
         start_from = datetime.now(UTC) - margin
         stamp = start_from.strftime("%Y-%m-%dT%H:%M:%S.") + f"{start_from.microsecond // 1000:03d}Z"
         walk = SyncWalk(client, start_from=stamp)
@@ -323,6 +325,19 @@ async def _pull_full(run: _Run, store: Store, client: CDAClient) -> str | None:
             )
         await pull_all(run.config, store, client, run.progress)
     return token
+
+
+def _same_clock(stack: StackConfig) -> bool:
+    """Whether the stack runs on this machine (in-process, or on a loopback address)."""
+    if stack.local is not None:
+        return True
+    host = urlsplit(stack.base_url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # -- incremental build ----------------------------------------------------------------------------
