@@ -24,59 +24,32 @@ and ``BuildResult.kind`` / ``rendered`` / ``written`` / ``removed``. Where they 
 from __future__ import annotations
 
 import argparse
-import html
 import inspect
-import os
-import platform
 import resource
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synth import MARKER, SynthSite, generate_site
+from common import (
+    RESULTS,
+    PhaseTimer,
+    append_report,
+    count,
+    describe_site,
+    machine,
+    machine_line,
+    pages_showing,
+    site_folder,
+    sitegen_version,
+)
+from synth import SynthSite, generate_site
 
-import sitegen
 from sitegen.build import build_site
 from sitegen.config import load_config
-
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-
-
-class PhaseTimer:
-    """A build progress sink that records when each phase started."""
-
-    def __init__(self) -> None:
-        self.marks: list[tuple[str, float]] = [("setup", time.perf_counter())]
-        self.warnings: list[str] = []
-
-    def start(self, phase: str, total: int | None = None) -> None:
-        self.marks.append((phase, time.perf_counter()))
-
-    def add_total(self, n: int) -> None:
-        pass
-
-    def advance(self, n: int = 1) -> None:
-        pass
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
-
-    def __getattr__(self, name: str) -> Any:  # progress methods added later: ignore them
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return lambda *args, **kwargs: None
-
-    def phases(self, end: float) -> list[tuple[str, float]]:
-        times = [t for _, t in self.marks[1:]] + [end]
-        return [(name, after - at) for (name, at), after in zip(self.marks, times, strict=True)]
 
 
 @dataclass
@@ -117,9 +90,9 @@ def run_build(site: SynthSite, label: str, *, full: bool = False, check=None) ->
         kind=str(getattr(result, "kind", "full")),
         seconds=ended - started,
         pages=pages,
-        rendered=pages if rendered is None else _count(rendered),
-        written=getattr(result, "files", 0) if written is None else _count(written),
-        removed=0 if removed is None else _count(removed),
+        rendered=pages if rendered is None else count(rendered),
+        written=getattr(result, "files", 0) if written is None else count(written),
+        removed=0 if removed is None else count(removed),
         requests=result.requests,
         check=check(config) if check else "",
         triggers=[str(t) for t in getattr(result, "triggers", None) or []],
@@ -133,80 +106,6 @@ def run_build(site: SynthSite, label: str, *, full: bool = False, check=None) ->
         flush=True,
     )
     return row
-
-
-def _count(value: Any) -> int:
-    """A count, whether the result gives a number or a collection."""
-    return value if isinstance(value, int) else len(value)
-
-
-def page_file(config, url: str, locale: str) -> Path:
-    prefix = next(loc.prefix for loc in config.locales if loc.code == locale)
-    parts = [p for p in f"{prefix}{url}".split("/") if p]
-    return config.output.joinpath(*parts, "index.html")
-
-
-def pages_showing(config, site: SynthSite, uids: list[str], text: str) -> str:
-    """'ok' when the page of every entry in ``uids`` in every locale contains ``text``."""
-    needle = html.escape(text, quote=True)
-    stale = missing = total = 0
-    for uid in uids:
-        url = site.entry(uid)["url"]
-        for locale in site.locales:
-            total += 1
-            file = page_file(config, url, locale)
-            if not file.is_file():
-                missing += 1
-            elif needle not in file.read_text(encoding="utf-8"):
-                stale += 1
-    if stale or missing:
-        return f"STALE: {stale} of {total} pages without the change, {missing} missing"
-    return f"ok ({total} pages)"
-
-
-def machine(sitegen_at: str) -> dict[str, str]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        memory = f"{pages / 2**30:.0f} GiB RAM"
-    except (ValueError, OSError, AttributeError):
-        memory = "RAM unknown"
-    return {
-        "platform": platform.platform(),
-        "cpu": f"{os.cpu_count()} × {cpu}",
-        "memory": memory,
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "sitegen": sitegen_at,
-    }
-
-
-def sitegen_version() -> str:
-    package = Path(sitegen.__file__).resolve().parent
-    version = getattr(sitegen, "__version__", "?")
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(package), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(package), "status", "--porcelain", "--", "."],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return f"{version} from {package}"
-    return f"{version} at {commit}{' + uncommitted changes' if dirty else ''}"
 
 
 def table(rows: list[Row]) -> str:
@@ -246,31 +145,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    temporary = args.workdir is None
-    workdir = Path(tempfile.mkdtemp(prefix="sitegen-bench-")) if temporary else args.workdir
-    site_dir = workdir / f"site-{args.entries}-{args.locales}-{args.seed}"
-    if site_dir.exists():
-        if not (site_dir / MARKER).is_file():
-            parser.error(f"{site_dir} exists and was not made by benchmarks/synth.py")
-        shutil.rmtree(site_dir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    try:
+    with site_folder(args.workdir, args.entries, args.locales, args.seed) as site_dir:
         return run(args, site_dir)
-    finally:
-        if temporary:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, site_dir: Path) -> int:
     sitegen_at = sitegen_version()  # now: the code is imported; the tree may change during the run
     print(f"generating {args.entries:,} entries × {args.locales} locale(s) in {site_dir} …")
     site = generate_site(site_dir, args.entries, args.locales, seed=args.seed)
-    entry_files = site.entries + sum(site.localized.values())
-    generated = (
-        f"{site.entries:,} entries ({', '.join(f'{k} {v:,}' for k, v in site.counts.items())}), "
-        f"{entry_files:,} entry files, {site.files:,} files, {site.bytes / 1e6:.1f} MB, "
-        f"generated in {site.seconds:.2f} s ({site.entries / site.seconds:,.0f} entries/s)"
-    )
+    generated = describe_site(site)
     print(f"  {generated}")
     incremental = supports_full()
     print(
@@ -315,7 +198,7 @@ def run(args: argparse.Namespace, site_dir: Path) -> int:
         f"## {info['date']} · {args.entries:,} entries × {args.locales} locale(s), seed {args.seed}"
     )
     notes = [
-        f"- machine: {info['platform']}; {info['cpu']}; {info['memory']}; {info['python']}",
+        f"- machine: {machine_line(info)}",
         f"- sitegen {info['sitegen']}; "
         + (
             "incremental builds available"
@@ -331,15 +214,7 @@ def run(args: argparse.Namespace, site_dir: Path) -> int:
     print()
     print(report)
     if not args.no_record:
-        new = not args.results.exists()
-        with args.results.open("a", encoding="utf-8") as out:
-            if new:
-                out.write(
-                    "# Benchmark results\n\nAppended by benchmarks/incremental.py; "
-                    "see benchmarks/README.md for what the figures mean.\n\n"
-                )
-            out.write(report + "\n")
-        print(f"appended to {args.results}")
+        append_report(args.results, report)
     stale = [row for row in rows if row.check.startswith("STALE")]
     return 1 if stale else 0
 

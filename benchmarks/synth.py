@@ -325,11 +325,27 @@ def _strip_edit(title: str) -> str:
 # -- generation ------------------------------------------------------------------------------
 
 
-def generate_site(root: Path, entries: int, locales: int = 2, *, seed: int = 1) -> SynthSite:
+def generate_site(
+    root: Path,
+    entries: int,
+    locales: int = 2,
+    *,
+    seed: int = 1,
+    fanout: int = 3,
+    listings: bool = True,
+) -> SynthSite:
     """Write a site with ``entries`` entries in the master locale into ``root`` (which must
-    not exist or be empty) and return its description."""
+    not exist or be empty) and return its description.
+
+    ``fanout``: the most categories a post references (1..fanout, weighted to the low end; the
+    default 3 keeps the historical distribution 1, 1, 2, 2, 3). ``listings``: add a paginated
+    ``[[pages]]`` listing of every post at /posts/ (20 a page) and a ``[[feeds]]`` Atom feed
+    at /posts/feed.xml (20 newest, full JSON-RTE content) to sitegen.toml.
+    """
     if not 1 <= locales <= len(LOCALES):
         raise ValueError(f"locales must be between 1 and {len(LOCALES)}, got {locales}")
+    if not 1 <= fanout <= 20:
+        raise ValueError(f"fanout must be between 1 and 20, got {fanout}")
     if entries < 60:
         raise ValueError(f"entries must be at least 60, got {entries}")
     root = Path(root)
@@ -337,6 +353,7 @@ def generate_site(root: Path, entries: int, locales: int = 2, *, seed: int = 1) 
         raise FileExistsError(f"{root} exists and is not empty")
     started = time.perf_counter()
     gen = _Generator(root, entries, [code for code, _, _ in LOCALES[:locales]], seed)
+    gen.fanout, gen.with_listings = fanout, listings
     gen.run()
     return SynthSite(
         root=root,
@@ -426,6 +443,8 @@ class _Generator:
         self.uid_types: dict[str, str] = {}
         self.made_dirs: set[Path] = set()
         self.popular_posts = 0
+        self.fanout = 3
+        self.with_listings = True
 
         # Sizes: everything besides posts, then posts fill up to `entries`.
         self.n_teams = min(len(TEAM_NAMES), max(3, entries // 1000))
@@ -641,7 +660,7 @@ class _Generator:
             else:
                 author = rng.choices(other_authors, weights)[0]
             pool = self.child_categories or self.top_categories
-            categories = rng.sample(pool, min(len(pool), rng.choice((1, 1, 2, 2, 3))))
+            categories = rng.sample(pool, min(len(pool), self.category_count()))
             cover = rng.choice(self.covers)["uid"] if rng.random() < 0.6 else None
             size = int(rng.triangular(1800, 8500, 3000))  # compact JSON: ~2-10 KB
             embeds = self.post_embeds(i)
@@ -665,6 +684,11 @@ class _Generator:
                 self.entry("post", uid, locale, data)
                 if locale != master:
                     self.localized_posts[locale].add(uid)
+
+    def category_count(self) -> int:
+        if self.fanout == 3:  # the original distribution: same seed, same site as before
+            return self.rng.choice((1, 1, 2, 2, 3))
+        return min(self.rng.randint(1, self.fanout), self.rng.randint(1, self.fanout))
 
     def post_embeds(self, i: int) -> list[dict[str, Any]]:
         """Reference nodes for a post's body: assets, links to older posts, author blocks."""
@@ -971,12 +995,17 @@ class _Generator:
                 if code != self.locales[0]:
                     lines.append(f'prefix = "{prefix}"')
                 lines.append("")
+        if self.with_listings:
+            lines += LISTINGS_TOML
         self.write_text(self.root / "sitegen.toml", "\n".join(lines))
         for name, text in TEMPLATES.items():
+            if name in LISTING_TEMPLATES and not self.with_listings:
+                continue
             self.write_text(self.root / "templates" / name, text)
         self.write_text(self.root / "static" / "css" / "site.css", CSS)
         marker = {"generator": "benchmarks/synth.py", "entries": self.total}
-        marker |= {"locales": self.locales, "seed": self.seed}
+        marker |= {"locales": self.locales, "seed": self.seed, "fanout": self.fanout}
+        marker |= {"listings": self.with_listings}
         self.write_text(self.root / MARKER, json.dumps(marker) + "\n")
 
 
@@ -1177,7 +1206,7 @@ TEMPLATES = {
   {% endfor %}
   <link rel="stylesheet" href="{{ static_url('css/site.css') }}">
 </head>
-<body class="type-{{ entry._content_type_uid }}">
+<body class="type-{{ entry._content_type_uid if entry is defined else 'listing' }}">
   <header class="site-header">
     <a class="brand" href="{{ url_for(home) if home else '/' }}">
       {% if chrome and chrome.logo %}<img src="{{ chrome.logo.url }}" alt="" width="32" height="32">{% endif %}
@@ -1201,7 +1230,7 @@ TEMPLATES = {
     </nav>
   </header>
   <main id="main">
-    {% if entry.locale and entry.locale != locale %}<p class="notice">Not translated yet.</p>{% endif %}
+    {% if entry is defined and entry.locale and entry.locale != locale %}<p class="notice">Not translated yet.</p>{% endif %}
 {% block content %}{% endblock %}
   </main>
   <footer class="site-footer">
@@ -1313,6 +1342,28 @@ TEMPLATES = {
 </article>
 {% endblock %}
 """,
+    "post_list.html": """\
+{% extends "base.html" %}
+{% block title %}{{ page.title }}{% if paginator.number > 1 %} ({{ paginator.number }}){% endif %} · {{ site.title }}{% endblock %}
+{% block content %}
+<h1>{{ page.title }}</h1>
+<ol class="post-list">
+{% for post in paginator.items %}
+  {% set author = post.author[0] if post.author else none %}
+  <li>
+    <a href="{{ url_for(post) }}">{{ post.title }}</a>
+    <span class="meta">{{ post.date[:10] }}{% if author %} · {{ author.title }}{% endif %}</span>
+    <p>{{ post.excerpt }}</p>
+  </li>
+{% endfor %}
+</ol>
+<nav class="pager" aria-label="Pages">
+  {% if paginator.has_previous %}<a rel="prev" href="{{ paginator.previous_url }}">Newer</a>{% endif %}
+  <span>Page {{ paginator.number }} of {{ paginator.total_pages }}</span>
+  {% if paginator.has_next %}<a rel="next" href="{{ paginator.next_url }}">Older</a>{% endif %}
+</nav>
+{% endblock %}
+""",
     "embedded/author.html": """\
 {# An author embedded in a post body as a block. #}
 {% set href = url_for(item) %}
@@ -1323,6 +1374,29 @@ TEMPLATES = {
 </aside>
 """,
 }
+
+LISTING_TEMPLATES = {"post_list.html"}
+LISTINGS_TOML = [
+    "# every post, newest first, 20 a page: /posts/, /posts/page/2/, ... in every locale",
+    "[[pages]]",
+    'path = "/posts/"',
+    'template = "post_list.html"',
+    'title = "All posts"',
+    'content_type = "post"',
+    'sort = "-date"',
+    "per_page = 20",
+    "",
+    "# an Atom feed of the 20 newest posts, with their bodies",
+    "[[feeds]]",
+    'path = "/posts/feed.xml"',
+    'content_type = "post"',
+    'sort = "-date"',
+    'title = "Synthetic Journal"',
+    "limit = 20",
+    'summary = "excerpt"',
+    'content = "body"',
+    "",
+]
 
 CSS = """\
 :root { --ink: #1f2933; --accent: #0f766e; font-family: system-ui, sans-serif; color: var(--ink); }
