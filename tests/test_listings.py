@@ -330,3 +330,32 @@ def test_listing_errors_name_the_setting(tmp_path: Path):
         site = make_site(folder, toml)
         with pytest.raises(ConfigError, match=message):
             load_config(site, env={})
+
+
+def test_the_sitemap_without_jinja_is_the_package_template_byte_for_byte(tmp_path: Path):
+    from sitegen.render import PACKAGE_TEMPLATES
+
+    site = make_site(tmp_path, BLOG)
+    build(site)
+    fast = (site / "public/sitemap.xml").read_text()
+    # the same site with the package's template copied in: the Jinja path renders it
+    (site / "templates/sitemap.xml").write_text((PACKAGE_TEMPLATES / "sitemap.xml").read_text())
+    build(site, full=True)
+    assert (site / "public/sitemap.xml").read_text() == fast
+    odd = [
+        {
+            "loc": "https://example.com/a&b/<x>/",
+            "lastmod": None,
+            "alternates": [{"hreflang": "en-us", "href": 'https://example.com/"q"/'}],
+        }
+    ]
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    assert site_files.write_urlset(odd) == env.get_template("sitemap.xml").render(urls=odd)
