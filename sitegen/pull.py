@@ -22,7 +22,10 @@ MAX_QUERY_CHARS = 6000
 
 
 async def pull_all(config: SiteConfig, store: Store, client: CDAClient, progress: Any) -> None:
-    """Fetch content types, assets and every entry of every type in every locale."""
+    """Fetch content types, assets and every entry of every type in every locale.
+
+    The store is new (a full build), so entries are inserted without looking for old rows.
+    """
     content_types = await client.content_types()
     progress.advance()
     store.put_content_types(content_types)
@@ -36,7 +39,7 @@ async def pull_all(config: SiteConfig, store: Store, client: CDAClient, progress
 
     async def pull_entries(content_type: str, locale: str) -> None:
         async for page in client.entry_pages(content_type, locale):
-            store.put_entries(content_type, locale, page)
+            store.put_entries(content_type, locale, page, new=True)
             progress.advance()
 
     async def pull_assets() -> None:

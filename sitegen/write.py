@@ -27,6 +27,7 @@ class _Output:
         self.changed: list[str] = []
         self.removed: list[str] = []
         self.unchanged = 0
+        self._kept: set[str] = set()  # unchanged files, by relative path
 
     def __enter__(self):
         self.output.parent.mkdir(parents=True, exist_ok=True)
@@ -84,6 +85,7 @@ class _Output:
             self.added.append(relative)
         elif same:
             self.unchanged += 1
+            self._kept.add(relative)
         else:
             self.changed.append(relative)
 
@@ -158,6 +160,7 @@ class StagedOutput(_Output):
         except OSError:
             shutil.copy2(live, target)
         self.unchanged += 1
+        self._kept.add(relative)
 
     def swap(self) -> None:
         """Replace the output folder by the staging folder (old one removed afterwards)."""
@@ -166,10 +169,14 @@ class StagedOutput(_Output):
                 f"{self.output}: the output path exists and is not a folder; move it away"
             )
         if self.output.is_dir():
-            for path in self.output.rglob("*"):
-                relative = path.relative_to(self.output).as_posix()
-                if not path.is_dir() and not (self.scratch / relative).exists():
-                    self.removed.append(relative)
+            written = set(self.added) | set(self.changed) | self._kept
+            for folder, dirs, files in os.walk(self.output):
+                dirs.sort()
+                base = os.path.relpath(folder, self.output)
+                for name in sorted(files):
+                    relative = name if base == "." else f"{base}/{name}"
+                    if relative not in written:
+                        self.removed.append(relative)
         old = self.output.parent / f".{self.output.name}.old-{os.getpid()}"
         if self.output.exists():
             os.replace(self.output, old)
