@@ -87,8 +87,12 @@ class Renderer:
         loader: jinja2.BaseLoader = (
             jinja2.DictLoader(files.templates) if files else jinja2.FileSystemLoader(search_path)
         )
+        cache = None
+        if files is None:  # compiled templates kept between builds (keyed by their source)
+            cache = jinja2.FileSystemBytecodeCache(str(_cache_dir(config)))
         self.env = RecordingEnvironment(
             loader=loader,
+            bytecode_cache=cache,
             autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
             keep_trailing_newline=True,
             trim_blocks=True,
@@ -386,6 +390,12 @@ class Renderer:
                     raise BuildError(f"static_url({path!r}): no such file {static / clean}")
                 self._static_hashes[clean] = static_hash(file)
         return f"/{clean}?v={self._static_hashes[clean]}"
+
+
+def _cache_dir(config: SiteConfig) -> Path:
+    folder = config.state_dir / "templates-cache"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def static_hash(path: Path) -> str:

@@ -10,10 +10,9 @@ It is streamed from the store, so a site of millions of pages never has to fit i
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
-
-from markupsafe import escape
 
 from sitegen.config import SiteConfig
 from sitegen.content.urls import page_url
@@ -23,6 +22,7 @@ SITEMAP = "sitemap.xml"
 ROBOTS = "robots.txt"
 NOT_FOUND = "404.html"
 SITEMAP_LIMIT = 50_000
+_SPECIAL = re.compile(r"[&<>\"']")
 PREVIEW_ROBOTS = "User-agent: *\nDisallow: /\n"  # a preview must never be indexed
 
 
@@ -127,17 +127,30 @@ def write_urlset(urls: Iterable[dict[str, Any]]) -> str:
     ]
     add = parts.append
     for url in urls:
-        add(f"  <url>\n    <loc>{escape(url['loc'])}</loc>\n")
+        add(f"  <url>\n    <loc>{_escape(url['loc'])}</loc>\n")
         if url["lastmod"]:
-            add(f"    <lastmod>{escape(url['lastmod'])}</lastmod>\n")
+            add(f"    <lastmod>{_escape(url['lastmod'])}</lastmod>\n")
         for alt in url["alternates"]:
             add(
-                f'    <xhtml:link rel="alternate" hreflang="{escape(alt["hreflang"])}" '
-                f'href="{escape(alt["href"])}"/>\n'
+                f'    <xhtml:link rel="alternate" hreflang="{_escape(alt["hreflang"])}" '
+                f'href="{_escape(alt["href"])}"/>\n'
             )
         add("  </url>\n")
     add("</urlset>\n")
     return "".join(parts)
+
+
+def _escape(text: str) -> str:
+    """Jinja's autoescape (markupsafe), as plain string replacements (no Markup objects)."""
+    if not _SPECIAL.search(text):
+        return text
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&#34;")
+        .replace("'", "&#39;")
+    )
 
 
 def _urls(config: SiteConfig, pages: Iterator[Page]) -> Iterator[dict[str, Any]]:

@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS entries (
     PRIMARY KEY (content_type, uid, locale)
 );
 CREATE INDEX IF NOT EXISTS entries_by_uid ON entries (uid, locale);
+CREATE INDEX IF NOT EXISTS entries_with_urls ON entries (content_type) WHERE url IS NOT NULL;
 CREATE TABLE IF NOT EXISTS entry_refs (
     ref_uid TEXT NOT NULL,
     content_type TEXT NOT NULL,
@@ -483,10 +484,7 @@ class Store:
             " ORDER BY updated_at DESC, uid",
             (content_type, locale),
         )
-        return [
-            LazyEntry(json.loads(summary), self, (content_type, uid, locale))
-            for uid, summary in rows
-        ]
+        return [LazyEntry(summary, self, (content_type, uid, locale)) for uid, summary in rows]
 
     def iter_entries(self, content_type: str, locale: str) -> Iterator[tuple[str, str, str, dict]]:
         """(uid, hash, updated_at, data) of every entry of a type in a locale, in batches."""
@@ -691,8 +689,13 @@ class Store:
             "SELECT uid, sort_key, terms, hash, updated_at FROM members"
             " WHERE source = ? AND locale = ?",
             (source, locale),
-        )
-        return [_member(row) for row in rows]
+        ).fetchall()
+        # one JSON document for all sort keys and terms: one parse instead of two per member
+        parsed = json.loads("[" + ",".join(f"[{r[1]},{r[2]}]" for r in rows) + "]")
+        return [
+            Member(r[0], keys, terms, r[3], r[4])
+            for r, (keys, terms) in zip(rows, parsed, strict=True)
+        ]
 
     def clear_members(self) -> None:
         self.db.execute("DELETE FROM members")
@@ -736,14 +739,27 @@ def _summary(entry: dict[str, Any]) -> str:
 class LazyEntry(Mapping[str, Any]):
     """An entry that decodes its full data only when a field outside its summary is read."""
 
-    __slots__ = ("_fields", "_full", "_key", "_keys", "_store")
+    __slots__ = ("_full", "_key", "_store", "_summary", "_summary_text")
 
-    def __init__(self, summary: dict[str, Any], store: Store, key: EntryKey):
-        self._fields: dict[str, Any] = summary["fields"]
-        self._keys: list[str] = summary["keys"]
+    def __init__(self, summary: str, store: Store, key: EntryKey):
+        self._summary_text = summary  # decoded on first use: a listing may show 20 of 10,000
+        self._summary: dict[str, Any] | None = None
         self._store = store
         self._key = key
         self._full: dict[str, Any] | None = None
+
+    @property
+    def _fields(self) -> dict[str, Any]:
+        return self._parsed()["fields"]
+
+    @property
+    def _keys(self) -> list[str]:
+        return self._parsed()["keys"]
+
+    def _parsed(self) -> dict[str, Any]:
+        if self._summary is None:
+            self._summary = json.loads(self._summary_text)
+        return self._summary
 
     def _data(self) -> dict[str, Any]:
         if self._full is None:
