@@ -220,9 +220,9 @@ class Store:
                 self.db = sqlite3.connect(path, isolation_level=None)
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
-                # 64 MB of page cache (the default is 2 MB): index pages of 50,000 entries stay
-                # in memory while a full build inserts them
-                self.db.execute("PRAGMA cache_size=-65536")
+                # 16 MB of page cache (the default is 2 MB): the index pages a full build inserts
+                # into stay in memory, while peak memory stays small
+                self.db.execute("PRAGMA cache_size=-16384")
             if create and not readonly:
                 self.db.executescript(SCHEMA)
                 self.db.execute(
