@@ -24,7 +24,7 @@ from sitegen.content.query import MatchContext, matches, path_values, sort_value
 from sitegen.content.urls import check_url, output_file, page_url
 from sitegen.store import EntryKey, Member, Page, Store
 
-CACHE_SIZE = 8
+CACHE_SIZE = 4  # (listing, locale) member lists kept: 50,000 members are tens of MB
 SLUG_STRIP = re.compile(r"[^\w]+")
 
 

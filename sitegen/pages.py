@@ -93,6 +93,7 @@ def plan_all(
             files.add(_add(config, store, page))
         if SITEMAP in site_file_names:
             files.update(_add(config, store, page) for page in plan_sitemaps(config, store))
+        listings.forget()  # members are read again, a listing at a time, when rendered
         return files
 
 
@@ -136,6 +137,7 @@ def replan(
                 dirty.add(page.file)
         gone |= dropped
     dirty |= store.dependents("listing", [f"{source}/{locale}" for source, locale in changed])
+    listings.forget()
 
     if SITEMAP in site_file_names and (dirty or gone):
         old_maps = set(store.pages_of_source("sitemap"))
