@@ -15,7 +15,6 @@ import json
 import re
 import sqlite3
 import tempfile
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -100,7 +99,6 @@ CREATE TABLE IF NOT EXISTS asset_files (
 """
 SCHEMA += ASSET_FILES_SCHEMA
 BATCH = 300
-RECENT_ENTRIES = 256  # decoded entries kept for LazyEntry reads
 
 EntryKey = tuple[str, str, str]  # (content type, uid, locale)
 
@@ -213,7 +211,6 @@ class Store:
         if (readonly or not create) and not path.is_file():
             raise StateError(f"{path}: no state database")
         self.path = path
-        self._recent: OrderedDict[EntryKey, dict[str, Any]] = OrderedDict()
         try:
             if readonly:
                 self.db = sqlite3.connect(
@@ -368,7 +365,6 @@ class Store:
     ) -> str:
         """Insert or replace one entry; returns its hash. ``keep_refs`` adds remembered refs."""
         entry = {**entry, "_content_type_uid": content_type}
-        self._recent.pop((content_type, entry["uid"], locale), None)
         data = dumps(entry)
         digest = _digest(data)  # = entry_hash(content_type, entry), without a second dumps
         url = entry.get("url")
@@ -409,7 +405,6 @@ class Store:
         )
 
     def delete_entry(self, key: EntryKey) -> None:
-        self._recent.pop(key, None)
         self.db.execute(
             "DELETE FROM entries WHERE content_type = ? AND uid = ? AND locale = ?", key
         )
@@ -501,17 +496,6 @@ class Store:
         while rows := cursor.fetchmany(BATCH):
             for uid, hash_, updated_at, data in rows:
                 yield uid, hash_, updated_at, json.loads(data)
-
-    def recent_entry(self, key: EntryKey) -> dict[str, Any]:
-        """An entry's data through a small cache of the most recently read ones."""
-        data = self._recent.get(key)
-        if data is None:
-            data = self._recent[key] = self.entry_data(key)
-            if len(self._recent) > RECENT_ENTRIES:
-                self._recent.popitem(last=False)
-        else:
-            self._recent.move_to_end(key)
-        return data
 
     def entry_data(self, key: EntryKey) -> dict[str, Any]:
         row = self.db.execute(
@@ -755,13 +739,14 @@ def _summary(entry: dict[str, Any]) -> str:
 class LazyEntry(Mapping[str, Any]):
     """An entry that decodes its full data only when a field outside its summary is read."""
 
-    __slots__ = ("_key", "_store", "_summary", "_summary_text")
+    __slots__ = ("_full", "_key", "_store", "_summary", "_summary_text")
 
     def __init__(self, summary: str, store: Store, key: EntryKey):
         self._summary_text = summary  # decoded on first use: a listing may show 20 of 10,000
         self._summary: dict[str, Any] | None = None
         self._store = store
         self._key = key
+        self._full: dict[str, Any] | None = None
 
     @property
     def _fields(self) -> dict[str, Any]:
@@ -776,15 +761,18 @@ class LazyEntry(Mapping[str, Any]):
             self._summary = json.loads(self._summary_text)
         return self._summary
 
+    def _data(self) -> dict[str, Any]:
+        if self._full is None:
+            self._full = self._store.entry_data(self._key)
+        return self._full
+
     def __getitem__(self, name: str) -> Any:
-        fields = self._fields
-        if name in fields:
-            return fields[name]
-        if name not in self._keys:
-            raise KeyError(name)
-        # not kept here: a collection of 50,000 entries whose bodies were all read once
-        # would hold them all; the store keeps the most recently read few
-        return self._store.recent_entry(self._key)[name]
+        if self._full is None:
+            if name in self._fields:
+                return self._fields[name]
+            if name not in self._keys:
+                raise KeyError(name)
+        return self._data()[name]
 
     def __contains__(self, name: object) -> bool:
         return name in self._keys
