@@ -736,30 +736,45 @@ def _summary(entry: dict[str, Any]) -> str:
     return dumps({"fields": plain, "keys": sorted(entry)})
 
 
-class LazyEntry(Mapping[str, Any]):
-    """An entry that decodes its full data only when a field outside its summary is read."""
+# (field names with values in the summary, all field names) → (name → index, names, order):
+# the entries of one content type share a handful of shapes, so each entry keeps only a tuple
+Shape = tuple[dict[str, int], frozenset[str], tuple[str, ...]]
+_SHAPES: dict[tuple[tuple[str, ...], tuple[str, ...]], Shape] = {}
 
-    __slots__ = ("_full", "_key", "_store", "_summary", "_summary_text")
+
+class LazyEntry(Mapping[str, Any]):
+    """An entry that decodes its full data only when a field outside its summary is read.
+
+    Collections of tens of thousands of these are kept for a whole build, so the summary is
+    decoded on first use and then held as a tuple of values beside a shape shared by every
+    entry with the same fields, not as a dict (and its text) per entry.
+    """
+
+    __slots__ = ("_full", "_key", "_shape", "_store", "_text", "_values")
 
     def __init__(self, summary: str, store: Store, key: EntryKey):
-        self._summary_text = summary  # decoded on first use: a listing may show 20 of 10,000
-        self._summary: dict[str, Any] | None = None
+        self._text: str | None = summary  # decoded on first use: a listing may show 20 of 10,000
+        self._shape: Shape | None = None
+        self._values: tuple[Any, ...] = ()
         self._store = store
         self._key = key
         self._full: dict[str, Any] | None = None
 
-    @property
-    def _fields(self) -> dict[str, Any]:
-        return self._parsed()["fields"]
-
-    @property
-    def _keys(self) -> list[str]:
-        return self._parsed()["keys"]
-
-    def _parsed(self) -> dict[str, Any]:
-        if self._summary is None:
-            self._summary = json.loads(self._summary_text)
-        return self._summary
+    def _parsed(self) -> Shape:
+        if self._shape is None:
+            data = json.loads(self._text or '{"fields": {}, "keys": []}')
+            fields: dict[str, Any] = data["fields"]
+            shape_key = (tuple(fields), tuple(data["keys"]))
+            shape = _SHAPES.get(shape_key)
+            if shape is None:
+                names = shape_key[0]
+                shape = _SHAPES[shape_key] = (
+                    {name: i for i, name in enumerate(names)},
+                    frozenset(shape_key[1]),
+                    shape_key[1],
+                )
+            self._shape, self._values, self._text = shape, tuple(fields.values()), None
+        return self._shape
 
     def _data(self) -> dict[str, Any]:
         if self._full is None:
@@ -767,21 +782,23 @@ class LazyEntry(Mapping[str, Any]):
         return self._full
 
     def __getitem__(self, name: str) -> Any:
+        index, names, _ = self._parsed()
         if self._full is None:
-            if name in self._fields:
-                return self._fields[name]
-            if name not in self._keys:
+            position = index.get(name)
+            if position is not None:
+                return self._values[position]
+            if name not in names:
                 raise KeyError(name)
         return self._data()[name]
 
     def __contains__(self, name: object) -> bool:
-        return name in self._keys
+        return name in self._parsed()[1]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._keys)
+        return iter(self._parsed()[2])
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._parsed()[2])
 
     def __repr__(self) -> str:
         return f"<entry {self._key[1]} of {self._key[0]} in {self._key[2]}>"
