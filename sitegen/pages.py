@@ -10,7 +10,7 @@ incremental build re-renders exactly the pages whose inputs changed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sitegen.config import SiteConfig
@@ -245,20 +245,25 @@ def render_pages(
             count += len(batch)
             progress.advance(len(batch))
     else:
-        others = []
-        for batch in store.pages(None if files is None else list(files)):
-            for page in batch:
-                if page.source == "sitemap":
-                    sitemap = True
-                else:
-                    others.append(page.file)
-            count += len(batch)
-        for results in pool.render(others):
+        seen = {"pages": 0, "sitemap": False}
+
+        def to_render() -> Iterator[str]:
+            # streamed to the pool as it is read: a million file names never sit in a list
+            for batch in store.pages(None if files is None else list(files)):
+                for page in batch:
+                    if page.source == "sitemap":
+                        seen["sitemap"] = True
+                    else:
+                        yield page.file
+                seen["pages"] += len(batch)
+
+        for results in pool.render(to_render()):
             with store.batch():
                 for file, html, deps in results:
                     out.write(file, html)
                     store.set_deps(file, deps)
             progress.advance(len(results))
+        count, sitemap = seen["pages"], bool(seen["sitemap"])
     if sitemap:
         with store.batch():
             for file, deps in render_sitemaps(config, store, renderer, out).items():
