@@ -259,10 +259,11 @@ def _full(run: _Run) -> BuildResult:
     config = run.config
     new_path = config.state_dir / f"{STORE_NAME}.tmp-{os.getpid()}"
     _remove_db(new_path)
-    store = Store(new_path)
+    store = Store(new_path, bulk=True)
     client = run.client()
     try:
         token = asyncio.run(_pull_full(run, store, client))
+        store.end_bulk()
         listings = Listings(config, store)
         renderer = Renderer(config, store, frozenset(), listings)
         types = rendered_types(config, store, renderer, run.warn)

@@ -39,7 +39,7 @@ async def pull_all(config: SiteConfig, store: Store, client: CDAClient, progress
 
     async def pull_entries(content_type: str, locale: str) -> None:
         async for page in client.entry_pages(content_type, locale):
-            store.put_entries(content_type, locale, page, new=True)
+            store.put_entries(content_type, locale, page)
             progress.advance()
 
     async def pull_assets() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import random
 import time
 from collections import deque
@@ -20,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from sitegen import __version__
+from sitegen import __version__, codec
 from sitegen.config import StackConfig
 from sitegen.errors import APIError
 
@@ -144,7 +143,7 @@ class CDAClient:
 
     def _parse(self, url: str, response: httpx.Response, body: bytes) -> dict[str, Any]:
         try:
-            data = json.loads(body) if body else None
+            data = codec.loads(body) if body else None
         except ValueError:
             data = None
             if response.is_success:
