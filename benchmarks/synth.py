@@ -17,8 +17,8 @@ The content model looks like a real journal:
   headings, paragraphs with marks and links, lists, quotes and sometimes embedded assets,
   links to older posts and author blocks as ``reference`` nodes, a markdown ``notes`` field);
 - ``page`` (a few, HTML-RTE body with embedded asset figures), ``home`` (the page at ``/``,
-  whose template lists the 20 newest posts through ``entries("post")``), a ``site_chrome``
-  singleton, and 50 small SVG assets.
+  whose template lists the 20 newest posts through ``entries("post", sort="-date",
+  limit=20)``), a ``site_chrome`` singleton, and 50 small SVG assets.
 
 The first locale is the master locale. Every further locale localizes ~20% of the posts, all
 categories, the pages, the home page and the chrome; the rest falls back to the master locale.
@@ -1257,7 +1257,7 @@ TEMPLATES = {
 <section aria-labelledby="latest">
   <h2 id="latest">Latest posts</h2>
   <ol class="post-list">
-  {% for post in (entries("post") | sort(attribute="date", reverse=true))[:20] %}
+  {% for post in entries("post", sort="-date", limit=20) %}
     {% set author = post.author[0] if post.author else none %}
     <li>
       <a href="{{ url_for(post) }}">{{ post.title }}</a>

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from sitegen.config import SiteConfig
 from sitegen.content.urls import page_url
-from sitegen.store import Page, Store
+from sitegen.store import Page, PageGroup, SitemapUrl, Store, dumps
 
 SITEMAP = "sitemap.xml"
 ROBOTS = "robots.txt"
@@ -24,6 +24,13 @@ NOT_FOUND = "404.html"
 SITEMAP_LIMIT = 50_000
 _SPECIAL = re.compile(r"[&<>\"']")
 PREVIEW_ROBOTS = "User-agent: *\nDisallow: /\n"  # a preview must never be indexed
+URLSET_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/'
+    'sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">\n'
+)
+URLSET_TAIL = "</urlset>\n"
+SITEMAP_SETTINGS = "sitemap_settings"  # meta: what the stored <url> elements were made with
+REMAKE_SOME = 2000  # more stale pages than this: make every <url> element again in one pass
 
 
 class Output(Protocol):
@@ -84,29 +91,42 @@ def render_fixed(
 def render_sitemaps(
     config: SiteConfig, store: Store, renderer: TemplateRenderer, out: Output
 ) -> dict[str, set[tuple[str, str]]]:
-    """Write the sitemap file(s); returns what each read, by file."""
+    """Write the sitemap file(s); returns what each read, by file.
+
+    With the package's template, the file is the stored <url> elements joined (only those of
+    changed pages are made again: the sitemap is rewritten by every build that changes a
+    page); a site's own ``sitemap.xml`` template gets every URL's record instead.
+    """
     pages = plan_sitemaps(config, store)
-    urls = _urls(config, store.sitemap_pages())
     locale = config.default_locale.code
     deps: dict[str, set[tuple[str, str]]] = {}
-    fast = not (config.templates / SITEMAP).is_file()  # the package's template: no Jinja
+    custom = (config.templates / SITEMAP).is_file()
+    if custom:
+        urls = _urls(config, store.sitemap_pages())
+    else:
+        refresh_sitemap_urls(config, store)
+        elements = store.sitemap_urls()
 
-    def urlset(chunk: Iterable[dict[str, Any]], url: str, file: str) -> str:
-        if fast:
+    def urlset(limit: int | None, url: str, file: str) -> tuple[str, str | None]:
+        """The next ``limit`` URLs (None: all) as a urlset file, and their newest lastmod."""
+        if custom:
+            chunk = urls if limit is None else list(itertools.islice(urls, limit))
+            text, deps[file] = renderer.render_file(SITEMAP, locale, url, {"urls": chunk}, file)
+            lastmods = [] if limit is None else [u["lastmod"] for u in chunk]
+        else:
             deps[file] = {("template", SITEMAP)}
-            return write_urlset(chunk)
-        text, deps[file] = renderer.render_file(SITEMAP, locale, url, {"urls": chunk}, file)
-        return text
+            rows = list(itertools.islice(elements, limit))
+            text = URLSET_HEAD + "".join(xml for xml, _ in rows) + URLSET_TAIL
+            lastmods = [lastmod for _, lastmod in rows]
+        return text, max(filter(None, lastmods), default=None)
 
     if len(pages) == 1:
-        out.write(SITEMAP, urlset(urls, "/" + SITEMAP, SITEMAP))
+        out.write(SITEMAP, urlset(None, "/" + SITEMAP, SITEMAP)[0])
         return deps
     sitemaps = []
     for page in pages[1:]:
-        chunk = list(itertools.islice(urls, SITEMAP_LIMIT))
-        html = urlset(chunk, page.url, page.file)
-        out.write(page.file, html)
-        lastmod = max((u["lastmod"] for u in chunk if u["lastmod"]), default=None)
+        text, lastmod = urlset(SITEMAP_LIMIT, page.url, page.file)
+        out.write(page.file, text)
         sitemaps.append({"loc": config.base_url + page.url, "lastmod": lastmod})
     html, deps[SITEMAP] = renderer.render_file(
         "sitemap-index.xml", locale, "/" + SITEMAP, {"sitemaps": sitemaps}, SITEMAP
@@ -115,28 +135,47 @@ def render_sitemaps(
     return deps
 
 
-def write_urlset(urls: Iterable[dict[str, Any]]) -> str:
-    """What the package's sitemap.xml template renders, byte for byte, without Jinja.
+def refresh_sitemap_urls(config: SiteConfig, store: Store) -> None:
+    """Make again the stored <url> elements of the pages that changed since they were made.
 
-    The sitemap is rewritten by every build that changes a page, and at tens of thousands of
-    URLs the template loop is most of an incremental build; a test holds the two equal.
+    Everything is made again (one ordered pass) when the settings they show changed, for a
+    new store, or when most pages changed.
     """
-    parts = [
-        '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/'
-        'sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">\n'
-    ]
-    add = parts.append
-    for url in urls:
-        add(f"  <url>\n    <loc>{_escape(url['loc'])}</loc>\n")
-        if url["lastmod"]:
-            add(f"    <lastmod>{_escape(url['lastmod'])}</lastmod>\n")
-        for alt in url["alternates"]:
-            add(
-                f'    <xhtml:link rel="alternate" hreflang="{_escape(alt["hreflang"])}" '
-                f'href="{_escape(alt["href"])}"/>\n'
-            )
-        add("  </url>\n")
-    add("</urlset>\n")
+    settings = dumps(
+        [
+            config.base_url,
+            [(loc.code, loc.prefix) for loc in config.locales],
+            config.default_locale.code,
+        ]
+    )
+    if store.meta(SITEMAP_SETTINGS) != settings:
+        store.clear_sitemap_urls()
+        store.set_meta(SITEMAP_SETTINGS, settings)
+    stale = store.stale_sitemap_groups(REMAKE_SOME + 1)
+    if len(stale) <= REMAKE_SOME:
+        for group in stale:
+            store.put_sitemap_group(group, _elements(config, store.group_pages(group)))
+        return
+    store.clear_sitemap_urls()
+    for group, versions in itertools.groupby(store.sitemap_pages(), key=_group):
+        store.put_sitemap_group(group, _elements(config, list(versions)))
+
+
+def url_xml(url: dict[str, Any]) -> str:
+    """One <url> element as the package's sitemap.xml template renders it, byte for byte.
+
+    A test holds the two equal; Jinja would be most of an incremental build at tens of
+    thousands of URLs.
+    """
+    parts = [f"  <url>\n    <loc>{_escape(url['loc'])}</loc>\n"]
+    if url["lastmod"]:
+        parts.append(f"    <lastmod>{_escape(url['lastmod'])}</lastmod>\n")
+    for alt in url["alternates"]:
+        parts.append(
+            f'    <xhtml:link rel="alternate" hreflang="{_escape(alt["hreflang"])}" '
+            f'href="{_escape(alt["href"])}"/>\n'
+        )
+    parts.append("  </url>\n")
     return "".join(parts)
 
 
@@ -155,20 +194,32 @@ def _escape(text: str) -> str:
 
 def _urls(config: SiteConfig, pages: Iterator[Page]) -> Iterator[dict[str, Any]]:
     """One record per page, with the page's versions in every locale (including itself)."""
+    for _, versions in itertools.groupby(pages, key=_group):
+        for _, url in _versions(config, list(versions)):
+            yield url
+
+
+def _elements(config: SiteConfig, versions: list[Page]) -> list[SitemapUrl]:
+    """The stored <url> elements of one page's versions."""
+    return [
+        SitemapUrl(rank, page.locale, page.file, page.url, page.lastmod, url_xml(url))
+        for rank, (page, url) in enumerate(_versions(config, versions))
+    ]
+
+
+def _versions(config: SiteConfig, versions: list[Page]) -> list[tuple[Page, dict[str, Any]]]:
+    """A page's versions in configured locale order, each with its sitemap record."""
     prefixes = {loc.code: loc.prefix for loc in config.locales}
     order = {loc.code: i for i, loc in enumerate(config.locales)}
-    default = config.default_locale.code
+    group = sorted(versions, key=lambda p: order.get(p.locale, len(order)))
+    hrefs = [(p, config.base_url + page_url(p.url, prefixes[p.locale])) for p in group]
+    alternates = []
+    if len(group) > 1:
+        alternates = [{"hreflang": p.locale, "href": href} for p, href in hrefs]
+        if group[0].locale == config.default_locale.code:
+            alternates.append({"hreflang": "x-default", "href": hrefs[0][1]})
+    return [(p, {"loc": href, "lastmod": p.lastmod, "alternates": alternates}) for p, href in hrefs]
 
-    def same_page(page: Page) -> tuple[str, ...]:
-        return (page.kind, page.content_type, page.uid, page.source, page.term, str(page.number))
 
-    for _, versions in itertools.groupby(pages, key=same_page):
-        group = sorted(versions, key=lambda p: order.get(p.locale, len(order)))
-        hrefs = [(p, config.base_url + page_url(p.url, prefixes[p.locale])) for p in group]
-        alternates = []
-        if len(group) > 1:
-            alternates = [{"hreflang": p.locale, "href": href} for p, href in hrefs]
-            if group[0].locale == default:
-                alternates.append({"hreflang": "x-default", "href": hrefs[0][1]})
-        for page, href in hrefs:
-            yield {"loc": href, "lastmod": page.lastmod, "alternates": alternates}
+def _group(page: Page) -> PageGroup:
+    return PageGroup(page.kind, page.content_type, page.uid, page.source, page.term, page.number)

@@ -11,7 +11,6 @@ build runs in one transaction, so a crash leaves the previous state whole.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import sqlite3
 import tempfile
@@ -21,7 +20,7 @@ from typing import Any, NamedTuple
 
 from sitegen import codec
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS content_types (uid TEXT PRIMARY KEY, data TEXT NOT NULL);
@@ -80,6 +79,22 @@ CREATE TABLE IF NOT EXISTS deps (
     PRIMARY KEY (kind, key, file)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS deps_by_file ON deps (file);
+CREATE TABLE IF NOT EXISTS sitemap_urls (
+    kind TEXT NOT NULL,                  -- the page, as in pages: its locale versions
+    content_type TEXT NOT NULL,          --   make one group, listed together
+    uid TEXT NOT NULL,
+    source TEXT NOT NULL,
+    term TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    rank INTEGER NOT NULL,               -- the version's locale, in configured order
+    locale TEXT NOT NULL,                -- what it was made from: the version's pages row
+    file TEXT NOT NULL,
+    url TEXT NOT NULL,
+    lastmod TEXT,
+    xml TEXT NOT NULL,                   -- its <url> element, alternates included
+    PRIMARY KEY (kind, content_type, uid, source, term, number, rank)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sitemap_urls_by_file ON sitemap_urls (file);
 CREATE TABLE IF NOT EXISTS fingerprints (
     kind TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -125,6 +140,31 @@ PAGE_COLUMNS = ", ".join(Page._fields)
 PAGE_SLOTS = ", ".join("?" * len(Page._fields))
 
 
+GROUP_COLUMNS = ("kind", "content_type", "uid", "source", "term", "number")
+
+
+class PageGroup(NamedTuple):
+    """A page whatever its locale: the versions of one page share these (see the sitemap)."""
+
+    kind: str
+    content_type: str
+    uid: str
+    source: str
+    term: str
+    number: int
+
+
+class SitemapUrl(NamedTuple):
+    """One version's stored <url> element, with the pages row it was made from."""
+
+    rank: int
+    locale: str
+    file: str
+    url: str
+    lastmod: str | None
+    xml: str
+
+
 class Member(NamedTuple):
     """An entry in a listing or feed: what places it (sort key, terms) and what it shows (hash)."""
 
@@ -136,7 +176,7 @@ class Member(NamedTuple):
 
 
 def _member(row: tuple[str, str, str, str, str]) -> Member:
-    return Member(row[0], json.loads(row[1]), json.loads(row[2]), row[3], row[4])
+    return Member(row[0], codec.loads(row[1]), codec.loads(row[2]), row[3], row[4])
 
 
 # In an entry's canonical JSON text: JSON-RTE reference nodes' attrs, and HTML-RTE
@@ -349,7 +389,7 @@ class Store:
 
     def content_types(self) -> dict[str, dict[str, Any]]:
         rows = self.db.execute("SELECT uid, data FROM content_types ORDER BY uid")
-        return {uid: json.loads(d) for uid, d in rows}
+        return {uid: codec.loads(d) for uid, d in rows}
 
     def put_assets(self, assets: Iterable[dict[str, Any]]) -> None:
         with self.batch():
@@ -364,7 +404,7 @@ class Store:
     def assets(self) -> dict[str, dict[str, Any]]:
         """Every stored asset by uid (metadata only: a few hundred bytes each)."""
         rows = self.db.execute("SELECT uid, data FROM assets ORDER BY uid")
-        return {uid: json.loads(d) for uid, d in rows}
+        return {uid: codec.loads(d) for uid, d in rows}
 
     # -- downloaded asset files ([assets] download) -------------------------------------------
 
@@ -496,7 +536,7 @@ class Store:
         )
         return [tuple(r) for r in rows]  # type: ignore[misc]
 
-    def entries(self, content_type: str, locale: str) -> list[LazyEntry]:
+    def entries(self, content_type: str, locale: str, limit: int | None = None) -> list[LazyEntry]:
         """All entries of a type in a locale, newest ``updated_at`` first (then by uid).
 
         The order depends only on the content, never on the order of requests, so an
@@ -507,10 +547,36 @@ class Store:
         """
         rows = self.db.execute(
             "SELECT uid, summary FROM entries WHERE content_type = ? AND locale = ?"
-            " ORDER BY updated_at DESC, uid",
-            (content_type, locale),
+            " ORDER BY updated_at DESC, uid LIMIT ?",
+            (content_type, locale, -1 if limit is None else limit),
         )
         return [LazyEntry(summary, self, (content_type, uid, locale)) for uid, summary in rows]
+
+    def iter_lazy_entries(self, content_type: str, locale: str) -> Iterator[tuple[str, LazyEntry]]:
+        """(uid, entry) of every entry of a type in a locale, read in batches."""
+        cursor = self.db.execute(
+            "SELECT uid, summary FROM entries WHERE content_type = ? AND locale = ?",
+            (content_type, locale),
+        )
+        while rows := cursor.fetchmany(BATCH):
+            for uid, summary in rows:
+                yield uid, LazyEntry(summary, self, (content_type, uid, locale))
+
+    def lazy_entries(self, content_type: str, locale: str, uids: list[str]) -> list[LazyEntry]:
+        """The given entries in the given order (those that are stored)."""
+        found: dict[str, str] = {}
+        for i in range(0, len(uids), BATCH):
+            chunk = uids[i : i + BATCH]
+            found.update(
+                self.db.execute(
+                    "SELECT uid, summary FROM entries WHERE content_type = ? AND locale = ?"
+                    f" AND uid IN ({','.join('?' * len(chunk))})",
+                    (content_type, locale, *chunk),
+                )
+            )
+        return [
+            LazyEntry(found[uid], self, (content_type, uid, locale)) for uid in uids if uid in found
+        ]
 
     def iter_entries(self, content_type: str, locale: str) -> Iterator[tuple[str, str, str, dict]]:
         """(uid, hash, updated_at, data) of every entry of a type in a locale, in batches."""
@@ -681,6 +747,52 @@ class Store:
             "SELECT COUNT(*) FROM pages WHERE kind IN ('entry', 'listing')"
         ).fetchone()[0]
 
+    # -- sitemap <url> elements, kept between builds -----------------------------------------
+
+    def stale_sitemap_groups(self, limit: int) -> list[PageGroup]:
+        """Pages whose stored <url> elements no longer match their versions' pages rows
+        (at most ``limit``).
+
+        A version that came, went, moved or changed its url or lastmod makes its whole group
+        stale: every version lists the others as alternates.
+        """
+        same = " AND ".join(f"s.{c} IS p.{c}" for c in (*GROUP_COLUMNS, "locale", "url", "lastmod"))
+        group = ", ".join(f"p.{c}" for c in GROUP_COLUMNS)
+        stored = ", ".join(f"s.{c}" for c in GROUP_COLUMNS)
+        rows = self.db.execute(
+            f"SELECT {group} FROM pages p LEFT JOIN sitemap_urls s ON s.file = p.file"
+            f" WHERE p.kind IN ('entry', 'listing') AND (s.file IS NULL OR NOT ({same}))"
+            f" UNION SELECT {stored} FROM sitemap_urls s LEFT JOIN pages p ON p.file = s.file"
+            f" WHERE p.file IS NULL OR NOT ({same}) LIMIT ?",
+            (limit,),
+        )
+        return [PageGroup(*row) for row in rows]
+
+    def group_pages(self, group: PageGroup) -> list[Page]:
+        where = " AND ".join(f"{c} = ?" for c in GROUP_COLUMNS)
+        rows = self.db.execute(f"SELECT {PAGE_COLUMNS} FROM pages WHERE {where}", group)
+        return [Page(*row) for row in rows]
+
+    def put_sitemap_group(self, group: PageGroup, urls: Iterable[SitemapUrl]) -> None:
+        """Replace a group's <url> elements (none: the page is gone)."""
+        where = " AND ".join(f"{c} = ?" for c in GROUP_COLUMNS)
+        self.db.execute(f"DELETE FROM sitemap_urls WHERE {where}", group)
+        self.db.executemany(
+            "INSERT INTO sitemap_urls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ((*group, *url) for url in urls),
+        )
+
+    def clear_sitemap_urls(self) -> None:
+        self.db.execute("DELETE FROM sitemap_urls")
+
+    def sitemap_urls(self) -> Iterator[tuple[str, str | None]]:
+        """(<url> element, lastmod) of every page version, in sitemap order, in batches."""
+        cursor = self.db.execute(
+            f"SELECT xml, lastmod FROM sitemap_urls ORDER BY {', '.join(GROUP_COLUMNS)}, rank"
+        )
+        while rows := cursor.fetchmany(BATCH * 10):
+            yield from rows
+
     # -- members of listings and feeds -------------------------------------------------------
 
     def put_member(self, source: str, locale: str, member: Member) -> None:
@@ -717,7 +829,7 @@ class Store:
             (source, locale),
         ).fetchall()
         # one JSON document for all sort keys and terms: one parse instead of two per member
-        parsed = json.loads("[" + ",".join(f"[{r[1]},{r[2]}]" for r in rows) + "]")
+        parsed = codec.loads("[" + ",".join(f"[{r[1]},{r[2]}]" for r in rows) + "]")
         return [
             Member(r[0], keys, terms, r[3], r[4])
             for r, (keys, terms) in zip(rows, parsed, strict=True)
@@ -788,7 +900,7 @@ class LazyEntry(Mapping[str, Any]):
 
     def _parsed(self) -> Shape:
         if self._shape is None:
-            data = json.loads(self._text or '{"fields": {}, "keys": []}')
+            data = codec.loads(self._text or '{"fields": {}, "keys": []}')
             fields: dict[str, Any] = data["fields"]
             shape_key = (tuple(fields), tuple(data["keys"]))
             shape = _SHAPES.get(shape_key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -279,6 +280,47 @@ def test_large_sitemaps_become_an_index(tmp_path: Path, monkeypatch: pytest.Monk
     assert not list(public.glob("sitemap-*.xml"))
 
 
+def test_the_stored_sitemap_follows_every_change_as_a_full_build_would(tmp_path: Path):
+    """Incremental builds remake only the changed pages' <url> elements: the file must still
+    be what a full build of the same content and settings writes."""
+    site = make_site(tmp_path / "site", BLOG)
+    build(site)
+    posts = site / "stack/entries/post"
+
+    def full_sitemap() -> str:
+        twin = tmp_path / "twin"
+        shutil.rmtree(twin, ignore_errors=True)
+        shutil.copytree(site, twin, ignore=shutil.ignore_patterns("public", ".sitegen"))
+        build(twin, full=True)
+        return (twin / "public/sitemap.xml").read_text()
+
+    def edit(path: Path, **fields: str) -> None:
+        write_json(path, {**json.loads(path.read_text()), **fields})
+
+    steps = [
+        # a new url (and lastmod) for one page: its two versions change
+        lambda: edit(posts / "post1.en-us.json", url="/posts/renamed/", updated_at="2025-02-01"),
+        # a French version of its own: the English version's alternates are unchanged
+        lambda: write_json(
+            posts / "post2.fr-fr.json",
+            {"title": "Billet 2", "url": "/billets/2/", "updated_at": "2025-03-01"},
+        ),
+        lambda: (posts / "post3.en-us.json").unlink(),  # gone in both locales
+        # settings every <url> element shows
+        lambda: (site / "sitegen.toml").write_text(
+            (site / "sitegen.toml").read_text().replace("https://example.com", "https://ex.org")
+        ),
+    ]
+    for step in steps:
+        step()
+        result = build(site)
+        assert result.kind == "incremental"
+        assert (site / "public/sitemap.xml").read_text() == full_sitemap()
+    text = (site / "public/sitemap.xml").read_text()
+    assert "https://ex.org/posts/renamed/" in text and "post-3" not in text
+    assert "https://ex.org/fr/billets/2/" in text and "example.com" not in text
+
+
 def test_site_overrides_and_static_files_win(tmp_path: Path):
     site = make_site(tmp_path)
     (site / "templates/404.html").write_text("<h1>{{ t('lost') }} {{ site.title }}</h1>\n")
@@ -358,4 +400,5 @@ def test_the_sitemap_without_jinja_is_the_package_template_byte_for_byte(tmp_pat
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    assert site_files.write_urlset(odd) == env.get_template("sitemap.xml").render(urls=odd)
+    fast = site_files.URLSET_HEAD + site_files.url_xml(odd[0]) + site_files.URLSET_TAIL
+    assert fast == env.get_template("sitemap.xml").render(urls=odd)

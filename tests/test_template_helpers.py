@@ -367,3 +367,58 @@ def test_adding_and_editing_translation_files_match_a_full_build(tmp_path: Path)
     assert result.rendered == 3 and result.changed == FR_POSTS
     assert "<p>written by Ada</p><p>Read</p>" in (site / "public" / FR_POSTS[0]).read_text()
     assert_equals_full_build(site, tmp_path)
+
+
+# -- entries(sort=, limit=) ------------------------------------------------------------------------
+
+LATEST = (
+    '{% for p in entries("post", sort="-date", limit=3) %}{{ p.title }};{% endfor %}|'
+    '{% for p in entries("post", sort=["date", "-long"]) %}{{ p.title }};{% endfor %}|'
+    '{% for p in entries("post", limit=2) %}{{ p.title }};{% endfor %}\n'
+)
+
+
+def test_entries_sorted_and_limited_as_listings_sort(tmp_path: Path):
+    site = make_site(tmp_path, posts=6)
+    dates = ["2024-03-01", "2024-05-01", "2024-05-01", "2024-01-01", "2024-04-01", "2024-02-01"]
+    for i, date in enumerate(dates):
+        path = site / f"stack/entries/post/post{i}.en-us.json"
+        # "long" is over the summary's limit: sorting on it reads the entry's whole data
+        extra = {"date": date, "long": chr(ord("a") + i) * 600}
+        path.write_text(json.dumps({**json.loads(path.read_text()), **extra}))
+    (site / "templates/page.html").write_text(LATEST)
+    build(site)
+    latest, by_date, newest = (site / "public/index.html").read_text().strip().split("|")
+    # -date: post1 and post2 tie (by uid: post1 first), then post4, …
+    assert latest == "Post 1;Post 2;Post 4;"
+    # ascending date, ties by -long: post2's "ccc…" before post1's "bbb…"
+    assert by_date == "Post 3;Post 5;Post 0;Post 4;Post 2;Post 1;"
+    assert newest == "Post 5;Post 4;"  # newest updated_at first, as entries() without sort
+    # an edit that moves a post into the first three: re-rendered as a full build would
+    path = site / "stack/entries/post/post3.en-us.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "date": "2024-06-01"}))
+    result = build(site)
+    assert result.kind == "incremental" and "index.html" in result.changed
+    assert (site / "public/index.html").read_text().startswith("Post 3;Post 1;Post 2;|")
+    incremental = tree(site / "public")
+    build(site, full=True)
+    assert tree(site / "public") == incremental
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        ('entries("post", limit=-1)', r"entries\(\): limit must be a whole number from 0, got -1"),
+        ('entries("post", limit="3")', r"entries\(\): limit must be a whole number"),
+        (
+            'entries("post", sort=3)',
+            r'entries\(\): sort must be a field or a list of fields like "-date", got 3',
+        ),
+        ('entries("post", sort=["-"])', r"entries\(\): sort must be a field"),
+    ],
+)
+def test_entries_arguments_are_checked(tmp_path: Path, call: str, message: str):
+    site = make_site(tmp_path)
+    (site / "templates/page.html").write_text("{% for p in " + call + " %}{% endfor %}\n")
+    with pytest.raises(BuildError, match=message):
+        build(site)
