@@ -303,7 +303,10 @@ def test_the_stored_sitemap_follows_every_change_as_a_full_build_would(tmp_path:
         # a French version of its own: the English version's alternates are unchanged
         lambda: write_json(
             posts / "post2.fr-fr.json",
-            {"title": "Billet 2", "url": "/billets/2/", "updated_at": "2025-03-01"},
+            {
+                **json.loads((posts / "post2.en-us.json").read_text()),
+                **{"title": "Billet 2", "url": "/billets/2/", "updated_at": "2025-03-01"},
+            },
         ),
         lambda: (posts / "post3.en-us.json").unlink(),  # gone in both locales
         # settings every <url> element shows
