@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from sitegen import sorting
 from sitegen.assets import AssetSync, AssetUrls, previous_rows, sync_assets
 from sitegen.changes import ContentChanges, apply_sync
 from sitegen.config import SiteConfig, StackConfig
@@ -285,6 +286,7 @@ def _full(run: _Run) -> BuildResult:
                 rendered = render_pages(
                     config, store, renderer, listings, out, None, run.progress, pool
                 )
+            _keep_orders(store)
             for item in copied:
                 if item.output_path not in names:  # a preview's robots.txt is generated
                     out.write(item.output_path, item.source.read_bytes())
@@ -400,6 +402,7 @@ def _incremental(run: _Run) -> BuildResult:
                 dirty |= store.dependents("asset_url", assets.changed_urls) - gone
             run.progress.start("Rendering pages", len(dirty))
             rendered = render_pages(config, store, renderer, listings, out, dirty, run.progress)
+            _keep_orders(store)
             by_output = {item.output_path: item for item in copied}
             for name in sorted(changed_copied - set(names)):
                 if name in by_output:
@@ -481,6 +484,7 @@ def _save_state(
     site_file_names: list[str],
 ) -> None:
     config = run.config
+    store.count_build()
     store.set_meta("site_files", json.dumps(site_file_names))
     if token:
         store.set_meta("sync_token", token)
@@ -489,6 +493,13 @@ def _save_state(
     store.set_meta("rendered_types", json.dumps(sorted(types)))
     store.set_fingerprints("template", template_fingerprints(config, PACKAGE_TEMPLATES))
     store.set_fingerprints("copied", copied)
+
+
+def _keep_orders(store: Store) -> None:
+    """Bring every ``entries(sort=…)`` order a page read up to this build's changes, so the
+    next build only sorts in what it changes."""
+    with store.batch():
+        sorting.refresh_read(store, store.dep_keys(sorting.DEP))
 
 
 def _pages_by_locale(config: SiteConfig, store: Store) -> dict[str, int]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitegen.config import FeedConfig, SiteConfig
+from sitegen.content.order import order_key
 from sitegen.content.query import MatchContext, matches, path_values, sort_value
 from sitegen.content.urls import check_url, output_file, page_url
 from sitegen.store import EntryKey, Member, Page, Store
@@ -131,11 +132,16 @@ def member_of(source: Source, entry: dict[str, Any], hash_: str) -> Member | Non
     """The entry as a member of ``source``, or None when the filter leaves it out."""
     if source.filter and not matches(entry, source.filter, _match_context(source)):
         return None
-    sort_key = [list(sort_value(entry, field)) for field, _ in source.sort]
+    uid = entry.get("uid", "")
+    sort_key = order_key(
+        [sort_value(entry, field) for field, _ in source.sort],
+        [desc for _, desc in source.sort],
+        uid,
+    )
     terms = term_values(entry, source.terms) if source.terms else []
     if source.terms and not terms:
         return None
-    return Member(entry.get("uid", ""), sort_key, terms, hash_, str(entry.get("updated_at", "")))
+    return Member(uid, sort_key, terms, hash_, str(entry.get("updated_at", "")))
 
 
 def _match_context(source: Source) -> MatchContext:
@@ -249,7 +255,7 @@ class Listings:
             self._groups.move_to_end(cache_key)
             return self._groups[cache_key]
         source = self.sources[source_id]
-        ordered = order(self.store.members(source_id, locale), source.sort)
+        ordered = self.store.members(source_id, locale)
         groups: dict[str, Group] = {}
         if source.terms:
             for member in ordered:
@@ -404,14 +410,6 @@ class Listings:
             }
             for g in sorted(groups, key=lambda g: (g.label.casefold(), g.key))
         ]
-
-
-def order(members: list[Member], sort: tuple[tuple[str, bool], ...]) -> list[Member]:
-    """Members by the sort fields (each ascending or descending), ties by uid."""
-    result = sorted(members, key=lambda m: m.uid)
-    for index in range(len(sort) - 1, -1, -1):
-        result.sort(key=lambda m: m.sort_key[index], reverse=sort[index][1])
-    return result
 
 
 def _digest(value: Any) -> str:

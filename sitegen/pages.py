@@ -78,8 +78,7 @@ def plan_all(
 ) -> set[str]:
     """Record every page afresh; returns their files."""
     with store.batch():
-        store.db.execute("DELETE FROM pages")
-        store.db.execute("DELETE FROM deps")
+        store.clear_pages()
         rows = list(store.entries_with_urls(sorted(types), _codes(config)))
         files = _add_entry_pages(config, store, rows)
         rebuild_members(config, store)
@@ -136,8 +135,8 @@ def replan(
                 _add(config, store, page)
                 dirty.add(page.file)
         gone |= dropped
+    # the members just planned stay cached: the listing pages to render read them again
     dirty |= store.dependents("listing", [f"{source}/{locale}" for source, locale in changed])
-    listings.forget()
 
     if SITEMAP in site_file_names and (dirty or gone):
         old_maps = set(store.pages_of_source("sitemap"))
@@ -230,10 +229,20 @@ def render_pages(
     """
     count = 0
     sitemap = False
+    fresh = files is None  # every page: a full build, where no page has dependencies yet
+
+    def record(rendered: list[tuple[str, Iterable[tuple[str, str]]]]) -> None:
+        if fresh:
+            store.load_deps((kind, key, file) for file, deps in rendered for kind, key in deps)
+        else:
+            for file, deps in rendered:
+                store.set_deps(file, deps)
+
     if pool is None:
         for batch in store.pages(None if files is None else list(files)):
             keys = [(p.content_type, p.uid, p.locale) for p in batch if p.kind == "entry"]
             entries = store.entries_by_key(keys)
+            done = []
             with store.batch():  # one transaction per batch of pages, not one per statement
                 for page in batch:
                     if page.source == "sitemap":
@@ -241,7 +250,8 @@ def render_pages(
                         continue
                     html, deps = render_page(config, renderer, listings, page, entries)
                     out.write(page.file, html)
-                    store.set_deps(page.file, deps)
+                    done.append((page.file, deps))
+                record(done)
             count += len(batch)
             progress.advance(len(batch))
     else:
@@ -259,11 +269,13 @@ def render_pages(
 
         for results in pool.render(to_render()):
             with store.batch():
-                for file, html, deps in results:
+                for file, html, _ in results:
                     out.write(file, html)
-                    store.set_deps(file, deps)
+                record([(file, deps) for file, _, deps in results])
             progress.advance(len(results))
         count, sitemap = seen["pages"], bool(seen["sitemap"])
+    if fresh:
+        store.end_deps_load()
     if sitemap:
         with store.batch():
             for file, deps in render_sitemaps(config, store, renderer, out).items():

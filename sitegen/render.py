@@ -21,11 +21,13 @@ from markupsafe import Markup
 from sitegen.config import LocaleConfig, SiteConfig
 from sitegen.content.images import image_url, srcset
 from sitegen.content.markdown import render_markdown
-from sitegen.content.query import sort_value
 from sitegen.content.rte import EmbedContext, render_rte
 from sitegen.content.urls import page_url
 from sitegen.errors import BuildError
-from sitegen.store import LazyEntry, Store
+from sitegen.sorting import DEP as SORTED_DEP
+from sitegen.sorting import SortFields, sorted_uids
+from sitegen.sorting import dep_key as sorted_dep_key
+from sitegen.store import FIELD_UID, LazyEntry, Store
 
 if TYPE_CHECKING:
     from sitegen.assets import AssetUrls
@@ -34,7 +36,6 @@ if TYPE_CHECKING:
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 ENTRIES_CACHE_SIZE = 16
-SortFields = tuple[tuple[str, bool], ...]  # (dotted field, descending), most significant first
 URL_CACHE_SIZE = 100_000
 
 
@@ -273,17 +274,12 @@ class Renderer:
     def _sorted_entries(
         self, content_type: str, locale: str, order: SortFields, limit: int | None
     ) -> list[LazyEntry]:
-        """Like ``[[pages]] sort``; only (uid, sort values) are held for the whole collection."""
-        keyed = [
-            (uid, [_sort_value(entry, field) for field, _ in order])
-            for uid, entry in self.store.iter_lazy_entries(content_type, locale)
-        ]
-        keyed.sort(key=lambda item: item[0])
-        for index in range(len(order) - 1, -1, -1):
-            keyed.sort(key=lambda item: item[1][index], reverse=order[index][1])
-        chosen = [uid for uid, _ in keyed[:limit]]
-        del keyed
-        return self.store.lazy_entries(content_type, locale, chosen)
+        """Like ``[[pages]] sort``; the order is kept in the store between builds."""
+        self._record(SORTED_DEP, sorted_dep_key(content_type, locale, order))
+        uids = sorted_uids(
+            self.store, content_type, locale, order, limit, keep=not self.store.readonly
+        )
+        return self.store.lazy_entries(content_type, locale, uids)
 
     # -- filters -------------------------------------------------------------------------------
 
@@ -548,10 +544,8 @@ def _sort_fields(sort: Any) -> SortFields:
         raise BuildError(
             f'entries(): sort must be a field or a list of fields like "-date", got {sort!r}'
         )
-    return tuple((f.lstrip("-").strip(), f.startswith("-")) for f in fields)
-
-
-def _sort_value(entry: Mapping[str, Any], field: str) -> tuple:
-    """``sort_value`` without decoding a lazy entry's body for a short top-level field."""
-    head = field.split(".", 1)[0]
-    return sort_value({head: entry[head]} if head in entry else {}, field)
+    order = tuple((f.lstrip("-").strip(), f.startswith("-")) for f in fields)
+    for field, _ in order:
+        if not FIELD_UID.fullmatch(field.split(".", 1)[0]):
+            raise BuildError(f"entries(): sort field {field!r} does not start with a field uid")
+    return order

@@ -30,7 +30,6 @@ URLSET_HEAD = (
 )
 URLSET_TAIL = "</urlset>\n"
 SITEMAP_SETTINGS = "sitemap_settings"  # meta: what the stored <url> elements were made with
-REMAKE_SOME = 2000  # more stale pages than this: make every <url> element again in one pass
 
 
 class Output(Protocol):
@@ -103,6 +102,7 @@ def render_sitemaps(
     custom = (config.templates / SITEMAP).is_file()
     if custom:
         urls = _urls(config, store.sitemap_pages())
+        store.clear_sitemap_urls()  # not kept up to date meanwhile: made again if it is dropped
     else:
         refresh_sitemap_urls(config, store)
         elements = store.sitemap_urls()
@@ -136,10 +136,10 @@ def render_sitemaps(
 
 
 def refresh_sitemap_urls(config: SiteConfig, store: Store) -> None:
-    """Make again the stored <url> elements of the pages that changed since they were made.
+    """Make again the stored <url> elements of the pages that came, went or changed.
 
-    Everything is made again (one ordered pass) when the settings they show changed, for a
-    new store, or when most pages changed.
+    Everything is made again (one ordered pass) for a new store, when the settings they show
+    changed, or when too many pages changed to list (``store.touched`` is None).
     """
     settings = dumps(
         [
@@ -151,14 +151,14 @@ def refresh_sitemap_urls(config: SiteConfig, store: Store) -> None:
     if store.meta(SITEMAP_SETTINGS) != settings:
         store.clear_sitemap_urls()
         store.set_meta(SITEMAP_SETTINGS, settings)
-    stale = store.stale_sitemap_groups(REMAKE_SOME + 1)
-    if len(stale) <= REMAKE_SOME:
-        for group in stale:
+    if store.touched is not None and store.has_sitemap_urls():
+        for group in sorted(store.sitemap_groups_of(store.touched)):
             store.put_sitemap_group(group, _elements(config, store.group_pages(group)))
-        return
-    store.clear_sitemap_urls()
-    for group, versions in itertools.groupby(store.sitemap_pages(), key=_group):
-        store.put_sitemap_group(group, _elements(config, list(versions)))
+    else:
+        store.clear_sitemap_urls()
+        for group, versions in itertools.groupby(store.sitemap_pages(), key=_group):
+            store.put_sitemap_group(group, _elements(config, list(versions)))
+    store.touched = set()
 
 
 def url_xml(url: dict[str, Any]) -> str:

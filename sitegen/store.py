@@ -66,7 +66,7 @@ CREATE TABLE IF NOT EXISTS members (
     source TEXT NOT NULL,                -- the listing or feed ("pages[0]")
     locale TEXT NOT NULL,
     uid TEXT NOT NULL,
-    sort_key TEXT NOT NULL,              -- JSON: the entry's values of the sort fields
+    sort_key BLOB NOT NULL,              -- content/order.py: bytes in listing order
     terms TEXT NOT NULL,                 -- JSON: [[key, label], …] for term listings
     hash TEXT NOT NULL,                  -- the entry's hash: a changed entry changes its pages
     updated_at TEXT NOT NULL,
@@ -95,6 +95,16 @@ CREATE TABLE IF NOT EXISTS sitemap_urls (
     PRIMARY KEY (kind, content_type, uid, source, term, number, rank)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sitemap_urls_by_file ON sitemap_urls (file);
+CREATE TABLE IF NOT EXISTS sorted_entries (
+    spec TEXT NOT NULL,                  -- entries(sort=…): the sort fields, as JSON
+    content_type TEXT NOT NULL,
+    locale TEXT NOT NULL,
+    uid TEXT NOT NULL,
+    sort_key BLOB NOT NULL,              -- content/order.py: bytes that sort as the entries do
+    PRIMARY KEY (spec, content_type, locale, uid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sorted_entries_by_key
+    ON sorted_entries (spec, content_type, locale, sort_key);
 CREATE TABLE IF NOT EXISTS fingerprints (
     kind TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -116,6 +126,8 @@ CREATE TABLE IF NOT EXISTS asset_files (
 """
 SCHEMA += ASSET_FILES_SCHEMA
 BATCH = 300
+FIELD_UID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+TOUCHED_LIMIT = 2000  # pages changed beyond this: the sitemap is made again in one pass
 
 EntryKey = tuple[str, str, str]  # (content type, uid, locale)
 
@@ -169,14 +181,10 @@ class Member(NamedTuple):
     """An entry in a listing or feed: what places it (sort key, terms) and what it shows (hash)."""
 
     uid: str
-    sort_key: list[Any]
+    sort_key: bytes  # content/order.py: members in listing order have ascending keys
     terms: list[list[str]]
     hash: str
     updated_at: str
-
-
-def _member(row: tuple[str, str, str, str, str]) -> Member:
-    return Member(row[0], codec.loads(row[1]), codec.loads(row[2]), row[3], row[4])
 
 
 # In an entry's canonical JSON text: JSON-RTE reference nodes' attrs, and HTML-RTE
@@ -288,6 +296,11 @@ class Store:
         if (readonly or not create) and not path.is_file():
             raise StateError(f"{path}: no state database")
         self.path = path
+        self.readonly = readonly
+        # files whose pages rows came or went since the last sitemap refresh; None: too many
+        self.touched: set[str] | None = set()
+        # entries stored or deleted one by one since opened (an incremental build's changes)
+        self.changed_entries: set[EntryKey] = set()
         try:
             if readonly:
                 self.db = sqlite3.connect(
@@ -462,6 +475,7 @@ class Store:
         )
         self.db.execute(INSERT_ENTRY, row)
         self.db.executemany(INSERT_REF, ((ref, content_type, uid, locale) for ref in refs))
+        self.changed_entries.add((content_type, uid, locale))
         return row[6]
 
     def add_refs(self, key: EntryKey, uids: Iterable[str]) -> None:
@@ -474,6 +488,7 @@ class Store:
         self.db.execute(
             "DELETE FROM entries WHERE content_type = ? AND uid = ? AND locale = ?", key
         )
+        self.changed_entries.add(key)
         self.db.execute(
             "DELETE FROM entry_refs WHERE content_type = ? AND uid = ? AND locale = ?", key
         )
@@ -552,15 +567,114 @@ class Store:
         )
         return [LazyEntry(summary, self, (content_type, uid, locale)) for uid, summary in rows]
 
-    def iter_lazy_entries(self, content_type: str, locale: str) -> Iterator[tuple[str, LazyEntry]]:
-        """(uid, entry) of every entry of a type in a locale, read in batches."""
-        cursor = self.db.execute(
-            "SELECT uid, summary FROM entries WHERE content_type = ? AND locale = ?",
-            (content_type, locale),
+    def field_values(
+        self, content_type: str, locale: str, names: list[str], uids: list[str] | None = None
+    ) -> Iterator[tuple[str, list[Any]]]:
+        """(uid, [each top-level field's value or None]) of every entry of a type in a locale.
+
+        What sorting a whole collection needs and no more: SQLite picks the values (with their
+        JSON types) out of the summaries, so none is decoded in Python; a field too long for
+        the summary is read from the entry's data. ``names`` must be field uids.
+        """
+        columns, params = [], []
+        for name in names:
+            if not FIELD_UID.fullmatch(name):
+                raise ValueError(f"not a field uid: {name!r}")
+            path = f"$.fields.{name}"
+            columns.append("json_type(summary, ?), json_extract(summary, ?), instr(summary, ?)")
+            params.extend([path, path, f'"{name}"'])
+        select = (
+            f"SELECT uid, {', '.join(columns)} FROM entries WHERE content_type = ? AND locale = ?"
         )
+        if uids is None:
+            yield from self._field_rows(
+                self.db.execute(select, (*params, content_type, locale)),
+                content_type,
+                locale,
+                names,
+            )
+            return
+        for i in range(0, len(uids), BATCH):
+            chunk = uids[i : i + BATCH]
+            cursor = self.db.execute(
+                f"{select} AND uid IN ({','.join('?' * len(chunk))})",
+                (*params, content_type, locale, *chunk),
+            )
+            yield from self._field_rows(cursor, content_type, locale, names)
+
+    def _field_rows(
+        self, cursor: sqlite3.Cursor, content_type: str, locale: str, names: list[str]
+    ) -> Iterator[tuple[str, list[Any]]]:
         while rows := cursor.fetchmany(BATCH):
-            for uid, summary in rows:
-                yield uid, LazyEntry(summary, self, (content_type, uid, locale))
+            for uid, *found in rows:
+                values: list[Any] = []
+                data = None
+                for index, name in enumerate(names):
+                    kind, value, listed = found[3 * index : 3 * index + 3]
+                    if kind is None and listed:  # named in the summary: too long to be in it
+                        data = data or self.entry_data((content_type, uid, locale))
+                        values.append(data.get(name))
+                    elif kind in ("true", "false"):
+                        values.append(kind == "true")
+                    elif kind in ("object", "array"):
+                        values.append(codec.loads(value))
+                    else:  # null, integer, real, text (or absent: None)
+                        values.append(value)
+                yield uid, values
+
+    def sorted_stamp(self, spec: str, content_type: str, locale: str) -> int | None:
+        """The build whose changes the kept order of ``spec`` includes (None: not kept)."""
+        stamp = self.meta(f"sorted:{spec}:{content_type}:{locale}")
+        return int(stamp) if stamp else None
+
+    def sorted_uids(
+        self, spec: str, content_type: str, locale: str, limit: int | None
+    ) -> list[str]:
+        """Uids in the order kept for ``spec``, the first ``limit`` of them."""
+        rows = self.db.execute(
+            "SELECT uid FROM sorted_entries WHERE spec = ? AND content_type = ? AND locale = ?"
+            " ORDER BY sort_key LIMIT ?",
+            (spec, content_type, locale, -1 if limit is None else limit),
+        )
+        return [uid for (uid,) in rows]
+
+    def keep_sorted(
+        self,
+        spec: str,
+        content_type: str,
+        locale: str,
+        keys: Iterable[tuple[str, bytes]],
+        replace: Iterable[str] | None = None,
+    ) -> None:
+        """Keep (uid, sort key) rows for ``spec``: all of them (``replace`` None), or those of
+        the ``replace`` uids (changed or deleted entries); stamped with this build."""
+        where = "spec = ? AND content_type = ? AND locale = ?"
+        if replace is None:
+            self.db.execute(
+                f"DELETE FROM sorted_entries WHERE {where}", (spec, content_type, locale)
+            )
+        else:
+            self.db.executemany(
+                f"DELETE FROM sorted_entries WHERE {where} AND uid = ?",
+                ((spec, content_type, locale, uid) for uid in replace),
+            )
+        self.db.executemany(
+            "INSERT INTO sorted_entries VALUES (?, ?, ?, ?, ?)",
+            ((spec, content_type, locale, uid, key) for uid, key in keys),
+        )
+        self.set_meta(f"sorted:{spec}:{content_type}:{locale}", str(self.build_number() + 1))
+
+    def build_number(self) -> int:
+        """How many builds this state has seen, this one not counted until it is saved."""
+        return int(self.meta("builds") or 0)
+
+    def count_build(self) -> None:
+        self.set_meta("builds", str(self.build_number() + 1))
+
+    def dep_keys(self, kind: str) -> list[str]:
+        return [
+            k for (k,) in self.db.execute("SELECT DISTINCT key FROM deps WHERE kind = ?", (kind,))
+        ]
 
     def lazy_entries(self, content_type: str, locale: str, uids: list[str]) -> list[LazyEntry]:
         """The given entries in the given order (those that are stored)."""
@@ -673,11 +787,25 @@ class Store:
                 f"SELECT {PAGE_COLUMNS} FROM pages WHERE file = ?", (page.file,)
             ).fetchone()
             return Page(*row)
+        self._touch(page.file)
         return None
 
     def remove_page(self, file: str) -> None:
         self.db.execute("DELETE FROM pages WHERE file = ?", (file,))
         self.db.execute("DELETE FROM deps WHERE file = ?", (file,))
+        self._touch(file)
+
+    def clear_pages(self) -> None:
+        """Forget every page and what it read (all pages are about to be planned again)."""
+        self.db.execute("DELETE FROM pages")
+        self.db.execute("DELETE FROM deps")
+        self.touched = None
+
+    def _touch(self, file: str) -> None:
+        if self.touched is not None:
+            self.touched.add(file)
+            if len(self.touched) > TOUCHED_LIMIT:
+                self.touched = None  # as good as all of them: not worth listing
 
     def pages_of(self, key: EntryKey) -> list[str]:
         rows = self.db.execute(
@@ -749,24 +877,25 @@ class Store:
 
     # -- sitemap <url> elements, kept between builds -----------------------------------------
 
-    def stale_sitemap_groups(self, limit: int) -> list[PageGroup]:
-        """Pages whose stored <url> elements no longer match their versions' pages rows
-        (at most ``limit``).
+    def sitemap_groups_of(self, files: Iterable[str]) -> set[PageGroup]:
+        """The pages (all their versions) the given files are or were a version of."""
+        files = list(files)
+        columns = ", ".join(GROUP_COLUMNS)
+        groups: set[PageGroup] = set()
+        for i in range(0, len(files), BATCH):
+            chunk = files[i : i + BATCH]
+            slots = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT {columns} FROM pages WHERE file IN ({slots})"
+                " AND kind IN ('entry', 'listing')"
+                f" UNION SELECT {columns} FROM sitemap_urls WHERE file IN ({slots})",
+                (*chunk, *chunk),
+            )
+            groups.update(PageGroup(*row) for row in rows)
+        return groups
 
-        A version that came, went, moved or changed its url or lastmod makes its whole group
-        stale: every version lists the others as alternates.
-        """
-        same = " AND ".join(f"s.{c} IS p.{c}" for c in (*GROUP_COLUMNS, "locale", "url", "lastmod"))
-        group = ", ".join(f"p.{c}" for c in GROUP_COLUMNS)
-        stored = ", ".join(f"s.{c}" for c in GROUP_COLUMNS)
-        rows = self.db.execute(
-            f"SELECT {group} FROM pages p LEFT JOIN sitemap_urls s ON s.file = p.file"
-            f" WHERE p.kind IN ('entry', 'listing') AND (s.file IS NULL OR NOT ({same}))"
-            f" UNION SELECT {stored} FROM sitemap_urls s LEFT JOIN pages p ON p.file = s.file"
-            f" WHERE p.file IS NULL OR NOT ({same}) LIMIT ?",
-            (limit,),
-        )
-        return [PageGroup(*row) for row in rows]
+    def has_sitemap_urls(self) -> bool:
+        return self.db.execute("SELECT 1 FROM sitemap_urls LIMIT 1").fetchone() is not None
 
     def group_pages(self, group: PageGroup) -> list[Page]:
         where = " AND ".join(f"{c} = ?" for c in GROUP_COLUMNS)
@@ -802,7 +931,7 @@ class Store:
                 source,
                 locale,
                 member.uid,
-                dumps(member.sort_key),
+                member.sort_key,
                 dumps(member.terms),
                 member.hash,
                 member.updated_at,
@@ -815,7 +944,7 @@ class Store:
             " WHERE source = ? AND locale = ? AND uid = ?",
             (source, locale, uid),
         ).fetchone()
-        return _member(row) if row else None
+        return Member(row[0], row[1], codec.loads(row[2]), row[3], row[4]) if row else None
 
     def delete_member(self, source: str, locale: str, uid: str) -> None:
         self.db.execute(
@@ -823,16 +952,18 @@ class Store:
         )
 
     def members(self, source: str, locale: str) -> list[Member]:
+        """A listing's members in its order (their sort keys compare as the entries sort)."""
         rows = self.db.execute(
             "SELECT uid, sort_key, terms, hash, updated_at FROM members"
-            " WHERE source = ? AND locale = ?",
+            " WHERE source = ? AND locale = ? ORDER BY sort_key",
             (source, locale),
         ).fetchall()
-        # one JSON document for all sort keys and terms: one parse instead of two per member
-        parsed = codec.loads("[" + ",".join(f"[{r[1]},{r[2]}]" for r in rows) + "]")
+        # one JSON document for all terms (one parse instead of one per member), if any
+        has_terms = any(r[2] != "[]" for r in rows)
+        terms = codec.loads("[" + ",".join(r[2] for r in rows) + "]") if has_terms else None
         return [
-            Member(r[0], keys, terms, r[3], r[4])
-            for r, (keys, terms) in zip(rows, parsed, strict=True)
+            Member(r[0], r[1], terms[i] if terms is not None else [], r[3], r[4])
+            for i, r in enumerate(rows)
         ]
 
     def clear_members(self) -> None:
@@ -844,6 +975,31 @@ class Store:
             "INSERT OR IGNORE INTO deps (kind, key, file) VALUES (?, ?, ?)",
             ((kind, key, file) for kind, key in deps),
         )
+
+    def load_deps(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        """Append (kind, key, file) rows of pages rendered for the first time in this store.
+
+        A full build records hundreds of thousands of them: appended to a plain table and
+        sorted into ``deps`` once by :meth:`end_deps_load`, that is 5× faster than inserting
+        each into the indexed table as it comes.
+        """
+        self.db.execute("CREATE TABLE IF NOT EXISTS deps_load (kind TEXT, key TEXT, file TEXT)")
+        self.db.executemany("INSERT INTO deps_load VALUES (?, ?, ?)", rows)
+
+    def end_deps_load(self) -> None:
+        """Move the rows of :meth:`load_deps` into ``deps``, in key order, index built after."""
+        if not self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deps_load'"
+        ).fetchone():
+            return
+        with self.batch():
+            self.db.execute("DROP INDEX IF EXISTS deps_by_file")
+            self.db.execute(
+                "INSERT OR IGNORE INTO deps SELECT kind, key, file FROM deps_load"
+                " ORDER BY kind, key, file"
+            )
+            self.db.execute("DROP TABLE deps_load")
+            self.db.execute("CREATE INDEX deps_by_file ON deps (file)")
 
     def dependents(self, kind: str, keys: Iterable[str]) -> set[str]:
         """Pages that read any of ``keys`` of ``kind`` while rendering."""

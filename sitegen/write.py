@@ -28,6 +28,8 @@ class _Output:
         self.removed: list[str] = []
         self.unchanged = 0
         self._kept: set[str] = set()  # unchanged files, by relative path
+        self._bases: dict[Path, str] = {}
+        self._folder = ""  # the folder the last file went to: pages come sorted by path
 
     def __enter__(self):
         self.output.parent.mkdir(parents=True, exist_ok=True)
@@ -48,23 +50,34 @@ class _Output:
         A staging folder is ours and new, so text is enough there (and a stat per folder
         level per page less, which counts at a million pages).
         """
-        base = os.path.abspath(root)
-        target = os.path.normpath(os.path.join(base, relative))
-        if not target.startswith(base + os.sep):
-            raise BuildError(f"output path {relative!r} would leave the output folder")
+        target = self._text_target(root, relative)
         if resolve:
             real = Path(target).resolve()
-            if not real.is_relative_to(Path(base).resolve()):
+            if not real.is_relative_to(Path(self._base(root)).resolve()):
                 raise BuildError(f"output path {relative!r} would leave the output folder")
         return Path(target)
 
-    def _same_as_live(self, relative: str, payload: bytes) -> tuple[Path, bool | None]:
+    def _text_target(self, root: Path, relative: str) -> str:
+        base = self._base(root)
+        target = os.path.normpath(os.path.join(base, relative))
+        if not target.startswith(base + os.sep):
+            raise BuildError(f"output path {relative!r} would leave the output folder")
+        return target
+
+    def _base(self, root: Path) -> str:
+        base = self._bases.get(root)
+        if base is None:
+            base = self._bases[root] = os.path.abspath(root)
+        return base
+
+    def _same_as_live(self, relative: str, payload: bytes) -> tuple[str, bool | None]:
         """The live file and whether it holds ``payload`` (None: there is no such file)."""
-        live = self._target(self.output, relative)
+        live = self._text_target(self.output, relative)
         try:
-            if live.stat().st_size != len(payload):
+            if os.stat(live).st_size != len(payload):
                 return live, False
-            return live, live.read_bytes() == payload
+            with open(live, "rb") as file:
+                return live, file.read() == payload
         except (FileNotFoundError, NotADirectoryError):
             return live, None
         except IsADirectoryError:
@@ -109,19 +122,43 @@ class StagedOutput(_Output):
 
     def write(self, relative: str, data: str | bytes) -> None:
         payload = data.encode("utf-8") if isinstance(data, str) else data
-        target = self._target(self.scratch, relative)
-        if target.exists():
-            raise BuildError(f"output path {relative!r} is written twice")
+        target = self._text_target(self.scratch, relative)
         live, same = self._same_as_live(relative, payload)
         self._note(relative, same)
-        if same and not live.is_symlink():  # never carry a link (to anywhere) into the site
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(live, target)  # keeps the old file, mtime and all
-                return
-            except OSError:
-                pass
-        self._write_file(target, payload, relative)
+        try:
+            self._folder_for(target)
+            if same and not os.path.islink(live):  # never carry a link into the site
+                try:
+                    os.link(live, target)  # keeps the old file, mtime and all
+                    return
+                except FileExistsError:
+                    raise
+                except OSError:
+                    pass
+            # O_EXCL: a file some other page already wrote is an error, not overwritten
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            raise BuildError(f"output path {relative!r} is written twice") from None
+        except (NotADirectoryError, IsADirectoryError):
+            raise BuildError(
+                f"output path {relative!r} clashes with another page's file or folder; "
+                "check the url fields of the entries that write there"
+            ) from None
+        with open(fd, "wb") as file:
+            file.write(payload)
+
+    def _folder_for(self, target: str) -> None:
+        """Create the target's folder (one mkdir for a new folder, none for the last one)."""
+        folder = os.path.dirname(target)
+        if folder == self._folder:
+            return
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            os.makedirs(folder, exist_ok=True)
+        self._folder = folder
 
     def place(self, relative: str, source: Path) -> None:
         """Move a finished file (e.g. a download) into the new site; ``source`` is consumed.

@@ -374,7 +374,8 @@ def test_adding_and_editing_translation_files_match_a_full_build(tmp_path: Path)
 LATEST = (
     '{% for p in entries("post", sort="-date", limit=3) %}{{ p.title }};{% endfor %}|'
     '{% for p in entries("post", sort=["date", "-long"]) %}{{ p.title }};{% endfor %}|'
-    '{% for p in entries("post", limit=2) %}{{ p.title }};{% endfor %}\n'
+    '{% for p in entries("post", limit=2) %}{{ p.title }};{% endfor %}|'
+    '{% for p in entries("post", sort=["-flag", "-title"]) %}{{ p.title }};{% endfor %}\n'
 )
 
 
@@ -384,16 +385,17 @@ def test_entries_sorted_and_limited_as_listings_sort(tmp_path: Path):
     for i, date in enumerate(dates):
         path = site / f"stack/entries/post/post{i}.en-us.json"
         # "long" is over the summary's limit: sorting on it reads the entry's whole data
-        extra = {"date": date, "long": chr(ord("a") + i) * 600}
+        extra = {"date": date, "long": chr(ord("a") + i) * 600, "flag": i % 3 == 0}
         path.write_text(json.dumps({**json.loads(path.read_text()), **extra}))
     (site / "templates/page.html").write_text(LATEST)
     build(site)
-    latest, by_date, newest = (site / "public/index.html").read_text().strip().split("|")
+    latest, by_date, newest, flagged = (site / "public/index.html").read_text().strip().split("|")
     # -date: post1 and post2 tie (by uid: post1 first), then post4, …
     assert latest == "Post 1;Post 2;Post 4;"
     # ascending date, ties by -long: post2's "ccc…" before post1's "bbb…"
     assert by_date == "Post 3;Post 5;Post 0;Post 4;Post 2;Post 1;"
     assert newest == "Post 5;Post 4;"  # newest updated_at first, as entries() without sort
+    assert flagged == "Post 3;Post 0;Post 5;Post 4;Post 2;Post 1;"  # true first, then -title
     # an edit that moves a post into the first three: re-rendered as a full build would
     path = site / "stack/entries/post/post3.en-us.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), "date": "2024-06-01"}))
@@ -415,6 +417,7 @@ def test_entries_sorted_and_limited_as_listings_sort(tmp_path: Path):
             r'entries\(\): sort must be a field or a list of fields like "-date", got 3',
         ),
         ('entries("post", sort=["-"])', r"entries\(\): sort must be a field"),
+        ('entries("post", sort="x-y")', r"entries\(\): sort field 'x-y' does not start with a"),
     ],
 )
 def test_entries_arguments_are_checked(tmp_path: Path, call: str, message: str):
