@@ -258,6 +258,8 @@ class Renderer:
             raise BuildError(f"entries(): limit must be a whole number from 0, got {limit!r}")
         key = (content_type, code, order, limit)
         self._record("collection", f"{content_type}/{code}")
+        if order:  # every page that reads an order keeps it up to date (see sorting.py)
+            self._record(SORTED_DEP, sorted_dep_key(content_type, code, order))
         cached = self._entries_cache.get(key)
         if cached is None:
             if order:
@@ -275,7 +277,6 @@ class Renderer:
         self, content_type: str, locale: str, order: SortFields, limit: int | None
     ) -> list[LazyEntry]:
         """Like ``[[pages]] sort``; the order is kept in the store between builds."""
-        self._record(SORTED_DEP, sorted_dep_key(content_type, locale, order))
         uids = sorted_uids(
             self.store, content_type, locale, order, limit, keep=not self.store.readonly
         )

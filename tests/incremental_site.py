@@ -58,7 +58,11 @@ TEMPLATES = {
     "home.html": (
         "{% extends 'base.html' %}{% block main %}<h1>{{ entry.title }}</h1><ul>"
         "{% for p in entries('post') %}<li><a href=\"{{ url_for(p) }}\">{{ p.title }}</a> by "
-        "{{ p.author[0].title if p.author else 'nobody' }}</li>{% endfor %}</ul>{% endblock %}"
+        "{{ p.author[0].title if p.author else 'nobody' }}</li>{% endfor %}</ul>"
+        # kept orders: on a short field, and on a referenced entry's field (from the data)
+        "{% for p in entries('post', sort=['-title'], limit=2) %}{{ p.title }};{% endfor %}|"
+        "{% for p in entries('post', sort='author.title', limit=3) %}{{ p.uid }};{% endfor %}"
+        "{% endblock %}"
     ),
     "post.html": (
         "{% extends 'base.html' %}{% block main %}<h1>{{ entry.title }}</h1>"
