@@ -591,6 +591,9 @@ def run(args: argparse.Namespace, site_dir: Path) -> int:
             "≥ 1.6×",
             speedup >= 1.6,
         )
+        one, two = parallel[0].phase("rendering"), parallel[1].phase("rendering")
+        if one and two:
+            row("  rendering phase jobs=1 → jobs=2", f"{one:.2f} s → {two:.2f} s: {one / two:.2f}×")
         for extra in parallel[2:]:
             row(extra.label, f"{extra.seconds:.2f} s: {parallel[0].seconds / extra.seconds:.2f}×")
         row(

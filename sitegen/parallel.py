@@ -102,15 +102,18 @@ class _Worker:
     """A worker's state for one build: its store connection, renderer and listings."""
 
     def __init__(self, spec: RenderSpec):
-
-        self.tmp: str | None = None
-        path = Path(spec.store_path)
-        if spec.store_bytes is not None:
-            fd, self.tmp = tempfile.mkstemp(prefix="sitegen-render-", suffix=".sqlite")
-            with os.fdopen(fd, "wb") as f:
-                f.write(spec.store_bytes)
-            path = Path(self.tmp)
-        self.store = Store(path, readonly=True)
+        if spec.store_bytes is None:
+            self.store = Store(Path(spec.store_path), readonly=True)
+        else:
+            fd, tmp = tempfile.mkstemp(prefix="sitegen-render-", suffix=".sqlite")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(spec.store_bytes)
+                self.store = Store(Path(tmp), readonly=True)  # opened (and read) here
+            finally:
+                # a worker may be stopped without warning when its cluster closes: the open
+                # connection keeps reading the unlinked file, and nothing is left behind
+                os.unlink(tmp)
         self.config = spec.config
         self.listings = Listings(spec.config, self.store)
         self.renderer = Renderer(
@@ -123,8 +126,6 @@ class _Worker:
 
     def close(self) -> None:
         self.store.close()
-        if self.tmp:
-            Path(self.tmp).unlink(missing_ok=True)
 
 
 _workers: dict[str, _Worker] = {}

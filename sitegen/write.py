@@ -12,6 +12,8 @@ from __future__ import annotations
 import filecmp
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from sitegen.errors import BuildError
@@ -219,7 +221,7 @@ class StagedOutput(_Output):
             os.replace(self.output, old)
         os.replace(self.scratch, self.output)
         if old.exists():
-            shutil.rmtree(old, ignore_errors=True)
+            remove_later(old)
 
 
 class OverlayOutput(_Output):
@@ -284,6 +286,37 @@ def _prune_empty_parents(folder: Path, root: Path) -> None:
         except OSError:
             return
         folder = folder.parent
+
+
+_REMOVER = """
+import os, shutil, sys
+folder = sys.argv[1]
+mine = folder.rpartition("-")[0] + "-" + str(os.getpid())
+try:
+    os.rename(folder, mine)
+except OSError:
+    mine = folder
+shutil.rmtree(mine, ignore_errors=True)
+"""
+
+
+def remove_later(folder: Path) -> None:
+    """Delete a replaced site in a process of its own, so the build does not wait for it.
+
+    Unlinking a site of tens of thousands of folders takes seconds; the new site is already
+    in place. That process first renames the folder after itself, so the next build's
+    :func:`remove_leftovers` leaves it alone while it runs, and deletes it if it did not finish.
+    """
+    try:
+        subprocess.Popen(
+            [sys.executable, "-c", _REMOVER, str(folder)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # not stopped with the build by a Ctrl-C
+        )
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def remove_leftovers(output: Path) -> list[Path]:

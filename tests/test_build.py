@@ -303,3 +303,35 @@ def test_a_second_build_of_the_same_site_stops_with_a_clear_message(tmp_path: Pa
         with pytest.raises(BuildError, match="another sitegen build of this site is running"):
             build(site)
     assert build(site).kind == "incremental"  # the lock is free again
+
+
+def test_a_replaced_site_is_deleted_after_the_build_and_leftovers_by_the_next(tmp_path: Path):
+    import subprocess
+    import sys
+    import time
+
+    from sitegen.write import remove_leftovers
+
+    site = make_site(tmp_path)
+    build_site(load_config(site, env={}))
+    result = build_site(load_config(site, env={}), full=True)
+    # the new site is complete when the build returns; the old one goes in the background
+    assert result.kind == "full" and (site / "public/posts/post-0/index.html").is_file()
+    deadline = time.monotonic() + 30
+    while list(site.glob(".public.old-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list(site.glob(".public.old-*"))
+    # a folder named after a live process (a remover at work) is left alone; a dead one's goes
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        dead = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+        ).stdout.strip()
+        (site / f".public.old-{live.pid}").mkdir()
+        (site / f".public.old-{dead}").mkdir()
+        removed = remove_leftovers(site / "public")
+        assert removed == [site / f".public.old-{dead}"]
+        assert (site / f".public.old-{live.pid}").is_dir()
+    finally:
+        live.kill()
+        live.wait()

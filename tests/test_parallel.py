@@ -6,6 +6,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,7 @@ def test_two_processes_give_the_same_site_and_dependencies(one_process: Path, tm
 def test_a_dask_cluster_gives_the_same_site(one_process: Path, tmp_path: Path):
     distributed = pytest.importorskip("distributed", reason="pip install 'sitegen[dask]'")
     site = _example(tmp_path / "site")
+    snapshots = set(Path(tempfile.gettempdir()).glob("sitegen-render-*.sqlite"))
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
@@ -74,6 +76,8 @@ def test_a_dask_cluster_gives_the_same_site(one_process: Path, tmp_path: Path):
                 lambda: len(__import__("sitegen.parallel", fromlist=["_workers"])._workers)
             )
         assert sum(rendered.values()) >= 1
+        # the state snapshot each worker got is not left on its disk, even while it lives
+        assert set(Path(tempfile.gettempdir()).glob("sitegen-render-*.sqlite")) <= snapshots
     assert tree(site / "public") == tree(one_process / "public")
     assert _deps(site) == _deps(one_process)
 
