@@ -32,7 +32,7 @@ from sitegen.changes import ContentChanges, apply_sync
 from sitegen.config import SiteConfig, StackConfig
 from sitegen.errors import APIError, BuildError
 from sitegen.executors import PARALLEL_MIN_PAGES, check_executor, default_jobs, open_workers
-from sitegen.listings import Listings
+from sitegen.listings import Listings, member_indexer
 from sitegen.pages import check_listings, plan_all, render_pages, rendered_types, replan
 from sitegen.parallel import RenderPool, make_spec
 from sitegen.pull import pull_all
@@ -272,7 +272,7 @@ def _full(run: _Run) -> BuildResult:
         check_listings(config, store, renderer)
         copied = copied_files(config)
         names = site_files(config, [item.output_path for item in copied])
-        files = plan_all(config, store, types, listings, names)
+        files = plan_all(config, store, types, listings, names, members_ready=True)
         with StagedOutput(config.output) as out:
             previous = previous_rows(run.store_path) if config.assets.download else {}
             assets = _sync_assets(run, store, out, previous, renderer, full=True)
@@ -306,10 +306,11 @@ def _full(run: _Run) -> BuildResult:
 
 async def _pull_full(run: _Run, store: Store, client: CDAClient) -> str | None:
     run.progress.start("Pulling content")
+    index = member_indexer(run.config)  # listing members, from the entries as they arrive
     async with client:
         token = None
         if run.config.preview_mode:
-            await pull_all(run.config, store, client, run.progress)
+            await pull_all(run.config, store, client, run.progress, index)
             return None
         # a stack in this process or on this machine shares our clock: no margin needed
         margin = timedelta(0) if _same_clock(run.stack) else SYNC_MARGIN
@@ -326,7 +327,7 @@ async def _pull_full(run: _Run, store: Store, client: CDAClient) -> str | None:
             run.warn(
                 f"the Sync API refused the initial sync ({err}); the next build will be full too"
             )
-        await pull_all(run.config, store, client, run.progress)
+        await pull_all(run.config, store, client, run.progress, index)
     return token
 
 

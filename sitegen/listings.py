@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -185,6 +185,23 @@ def term_values(entry: dict[str, Any], field: str) -> list[list[str]]:
 def slug(text: str) -> str:
     """A URL segment for a term: lowercase words joined by '-' (letters of any script kept)."""
     return SLUG_STRIP.sub("-", text.casefold()).strip("-_")
+
+
+def member_indexer(config: SiteConfig) -> Callable[[Store, str, str, list[tuple[dict, str]]], None]:
+    """For a full build's pull: members from entries as they are stored, not decoded again.
+
+    The returned function takes (store, content type, locale, [(entry as stored, hash)]).
+    """
+    by_type: dict[str, list[Source]] = {}
+    for source in sources(config):
+        by_type.setdefault(source.content_type, []).append(source)
+
+    def index(store: Store, content_type: str, locale: str, stored: list[tuple[dict, str]]) -> None:
+        for source in by_type.get(content_type, ()):
+            found = (member_of(source, entry, hash_) for entry, hash_ in stored)
+            store.put_members(source.id, locale, (m for m in found if m is not None))
+
+    return index
 
 
 def rebuild_members(config: SiteConfig, store: Store) -> None:

@@ -75,13 +75,17 @@ def plan_all(
     types: frozenset[str],
     listings: Listings,
     site_file_names: list[str],
+    *,
+    members_ready: bool = False,
 ) -> set[str]:
-    """Record every page afresh; returns their files."""
+    """Record every page afresh; returns their files. ``members_ready``: the listings'
+    members were made while the content was pulled (a full build)."""
     with store.batch():
         store.clear_pages()
         rows = list(store.entries_with_urls(sorted(types), _codes(config)))
         files = _add_entry_pages(config, store, rows)
-        rebuild_members(config, store)
+        if not members_ready:
+            rebuild_members(config, store)
         listings.forget()
         for page in _static_listings(config):
             files.add(_add(config, store, page))

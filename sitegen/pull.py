@@ -7,7 +7,7 @@ incremental build is byte for byte what a full build would have stored.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,10 +21,18 @@ from sitegen.store import Store
 MAX_QUERY_CHARS = 6000
 
 
-async def pull_all(config: SiteConfig, store: Store, client: CDAClient, progress: Any) -> None:
+async def pull_all(
+    config: SiteConfig,
+    store: Store,
+    client: CDAClient,
+    progress: Any,
+    on_entries: Callable[[Store, str, str, list[tuple[dict, str]]], None] | None = None,
+) -> None:
     """Fetch content types, assets and every entry of every type in every locale.
 
     The store is new (a full build), so entries are inserted without looking for old rows.
+    ``on_entries(store, content type, locale, [(entry as stored, hash)])`` sees each page
+    of entries as it is stored (listing members are made there, from the decoded entries).
     """
     content_types = await client.content_types()
     progress.advance()
@@ -39,7 +47,9 @@ async def pull_all(config: SiteConfig, store: Store, client: CDAClient, progress
 
     async def pull_entries(content_type: str, locale: str) -> None:
         async for page in client.entry_pages(content_type, locale):
-            store.put_entries(content_type, locale, page)
+            stored = store.put_entries(content_type, locale, page)
+            if on_entries is not None:
+                on_entries(store, content_type, locale, stored)
             progress.advance()
 
     async def pull_assets() -> None:

@@ -259,8 +259,11 @@ INSERT_REF = (
 def _entry_row(
     content_type: str, locale: str, entry: dict[str, Any]
 ) -> tuple[tuple[Any, ...], set[str]]:
-    """An entries row for a delivered entry (hash at index 6), and the uids it references."""
-    entry = {**entry, "_content_type_uid": content_type}
+    """An entries row for a delivered entry (hash at index 6), and the uids it references.
+
+    ``entry`` gets ``_content_type_uid``, as stored (and as ``iter_entries`` reads it back).
+    """
+    entry["_content_type_uid"] = content_type
     data = dumps(entry)
     url = entry.get("url")
     row = (
@@ -441,21 +444,25 @@ class Store:
 
     def put_entries(
         self, content_type: str, locale: str, entries: Iterable[dict[str, Any]]
-    ) -> None:
-        """Store entries as delivered for ``locale``, with their hash and references.
+    ) -> list[tuple[dict[str, Any], str]]:
+        """Store entries as delivered for ``locale``, with their hash and references;
+        returns (entry as stored, hash) of each, for what else is made from them.
 
         For a store that holds none of them yet (a full build's new one), so there are no old
         references to delete. One statement per table for the whole batch.
         """
         rows: list[tuple[Any, ...]] = []
         refs: list[tuple[str, str, str, str]] = []
+        stored = []
         for entry in entries:
             row, uids = _entry_row(content_type, locale, entry)
             rows.append(row)
+            stored.append((entry, row[6]))
             refs.extend((ref, content_type, row[1], locale) for ref in uids)
         with self.batch():
             self.db.executemany(INSERT_ENTRY, rows)
             self.db.executemany(INSERT_REF, refs)
+        return stored
 
     def put_entry(
         self,
@@ -465,7 +472,7 @@ class Store:
         keep_refs: Iterable[str] = (),
     ) -> str:
         """Insert or replace one entry; returns its hash. ``keep_refs`` adds remembered refs."""
-        row, refs = _entry_row(content_type, locale, entry)
+        row, refs = _entry_row(content_type, locale, dict(entry))
         uid = row[1]
         refs.update(keep_refs)
         refs.discard(uid)
@@ -935,6 +942,15 @@ class Store:
                 dumps(member.terms),
                 member.hash,
                 member.updated_at,
+            ),
+        )
+
+    def put_members(self, source: str, locale: str, members: Iterable[Member]) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                (source, locale, m.uid, m.sort_key, dumps(m.terms), m.hash, m.updated_at)
+                for m in members
             ),
         )
 
