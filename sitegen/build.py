@@ -17,6 +17,7 @@ import fcntl
 import ipaddress
 import json
 import os
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -48,11 +49,15 @@ from sitegen.state import (
     render_fingerprint,
     template_fingerprints,
 )
-from sitegen.store import StateError, Store
+from sitegen.store import DamagedState, StateError, Store
 from sitegen.write import OverlayOutput, StagedOutput, process_alive, remove_leftovers
 
 STORE_NAME = "store.sqlite"
 LOCK_NAME = "build.lock"
+REBUILD_STATE = (
+    "run `sitegen build --full` to make it again from the stack (the site stays as it is "
+    "until that build succeeds)"
+)
 REPORT_NAME = "last-build.json"
 # The full build's sync token is taken before the pull starts, from a little earlier still, so
 # that nothing published while (or just before) the pull ran can slip between the two.
@@ -170,6 +175,10 @@ def _build(
         if reason is None:
             try:
                 result = _incremental(run)
+            except sqlite3.DatabaseError as err:  # damage found while reading it
+                raise BuildError(
+                    f"{run.store_path}: the build state is damaged ({err}); {REBUILD_STATE}"
+                ) from None
             except APIError as err:
                 if not is_invalid_token(err):
                     raise
@@ -239,7 +248,9 @@ def _why_not_incremental(run: _Run) -> str | None:
         return ""
     try:
         store = Store(run.store_path, create=False)
-    except StateError as err:
+    except DamagedState as err:
+        raise BuildError(f"{err}; {REBUILD_STATE}") from None
+    except StateError as err:  # another schema version: a full build makes the new one
         return f"the build state cannot be used ({err})"
     try:
         if not store.meta("sync_token"):

@@ -25,6 +25,27 @@ def cli() -> None:
     """sitegen: build static sites from Contentstack content."""
 
 
+def _stop_on_sigterm() -> dict[str, bool]:
+    """Make SIGTERM (a CI job cancelled, a container stopped) stop a build as Ctrl-C does:
+    through the same clean-up, instead of killing it mid-write. Returns a flag it sets.
+
+    The handler stays for the rest of this process: the command ends with the build.
+    """
+    import signal
+    import threading
+
+    stopped = {"signal": False}
+    if threading.current_thread() is not threading.main_thread():
+        return stopped  # handlers belong to the main thread; another thread's caller decides
+
+    def interrupt(signum: int, frame: object) -> None:
+        stopped["signal"] = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    return stopped
+
+
 @cli.command()
 @click.argument("site_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
@@ -91,6 +112,7 @@ def build(
 
     if live_preview and not preview:
         _fail(SitegenError("--live-preview goes with --preview"))
+    stopped = _stop_on_sigterm()
     try:
         config = load_config(site_dir)
         trigger = describe_netlify_trigger(environment=config.stack.environment)
@@ -103,8 +125,12 @@ def build(
     except SitegenError as err:
         _fail(err)
     except KeyboardInterrupt:
-        click.echo("interrupted: the previous site was left as it was", err=True)
-        sys.exit(130)
+        name = "SIGTERM" if stopped.get("signal") else "interrupted (Ctrl-C)"
+        click.echo(
+            f"{name}: the build stopped; the previous site and build state are as they were",
+            err=True,
+        )
+        sys.exit(143 if stopped.get("signal") else 130)
     click.echo(summary(result))
     if usage_days:
         from sitegen.usage import cdn_usage_line

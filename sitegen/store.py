@@ -284,6 +284,10 @@ class StateError(Exception):
     """The state database is missing, foreign or from another schema version."""
 
 
+class DamagedState(StateError):
+    """The state file is not a sitegen state database: corrupt, or some other file."""
+
+
 class Store:
     """One open state database. Not shared across threads."""
 
@@ -327,7 +331,7 @@ class Store:
                 )
             version = self.meta("schema_version")
         except sqlite3.DatabaseError as err:
-            raise StateError(f"{path}: not a sitegen state database ({err})") from None
+            raise DamagedState(f"{path}: not a sitegen state database ({err})") from None
         if version != SCHEMA_VERSION:
             self.db.close()
             raise StateError(
