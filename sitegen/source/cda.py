@@ -117,7 +117,10 @@ class CDAClient:
                 else:
                     problem, delay = self._retryable(response)
             if problem is None and response is not None:
-                return self._parse(url, response, body)
+                try:
+                    return self._parse(url, response, body)
+                except _CutShort as err:  # a transient failure like a dropped connection
+                    problem = str(err)
             if attempt >= self.stack.max_tries:
                 raise APIError(
                     self.redact(
@@ -142,10 +145,17 @@ class CDAClient:
         return random.uniform(0, min(MAX_BACKOFF, self._backoff * 2 ** (attempt - 1)))
 
     def _parse(self, url: str, response: httpx.Response, body: bytes) -> dict[str, Any]:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and response.num_bytes_downloaded < int(declared):
+            raise _CutShort(
+                f"the body was cut short ({response.num_bytes_downloaded} of {declared} bytes)"
+            )
         try:
             data = codec.loads(body) if body else None
         except ValueError:
             data = None
+            if response.is_success and body.lstrip()[:1] in (b"{", b"["):
+                raise _CutShort("the JSON body was cut short") from None
             if response.is_success:
                 snippet = self.redact(body[:80].decode("utf-8", "replace"))
                 raise APIError(
@@ -277,6 +287,10 @@ class CDAClient:
         finally:
             for task in tasks:
                 task.cancel()
+
+
+class _CutShort(Exception):
+    """A body that ended early (fewer bytes than Content-Length, or JSON cut mid-way)."""
 
 
 def _items(body: dict[str, Any], key: str, path: str) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from sitegen.source.cda import CDAClient
 
 SYNC_PATH = "/stacks/sync"
 INVALID_SYNC_TOKEN = 141
+MAX_RESTARTS = 2  # walks begun again after a pagination token stopped being valid
 
 
 @dataclass
@@ -29,9 +30,60 @@ class SyncWalk:
     types: tuple[str, ...] = ()
     requests: int = 0
     items: int = 0
+    restarts: int = 0  # grows when the walk begins again: pages already yielded come again
     next_token: str | None = field(default=None, init=False)
 
     async def pages(self) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every page of the walk. An expired pagination token begins the walk again (up to
+        MAX_RESTARTS times: its pages then repeat what came before, see :attr:`restarts`), and
+        a page delivered twice is skipped, so no item is lost and none is counted twice."""
+        start = self._start_params()
+        params = start
+        repeats = 0
+        while True:
+            try:
+                body = await self.client.get(SYNC_PATH, params)
+            except APIError as err:
+                if params is start or not is_invalid_token(err):
+                    raise
+                if self.restarts >= MAX_RESTARTS:
+                    raise APIError(
+                        f"GET /v3{SYNC_PATH}: the pagination token expired before the walk "
+                        f"ended, {self.restarts + 1} times in a row ({err}); build again later",
+                        status=err.status,
+                    ) from None
+                self.restarts += 1
+                params = start
+                continue
+            self.requests += 1
+            items = body.get("items")
+            if not isinstance(items, list):
+                raise APIError(f"GET /v3{SYNC_PATH}: the response has no list of items")
+            followed = dict(params).get("pagination_token")
+            if followed is not None and body.get("pagination_token") == followed:
+                # the page before, delivered again: its items were yielded already
+                repeats += 1
+                if repeats >= self.client.stack.max_tries:
+                    raise APIError(
+                        f"GET /v3{SYNC_PATH}: the same sync page came {repeats + 1} times in a "
+                        "row instead of the next one; build again later"
+                    )
+                continue
+            repeats = 0
+            self.items += len(items)
+            yield items
+            if body.get("pagination_token"):
+                params = [("pagination_token", str(body["pagination_token"]))]
+            elif body.get("sync_token"):
+                self.next_token = str(body["sync_token"])
+                return
+            else:
+                raise APIError(
+                    f"GET /v3{SYNC_PATH}: the response has neither a pagination_token nor a "
+                    "sync_token; is [stack] host a Content Delivery API?"
+                )
+
+    def _start_params(self) -> list[tuple[str, str | int]]:
         params: list[tuple[str, str | int]]
         if self.sync_token:
             params = [("sync_token", self.sync_token)]
@@ -45,24 +97,7 @@ class SyncWalk:
                 params.append(("locale", self.locale))
             if self.types:
                 params.append(("type", ",".join(self.types)))
-        while True:
-            body = await self.client.get(SYNC_PATH, params)
-            self.requests += 1
-            items = body.get("items")
-            if not isinstance(items, list):
-                raise APIError(f"GET /v3{SYNC_PATH}: the response has no list of items")
-            self.items += len(items)
-            yield items
-            if body.get("pagination_token"):
-                params = [("pagination_token", str(body["pagination_token"]))]
-            elif body.get("sync_token"):
-                self.next_token = str(body["sync_token"])
-                return
-            else:
-                raise APIError(
-                    f"GET /v3{SYNC_PATH}: the response has neither a pagination_token nor a "
-                    "sync_token; is [stack] host a Content Delivery API?"
-                )
+        return params
 
 
 def is_invalid_token(err: APIError) -> bool:

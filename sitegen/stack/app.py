@@ -31,6 +31,7 @@ from starlette.routing import Route
 from sitegen.content.query import matches, project
 from sitegen.errors import StackFolderError
 from sitegen.stack.analytics import AnalyticsService, UsageLog, analytics_routes, response_size
+from sitegen.stack.faults import FaultInjector, Faults
 from sitegen.stack.params import (
     MAX_LIMIT,
     authorize,
@@ -265,8 +266,16 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(stack_dir: Path | str, *, history_path: Path | str | None = None) -> Starlette:
-    """A CDA v3 server over a local stack folder (raises StackFolderError if it is malformed)."""
+def create_app(
+    stack_dir: Path | str,
+    *,
+    history_path: Path | str | None = None,
+    faults: Faults | None = None,
+) -> Starlette:
+    """A CDA v3 server over a local stack folder (raises StackFolderError if it is malformed).
+
+    ``faults`` (tests only) makes some requests fail on purpose; see faults.py.
+    """
     service = StackService(Path(stack_dir), history_path)
     usage = UsageLog(service.history.path)
     routes = [
@@ -284,6 +293,9 @@ def create_app(stack_dir: Path | str, *, history_path: Path | str | None = None)
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
     app.state.service = service
     app.state.usage = usage
+    if faults is not None:  # outermost, so that it sees the server's own `send` (drops)
+        app.middleware_stack = FaultInjector(app.build_middleware_stack(), faults)
+        app.state.faults = faults
     return app
 
 
