@@ -24,6 +24,7 @@ from sitegen.source.regions import REGIONS, cda_base_url, preview_base_url
 CONFIG_NAME = "sitegen.toml"
 LOCALE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 CONTENT_TYPE_UID = re.compile(r"^[a-z][a-z0-9_]*$")
+SECRET_KEYS = frozenset({"api_key", "delivery_token", "preview_token", "build_hook_url"})
 ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -186,7 +187,9 @@ class _Table:
             wanted = (
                 kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
             )
-            raise self.error(name, f"must be a {_toml_type(wanted)}, got {value!r}")
+            # a credential in the wrong shape is still a credential: name its type, not its value
+            got = _toml_type(type(value).__name__) if name in SECRET_KEYS else repr(value)
+            raise self.error(name, f"must be a {_toml_type(wanted)}, got {got}")
         return value
 
     def table(self, name: str) -> _Table:
