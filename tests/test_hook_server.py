@@ -675,8 +675,14 @@ def test_a_full_queue_refuses_with_429(tmp_path: Path):
         codes = [post(hook.client, event(n=i)).status_code for i in range(1, 6)]
         assert codes == [202, 202, 202, 429, 429]
         assert hook.status()["queue"] == 3
+        # the refused delivery did not spend its signature: the sender's retry is accepted
+        body = json.dumps(event(n=5)).encode()
+        headers = {SIGNATURE_HEADER: sign(body, SECRET, int(time.time()))}
+        headers["content-type"] = "application/json"
+        assert hook.client.post("/webhook", content=body, headers=headers).status_code == 429
         release.set()
         assert hook.wait_builds(2)["last_build"]["events"] == 3
+        assert hook.client.post("/webhook", content=body, headers=headers).status_code == 202
 
 
 def test_hostile_requests_do_not_disturb_a_build_in_progress(tmp_path: Path):

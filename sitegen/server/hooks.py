@@ -1,8 +1,12 @@
 """The webhook receiver behind ``sitegen hook serve``: Contentstack webhooks in, builds and deploys out.
 
 ``POST /webhook`` authenticates each request (HMAC signature, Basic Auth, or both), refuses
-replays, answers at once (202 queued, 200 ignored) and leaves the work to one background worker:
-events that arrive within ``[hook] debounce`` seconds of each other become one incremental build,
+replays (401), bodies over 1 MiB (413), anything but ``application/json`` (415), bodies that take
+longer than 10 s to arrive (408) and floods (429 with ``Retry-After``: a token bucket of 20
+requests a second after a burst of 200, at most 32 requests read at once, at most 10,000 events
+waiting for a build), none of which touches a build in progress. It answers at once (202
+queued, 200 ignored) and leaves the work to one background worker: events that arrive within
+``[hook] debounce`` seconds of each other become one incremental build,
 one build runs at a time, and a successful build that changed something is deployed (the
 ``deploy_command`` through the shell, or a POST to ``build_hook_url``). ``GET /status`` tells
 how the last build and deploy went.
@@ -290,6 +294,9 @@ class HookServer:
 
         if self.auth.basic and not self.auth.basic_ok(request.headers.get("authorization")):
             return answer(401, "refused", "missing or wrong Basic Auth credentials")
+        if len(self._pending) >= self.max_pending:
+            # before the signature is checked, so that it is not spent: a retry may reuse it
+            return self._limited(request, max(1, math.ceil(self.debounce)), "the queue is full")
         media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         if media_type != "application/json":
             return answer(415, "refused", "content type is not application/json")
@@ -336,9 +343,6 @@ class HookServer:
         reason = ignore_reason(event, self.config.stack.environment)
         if reason:
             return answer(200, "ignored", reason, event)
-        if len(self._pending) >= self.max_pending:
-            # the signature is spent: the sender must sign again, which Contentstack does on retry
-            return self._limited(request, max(1, math.ceil(self.debounce)), "the queue is full")
         self._enqueue(event)
         return answer(202, "queued", "", event, queue=len(self._pending))
 
