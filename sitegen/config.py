@@ -24,6 +24,7 @@ from sitegen.source.regions import REGIONS, cda_base_url, preview_base_url
 CONFIG_NAME = "sitegen.toml"
 LOCALE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 CONTENT_TYPE_UID = re.compile(r"^[a-z][a-z0-9_]*$")
+SECRET_KEYS = frozenset({"api_key", "delivery_token", "preview_token", "build_hook_url"})
 ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -186,7 +187,9 @@ class _Table:
             wanted = (
                 kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
             )
-            raise self.error(name, f"must be a {_toml_type(wanted)}, got {value!r}")
+            # a credential in the wrong shape is still a credential: name its type, not its value
+            got = _toml_type(type(value).__name__) if name in SECRET_KEYS else repr(value)
+            raise self.error(name, f"must be a {_toml_type(wanted)}, got {got}")
         return value
 
     def table(self, name: str) -> _Table:
@@ -245,6 +248,8 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
         raise ConfigError(f"{file}: not valid TOML: {err}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{file}: not UTF-8 text") from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays and tables
+        raise ConfigError(f"{file}: not valid TOML: arrays or tables nested too deeply") from None
     data = interpolate(raw, file, env)
 
     top = _Table(data, "", file)
@@ -285,7 +290,7 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
             f"{file}: preview.output and preview.state_dir must differ from site.output and "
             "site.state_dir: a preview must never touch the production site or its state"
         )
-    if not templates.is_dir():
+    if not _is_dir(templates):
         raise site.error("templates", f"names {templates}, which is not a folder; create it")
 
     return SiteConfig(
@@ -295,7 +300,7 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
         base_url=base_url.rstrip("/"),
         output=output,
         templates=templates,
-        static=static if static.is_dir() else None,
+        static=static if _is_dir(static) else None,
         state_dir=state_dir,
         locales=locales,
         content_types=MappingProxyType(content_types),
@@ -414,7 +419,17 @@ def _site_path(table: _Table, root: Path, name: str, default: str) -> Path:
     value = table.get(name, str, default)
     if not value.strip():
         raise table.error(name, "must not be empty")
+    if "\0" in value:  # no file name can hold one; Path.resolve() would raise ValueError
+        raise table.error(name, "must not contain a NUL character")
     return (root / value).resolve()
+
+
+def _is_dir(path: Path) -> bool:
+    """Path.is_dir(), but False where the OS refuses the name (too long) instead of raising."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _stack_config(t: _Table, root: Path, env: Mapping[str, str]) -> StackConfig:
@@ -458,8 +473,10 @@ def _stack_config(t: _Table, root: Path, env: Mapping[str, str]) -> StackConfig:
     if local_value is not None:
         if host:
             raise t.error("local", "and stack.host are both set; keep one of them")
+        if "\0" in local_value:  # no folder name can hold one; resolve() would raise ValueError
+            raise t.error("local", "must not contain a NUL character")
         local = (root / local_value).resolve()
-        if not local.is_dir():
+        if not _is_dir(local):
             raise t.error("local", f"names {local}, which is not a folder")
         base_url = "http://local-stack"
     elif host:
@@ -688,6 +705,8 @@ def _selection(t: _Table, *, required: bool) -> Selection | None:
             check_query(query, "filter")
         except QueryError as err:
             raise t.error("filter", f"is not a valid CDA query: {err}") from None
+        except RecursionError:  # check_query recurses once per level of nesting
+            raise t.error("filter", "is nested too deeply to be a CDA query") from None
         text = json.dumps(query, sort_keys=True, ensure_ascii=False, default=str)
     return Selection(content_type=content_type, sort=tuple(order), filter=text)
 

@@ -11,12 +11,13 @@ import base64
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -148,15 +149,23 @@ class Hook:
 
 
 @contextmanager
-def serving(site: Path, *, secret: str | None = SECRET, auth: str | None = None) -> Iterator[Hook]:
+def serving(
+    site: Path,
+    *,
+    secret: str | None = SECRET,
+    auth: str | None = None,
+    build: Callable[[], Any] | None = None,
+    **options: Any,
+) -> Iterator[Hook]:
     """The hook server for ``site`` under uvicorn in a thread, on a free loopback port."""
     records: list[dict[str, Any]] = []
     config = load_config(site, env={})
     server = HookServer(
         config,
         HookAuth(secret, auth),
-        build=lambda: build_site(load_config(site, env={})),
+        build=build or (lambda: build_site(load_config(site, env={}))),
         log=records.append,
+        **options,
     )
     uv = uvicorn.Server(uvicorn.Config(server.app, host="127.0.0.1", port=0, log_level="error"))
     thread = threading.Thread(target=uv.run, daemon=True)
@@ -248,7 +257,10 @@ def test_unauthenticated_stale_and_replayed_requests_change_nothing(tmp_path: Pa
             "tampered": c.post(
                 "/webhook",
                 content=good.replace(b"post0", b"post1"),
-                headers={SIGNATURE_HEADER: sign(good, SECRET, now)},
+                headers={
+                    SIGNATURE_HEADER: sign(good, SECRET, now),
+                    "content-type": "application/json",
+                },
             ),
         }
         for why, response in refused.items():
@@ -569,3 +581,146 @@ def test_netlify_build_log_names_the_triggering_entry():
     assert describe_netlify_trigger({"INCOMING_HOOK_TITLE": "manual"}) == (
         'Triggered by a build hook (build hook "manual"), without a body'
     )
+
+
+# -- hardening: every hostile request is refused without touching a running build ----------------
+
+
+def raw_request(port: int, head: bytes, drip: bytes = b"", pause: float = 0.0) -> bytes:
+    """Send a request over a plain socket (a body dripped one byte per ``pause``), return the reply."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head)
+        try:
+            for byte in drip:
+                sock.sendall(bytes([byte]))
+                time.sleep(pause)
+        except OSError:  # the server gave up on us and closed: read what it answered
+            pass
+        reply = b""
+        with suppress(OSError):
+            while chunk := sock.recv(65536):
+                reply += chunk
+                if b"\r\n\r\n" in reply:
+                    break
+        return reply
+
+
+def port_of(hook: Hook) -> int:
+    return int(str(hook.client.base_url).rstrip("/").rsplit(":", 1)[1])
+
+
+def test_wrong_content_types_are_refused_with_415(tmp_path: Path):
+    site = hook_site(tmp_path)
+    with serving(site) as hook:
+        body = json.dumps(event()).encode()
+        for content_type in (None, "text/plain", "application/x-www-form-urlencoded", "json"):
+            headers = {SIGNATURE_HEADER: sign(body, SECRET, int(time.time()))}
+            if content_type:
+                headers["content-type"] = content_type
+            response = hook.client.post("/webhook", content=body, headers=headers)
+            assert response.status_code == 415, content_type
+            assert response.json() == {"error": "unsupported media type"}
+        # parameters and case do not matter
+        ok = post(hook.client, event(), headers={"content-type": "Application/JSON; charset=utf-8"})
+        assert ok.status_code == 202
+        hook.wait_builds(1)
+        assert hook.status()["events"]["refused"] == 4
+
+
+def test_a_slow_drip_body_is_cut_off_with_408(tmp_path: Path):
+    site = hook_site(tmp_path)
+    body = json.dumps(event()).encode()
+    head = (
+        b"POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+        + f"{SIGNATURE_HEADER}: {sign(body, SECRET, int(time.time()))}\r\n".encode()
+        + f"content-length: {len(body)}\r\n\r\n".encode()
+    )
+    with serving(site, body_timeout=0.5) as hook:
+        t0 = time.monotonic()
+        reply = raw_request(port_of(hook), head, drip=body[:40], pause=0.05)
+        assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+        assert time.monotonic() - t0 < 5
+        assert hook.webhook_records()[-1]["reason"].startswith("body not received within")
+        # a prompt sender is unaffected
+        assert post(hook.client, event()).status_code == 202
+        hook.wait_builds(1)
+
+
+def test_a_flood_gets_429_with_retry_after_and_nothing_is_queued(tmp_path: Path):
+    site = hook_site(tmp_path)
+    with serving(site, rate=1.0, burst=5) as hook:
+        answers = [post(hook.client, event(n=i)) for i in range(12)]
+        codes = [a.status_code for a in answers]
+        assert codes[:5] == [202] * 5 and set(codes[5:]) == {429}, codes
+        limited = answers[-1]
+        assert int(limited.headers["retry-after"]) >= 1
+        assert limited.json() == {"error": "too many requests"}
+        status = hook.wait_builds(1)
+        assert status["events"]["queued"] == 5 and status["events"]["limited"] == 7
+        time.sleep(1.1)  # the bucket refills: a later delivery is accepted again
+        assert post(hook.client, event(n=99)).status_code == 202
+
+
+def test_a_full_queue_refuses_with_429(tmp_path: Path):
+    site = hook_site(tmp_path)
+    release = threading.Event()
+
+    def slow_build():
+        release.wait(10)
+        return build_site(load_config(site, env={}))
+
+    with serving(site, build=slow_build, max_pending=3) as hook:
+        assert post(hook.client, event(n=0)).status_code == 202
+        wait_for(lambda: hook.status()["building"], "the build to start")
+        codes = [post(hook.client, event(n=i)).status_code for i in range(1, 6)]
+        assert codes == [202, 202, 202, 429, 429]
+        assert hook.status()["queue"] == 3
+        # the refused delivery did not spend its signature: the sender's retry is accepted
+        body = json.dumps(event(n=5)).encode()
+        headers = {SIGNATURE_HEADER: sign(body, SECRET, int(time.time()))}
+        headers["content-type"] = "application/json"
+        assert hook.client.post("/webhook", content=body, headers=headers).status_code == 429
+        release.set()
+        assert hook.wait_builds(2)["last_build"]["events"] == 3
+        assert hook.client.post("/webhook", content=body, headers=headers).status_code == 202
+
+
+def test_hostile_requests_do_not_disturb_a_build_in_progress(tmp_path: Path):
+    site = hook_site(tmp_path)
+    edit_post(site, "Built while under attack")
+    started, release = threading.Event(), threading.Event()
+
+    def gated_build():
+        started.set()
+        release.wait(10)
+        return build_site(load_config(site, env={}))
+
+    good = json.dumps(event()).encode()
+    with serving(site, build=gated_build, body_timeout=0.5, max_body=4096) as hook:
+        headers = {SIGNATURE_HEADER: sign(good, SECRET, int(time.time()))}
+        headers["content-type"] = "application/json"
+        assert hook.client.post("/webhook", content=good, headers=headers).status_code == 202
+        assert started.wait(10)
+        c = hook.client
+        assert c.post("/webhook", content=good, headers=headers).status_code == 401  # replay
+        assert post(c, raw=b" " * 5000).status_code == 413
+        assert post(c, raw=b"{not json").status_code == 400
+        assert post(c, event(), headers={"content-type": "text/plain"}).status_code == 415
+        slow = raw_request(
+            port_of(hook),
+            b"POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+            b"content-length: 500\r\n\r\n",
+            drip=b"{" * 30,
+            pause=0.05,
+        )
+        assert slow.startswith(b"HTTP/1.1 408"), slow[:200]
+        mid = hook.status()
+        assert mid["building"] and mid["builds"] == 0 and mid["queue"] == 0
+        release.set()
+        status = hook.wait_builds(1)
+        last = status["last_build"]
+        assert last["result"] == "ok" and last["events"] == 1 and last["changed"] >= 1
+        html = (site / "public/posts/post-0/index.html").read_text()
+        assert "<h1>Built while under attack</h1>" in html
+        time.sleep(0.8)
+        assert hook.status()["builds"] == 1 and len(deploys(site)) == 1

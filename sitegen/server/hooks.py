@@ -1,8 +1,12 @@
 """The webhook receiver behind ``sitegen hook serve``: Contentstack webhooks in, builds and deploys out.
 
 ``POST /webhook`` authenticates each request (HMAC signature, Basic Auth, or both), refuses
-replays, answers at once (202 queued, 200 ignored) and leaves the work to one background worker:
-events that arrive within ``[hook] debounce`` seconds of each other become one incremental build,
+replays (401), bodies over 1 MiB (413), anything but ``application/json`` (415), bodies that take
+longer than 10 s to arrive (408) and floods (429 with ``Retry-After``: a token bucket of 20
+requests a second after a burst of 200, at most 32 requests read at once, at most 10,000 events
+waiting for a build), none of which touches a build in progress. It answers at once (202
+queued, 200 ignored) and leaves the work to one background worker: events that arrive within
+``[hook] debounce`` seconds of each other become one incremental build,
 one build runs at a time, and a successful build that changed something is deployed (the
 ``deploy_command`` through the shell, or a POST to ``build_hook_url``). ``GET /status`` tells
 how the last build and deploy went.
@@ -22,6 +26,7 @@ import base64
 import binascii
 import hmac
 import json
+import math
 import os
 import signal
 import subprocess
@@ -54,6 +59,11 @@ MAX_BODY = 1024 * 1024  # Contentstack sends whole entries, well below this
 DEPLOY_TIMEOUT = 3600.0  # seconds before a deploy command is stopped
 BUILD_HOOK_TIMEOUT = 30.0
 MAX_LINE = 2000  # characters of one line of deploy output kept in the log
+BODY_TIMEOUT = 10.0  # seconds to receive a whole body: slow-drip senders are cut off (408)
+MAX_PENDING = 10_000  # events waiting for the next build; more is a flood (429)
+MAX_INFLIGHT = 32  # requests being read at once; more is a flood (429)
+RATE = 20.0  # requests per second sustained, after a burst of BURST (429 beyond)
+BURST = 200
 
 
 @dataclass(frozen=True)
@@ -135,6 +145,11 @@ class HookServer:
         clock: Callable[[], float] = time.time,
         max_body: int = MAX_BODY,
         stream: TextIO | None = None,
+        body_timeout: float = BODY_TIMEOUT,
+        max_pending: int = MAX_PENDING,
+        max_inflight: int = MAX_INFLIGHT,
+        rate: float = RATE,
+        burst: int = BURST,
     ):
         if not auth.methods:
             raise ConfigError(f"set {SECRET_ENV} or {AUTH_ENV}: webhooks must be authenticated")
@@ -146,6 +161,12 @@ class HookServer:
         self.max_delay = max(30.0, 10 * self.debounce)
         self.clock = clock
         self.max_body = max_body
+        self.body_timeout = body_timeout
+        self.max_pending = max_pending
+        self.max_inflight = max_inflight
+        self.rate, self.burst = rate, burst
+        self._tokens, self._refilled = float(burst), time.monotonic()
+        self._inflight = 0
         # masked in every log record; very short values would garble the log instead
         secrets = {*auth.secrets, config.hook.build_hook_url, *config.stack.secrets}
         self._secrets = tuple(sorted((s for s in secrets if s and len(s) >= 4), key=len)[::-1])
@@ -164,7 +185,7 @@ class HookServer:
         self._last_at = 0.0
         self._wake: asyncio.Event | None = None
         self._seen: dict[str, float] = {}  # accepted signature digests -> when they expire
-        self._counts = {"received": 0, "queued": 0, "ignored": 0, "refused": 0}
+        self._counts = {"received": 0, "queued": 0, "ignored": 0, "refused": 0, "limited": 0}
         # build state, written by the worker thread
         self._lock = threading.Lock()
         self._builds = 0
@@ -208,8 +229,49 @@ class HookServer:
 
     # -- HTTP ------------------------------------------------------------------------------------
 
+    def _retry_after(self) -> int | None:
+        """Take a token from the rate limiter; None when allowed, else seconds to wait."""
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._refilled) * self.rate)
+        self._refilled = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return None
+        return max(1, math.ceil((1 - self._tokens) / self.rate))
+
     async def _webhook(self, request: Request):
+        """Admission (rate, concurrency) first, so a flood costs little; then the request itself."""
         self._counts["received"] += 1
+        wait = self._retry_after()
+        if wait is None and self._inflight >= self.max_inflight:
+            wait = 1
+        if wait is not None:
+            return self._limited(request, wait, "too many requests")
+        self._inflight += 1
+        try:
+            return await self._handle(request)
+        finally:
+            self._inflight -= 1
+
+    def _limited(self, request: Request, wait: int, reason: str) -> JSONResponse:
+        """429 with Retry-After: a flood is refused without queueing anything."""
+        self._counts["limited"] += 1
+        client = request.client.host if request.client else None
+        self.log(
+            {
+                "event": "webhook",
+                "outcome": "limited",
+                "status": 429,
+                "reason": reason,
+                "retry_after": wait,
+                "client": client,
+            }
+        )
+        return JSONResponse(
+            {"error": _ERRORS[429]}, status_code=429, headers={"Retry-After": str(wait)}
+        )
+
+    async def _handle(self, request: Request):
         client = request.client.host if request.client else None
 
         def answer(status: int, outcome: str, reason: str, event=None, **extra: Any):
@@ -232,14 +294,24 @@ class HookServer:
 
         if self.auth.basic and not self.auth.basic_ok(request.headers.get("authorization")):
             return answer(401, "refused", "missing or wrong Basic Auth credentials")
+        if len(self._pending) >= self.max_pending:
+            # before the signature is checked, so that it is not spent: a retry may reuse it
+            return self._limited(request, max(1, math.ceil(self.debounce)), "the queue is full")
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != "application/json":
+            return answer(415, "refused", "content type is not application/json")
         length = request.headers.get("content-length", "0")
         if length.isdigit() and int(length) > self.max_body:
             return answer(413, "refused", f"body larger than {self.max_body} bytes")
         body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > self.max_body:
-                return answer(413, "refused", f"body larger than {self.max_body} bytes")
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > self.max_body:
+                        return answer(413, "refused", f"body larger than {self.max_body} bytes")
+        except TimeoutError:
+            return answer(408, "refused", f"body not received within {self.body_timeout:g} s")
         body = bytes(body)
         if self.auth.secret:
             check = check_signature(
@@ -579,7 +651,14 @@ class BuildHookDeployer:
 
 # -- helpers --------------------------------------------------------------------------------------
 
-_ERRORS = {400: "bad request", 401: "unauthorized", 413: "payload too large"}
+_ERRORS = {
+    400: "bad request",
+    401: "unauthorized",
+    408: "request timeout",
+    413: "payload too large",
+    415: "unsupported media type",
+    429: "too many requests",
+}
 
 
 def _default_build(root: Path) -> BuildResult:

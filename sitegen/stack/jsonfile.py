@@ -28,6 +28,8 @@ def read_json(path: Path, shown: str) -> Any:
             f"{shown}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}. "
             "Fix the syntax (often a missing comma, quote or bracket)."
         ) from None
+    except RecursionError:  # the decoder recurses once per nested array or object
+        raise StackFolderError(f"{shown}: arrays or objects are nested too deeply.") from None
 
 
 def require_str(data: JsonDict, key: str, shown: str, *, optional: bool = False) -> str | None:
