@@ -29,8 +29,11 @@ def _stop_on_sigterm() -> dict[str, bool]:
     """Make SIGTERM (a CI job cancelled, a container stopped) stop a build as Ctrl-C does:
     through the same clean-up, instead of killing it mid-write. Returns a flag it sets.
 
-    The handler stays for the rest of this process: the command ends with the build.
+    The signal is passed on as SIGINT, so that while content is fetched asyncio cancels its
+    tasks in order (a KeyboardInterrupt raised inside the event loop would not). The handler
+    stays for the rest of this process: the command ends with the build.
     """
+    import os
     import signal
     import threading
 
@@ -40,7 +43,7 @@ def _stop_on_sigterm() -> dict[str, bool]:
 
     def interrupt(signum: int, frame: object) -> None:
         stopped["signal"] = True
-        raise KeyboardInterrupt
+        os.kill(os.getpid(), signal.SIGINT)
 
     signal.signal(signal.SIGTERM, interrupt)
     return stopped
