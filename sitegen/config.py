@@ -154,6 +154,7 @@ class SiteConfig:
     feeds: tuple[FeedConfig, ...] = ()
     sitemap: bool = True
     assets: AssetsConfig = field(default_factory=lambda: AssetsConfig())
+    rte_html: str = "sanitize"  # [rte] html: "sanitize" (allowlist) or "trusted" (as stored)
 
     @property
     def default_locale(self) -> LocaleConfig:
@@ -266,6 +267,7 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
     hook = _hook_config(top.table("hook"))
     analytics = _analytics_config(top.table("analytics"))
     assets = _assets_config(top.table("assets"))
+    rte_html = _rte_html(top.table("rte"))
     preview_table = top.table("preview")
 
     base_url = site.get("base_url", str, "")
@@ -313,7 +315,20 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
         feeds=feeds,
         sitemap=sitemap,
         assets=assets,
+        rte_html=rte_html,
     )
+
+
+RTE_HTML_MODES = ("sanitize", "trusted")
+
+
+def _rte_html(t: _Table) -> str:
+    """``[rte] html``: HTML-RTE is untrusted (sanitized) unless the site says it trusts it."""
+    mode = t.get("html", str, "sanitize")
+    if mode not in RTE_HTML_MODES:
+        raise t.error("html", f'must be "sanitize" or "trusted", got {mode!r}')
+    t.check_unknown()
+    return mode
 
 
 def for_preview(config: SiteConfig, live_preview: str | None = None) -> SiteConfig:

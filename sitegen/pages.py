@@ -184,6 +184,12 @@ def _add_entry_pages(
 
 def _add(config: SiteConfig, store: Store, page: Page) -> str:
     clash = store.add_page(page)
+    if clash is not None and clash.file != page.file:
+        raise BuildError(
+            f"two pages write files that differ only by case, {config.output.name}/{clash.file} "
+            f"and {config.output.name}/{page.file} (one file on macOS and Windows): "
+            f"{describe(clash)} and {describe(page)}; give one of them another url or path"
+        )
     if clash is not None:
         raise BuildError(
             f"two pages write {config.output.name}/{page.file}: "

@@ -295,6 +295,7 @@ class Renderer:
             value,
             entry if entry is not None else ctx.get("entry"),
             embed=lambda item, embed: self._embed(ctx, item, embed),
+            trusted_html=self.config.rte_html == "trusted",
         )
         return Markup("".join(html) if isinstance(html, list) else html)
 

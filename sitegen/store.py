@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from sitegen import codec
+from sitegen.content.urls import case_key
 
 SCHEMA_VERSION = "5"
 SCHEMA = """
@@ -789,8 +790,22 @@ class Store:
 
     # -- pages and what they read ------------------------------------------------------------
 
+    # case_key(file) -> file of every recorded page, loaded on first use (one query)
+    _cases: dict[str, str] | None = None
+
     def add_page(self, page: Page) -> Page | None:
-        """Record a page; returns the page already writing that file, if any (a clash)."""
+        """Record a page; returns the page already writing that file, or a file that differs
+        only by case (one file on macOS and Windows), if any (a clash)."""
+        if self._cases is None:
+            self._cases = {case_key(f): f for (f,) in self.db.execute("SELECT file FROM pages")}
+        folded = case_key(page.file)
+        known = self._cases.get(folded)
+        if known is not None and known != page.file:
+            row = self.db.execute(
+                f"SELECT {PAGE_COLUMNS} FROM pages WHERE file = ?", (known,)
+            ).fetchone()
+            if row is not None:
+                return Page(*row)
         try:
             self.db.execute(f"INSERT INTO pages ({PAGE_COLUMNS}) VALUES ({PAGE_SLOTS})", page)
         except sqlite3.IntegrityError:
@@ -798,10 +813,13 @@ class Store:
                 f"SELECT {PAGE_COLUMNS} FROM pages WHERE file = ?", (page.file,)
             ).fetchone()
             return Page(*row)
+        self._cases[folded] = page.file
         self._touch(page.file)
         return None
 
     def remove_page(self, file: str) -> None:
+        if self._cases is not None and self._cases.get(case_key(file)) == file:
+            del self._cases[case_key(file)]
         self.db.execute("DELETE FROM pages WHERE file = ?", (file,))
         self.db.execute("DELETE FROM deps WHERE file = ?", (file,))
         self._touch(file)
@@ -809,6 +827,7 @@ class Store:
     def clear_pages(self) -> None:
         """Forget every page and what it read (all pages are about to be planned again)."""
         self.db.execute("DELETE FROM pages")
+        self._cases = {}
         self.db.execute("DELETE FROM deps")
         self.touched = None
 

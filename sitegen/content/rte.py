@@ -40,14 +40,26 @@ from itertools import pairwise
 from typing import Any
 from urllib.parse import quote
 
+from sitegen.content.sanitize import escape_attr, safe_style, safe_url, sanitize_html
+
 __all__ = [
+    "MAX_DEPTH",
     "EmbedContext",
     "EmbedRenderer",
     "EmbeddedItems",
+    "RteError",
     "render_html_rte",
     "render_json_rte",
     "render_rte",
 ]
+
+MAX_DEPTH = 128
+"""How deep JSON-RTE nodes may nest; real documents stay far below, a hostile one is refused
+with a clear error instead of exhausting Python's stack."""
+
+
+class RteError(ValueError):
+    """A rich-text value the renderer refuses (e.g. nested too deeply)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +339,25 @@ def _escape_text(text: str) -> str:
     return text
 
 
+def _sanitized_url(value: Any) -> str:
+    """The reference's ``sanitizeHTML`` of a URL, checked before the sanitizer rewrites
+    newlines (``java\\nscript:``) so the scheme is read as the browser would."""
+    if value is None or value is _UNDEF:
+        return ""
+    return _sanitize(safe_url(_js_str(value)))
+
+
+def _url_attr(value: str) -> str:
+    """A URL attribute value: hostile schemes neutralized, then escaped so it stays quoted."""
+    return escape_attr(safe_url(value))
+
+
+def _safe_fragment(html: str) -> str:
+    """Item fields the reference passes through as markup (titles, captions): plain text stays
+    byte for byte, anything with a tag goes through the HTML allowlist."""
+    return sanitize_html(html) if "<" in html else html
+
+
 # --------------------------------------------------------------------------------------------
 # Embedded items
 # --------------------------------------------------------------------------------------------
@@ -424,26 +455,28 @@ def _system(item: Mapping, key: str) -> Any:
 
 def _item_block(item: Mapping, text: Any, attrs: Mapping) -> str:
     """Block entry: title and content type uid."""
-    title = _sanitize_value(_or(_get(item, "title"), _get(item, "uid")))
-    ctype = _sanitize_value(_or(_get(item, "_content_type_uid"), _system(item, "content_type_uid")))
+    title = _safe_fragment(_sanitize_value(_or(_get(item, "title"), _get(item, "uid"))))
+    ctype = _safe_fragment(
+        _sanitize_value(_or(_get(item, "_content_type_uid"), _system(item, "content_type_uid")))
+    )
     return f"<div><p>{title}</p><p>Content type: <span>{ctype}</span></p></div>"
 
 
 def _item_inline(item: Mapping, text: Any, attrs: Mapping) -> str:
     """Inline entry: its title in a span."""
-    return f"<span>{_sanitize_value(_or(_get(item, 'title'), _get(item, 'uid')))}</span>"
+    return f"<span>{_safe_fragment(_sanitize_value(_or(_get(item, 'title'), _get(item, 'uid'))))}</span>"
 
 
 def _item_link(item: Mapping, text: Any, attrs: Mapping) -> str:
     """Entry as a link to its ``url``."""
-    url = _sanitize_value(_or(_get(item, "url"), "undefined"))
+    url = escape_attr(_sanitized_url(_or(_get(item, "url"), "undefined")))
     label = _or(text, _get(item, "title"), _get(item, "uid"), _system(item, "uid"))
-    return f'<a href="{url}">{_sanitize_value(label)}</a>'
+    return f'<a href="{url}">{_safe_fragment(_sanitize_value(label))}</a>'
 
 
 def _item_display(item: Mapping, text: Any, attrs: Mapping) -> str:
     """Displayable asset: an img with an alt text."""
-    url = _sanitize_value(_or(_get(item, "url"), "undefined"))
+    url = escape_attr(_sanitized_url(_or(_get(item, "url"), "undefined")))
     alt = _or(
         _get(attrs, "alt"),
         _get(item, "title"),
@@ -451,14 +484,14 @@ def _item_display(item: Mapping, text: Any, attrs: Mapping) -> str:
         _get(item, "uid"),
         _system(item, "uid"),
     )
-    return f'<img src="{url}" alt="{_sanitize_value(alt)}" />'
+    return f'<img src="{url}" alt="{escape_attr(_sanitize_value(alt))}" />'
 
 
 def _item_download(item: Mapping, text: Any, attrs: Mapping) -> str:
     """Downloadable asset: a link to its ``url``."""
-    url = _sanitize_value(_or(_get(item, "url"), "undefined"))
+    url = escape_attr(_sanitized_url(_or(_get(item, "url"), "undefined")))
     label = _or(text, _get(item, "title"), _get(item, "uid"), _system(item, "content_type_uid"))
-    return f'<a href="{url}">{_sanitize_value(label)}</a>'
+    return f'<a href="{url}">{_safe_fragment(_sanitize_value(label))}</a>'
 
 
 _ITEM_RENDERERS: dict[str, Callable[[Mapping, Any, Mapping], str]] = {
@@ -484,11 +517,12 @@ def _render_item(item: Mapping, style_type: Any, text: Any, attrs: Mapping) -> s
 class _Context:
     """Per-call state: embedded items, the hook, and verbatim hook outputs awaiting insertion."""
 
-    __slots__ = ("embed", "embedded", "outputs", "token")
+    __slots__ = ("depth", "embed", "embedded", "outputs", "token")
 
     def __init__(self, embedded: EmbeddedItems | None, embed: EmbedRenderer | None) -> None:
         self.embedded = embedded
         self.embed = embed
+        self.depth = 0
         self.outputs: list[str] = []
         self.token = ""
 
@@ -533,17 +567,19 @@ def _style_string(style: Any) -> str:
     if not _truthy(style):
         return ""
     if isinstance(style, str):
-        return style
-    if _is_mapping(style):
-        return "".join(f"{key}:{_js_str(style[key])};" for key in _js_keys(style))
-    if isinstance(style, list):
-        return "".join(f"{index}:{_js_str(value)};" for index, value in enumerate(style))
-    return ""
+        text = style
+    elif _is_mapping(style):
+        text = "".join(f"{key}:{_js_str(style[key])};" for key in _js_keys(style))
+    elif isinstance(style, list):
+        text = "".join(f"{index}:{_js_str(value)};" for index, value in enumerate(style))
+    else:
+        return ""
+    return escape_attr(safe_style(text))
 
 
 def _attr_part(name: str, value: Any) -> str:
     """`` name="value"`` when the value is truthy, as the reference's templates do."""
-    return f' {name}="{_js_str(value)}"' if _truthy(value) else ""
+    return f' {name}="{escape_attr(_js_str(value))}"' if _truthy(value) else ""
 
 
 def _common_attrs(attrs: Mapping, with_style: bool = True) -> str:
@@ -562,12 +598,21 @@ def _render_children(children: Any, ctx: _Context) -> _Rendered:
     """Render and join a node list; clean only if every part is clean."""
     if not isinstance(children, list) or not children:
         return "", True
+    if ctx.depth >= MAX_DEPTH:
+        raise RteError(
+            f"JSON-RTE nodes are nested more than {MAX_DEPTH} levels deep; "
+            "the document is malformed or hostile"
+        )
     parts: list[str] = []
     clean = True
-    for child in children:
-        html, child_clean = _render_node(child, ctx)
-        parts.append(html)
-        clean = clean and child_clean
+    ctx.depth += 1
+    try:
+        for child in children:
+            html, child_clean = _render_node(child, ctx)
+            parts.append(html)
+            clean = clean and child_clean
+    finally:
+        ctx.depth -= 1
     return "".join(parts), clean
 
 
@@ -681,14 +726,15 @@ def _render_hr(node: Mapping, attrs: Mapping, ctx: _Context) -> _Rendered:
 
 def _render_link(node: Mapping, attrs: Mapping, ctx: _Context) -> _Rendered:
     """``<a>`` from ``href`` (or ``url``) plus ``target``."""
-    href = _sanitize_value(_or(_get(attrs, "href"), _get(attrs, "url")))
+    href = escape_attr(_sanitized_url(_or(_get(attrs, "href"), _get(attrs, "url"))))
     attributes = f'{_common_attrs(attrs)} href="{href}"{_attr_part("target", attrs.get("target"))}'
     return _wrap("a", attributes, _inner(node, ctx))
 
 
 def _media_src(attrs: Mapping) -> str:
     """``encodeURI(sanitizeHTML(src || url))`` for img and embed nodes."""
-    return _encode_uri(_sanitize_value(_or(_get(attrs, "src"), _get(attrs, "url"))))
+    src = _sanitized_url(_or(_get(attrs, "src"), _get(attrs, "url")))
+    return escape_attr(_encode_uri(src))
 
 
 def _render_img(node: Mapping, attrs: Mapping, ctx: _Context) -> _Rendered:
@@ -755,11 +801,11 @@ def _cell(tag: str) -> _NodeRenderer:
 
 def _reference_link(attrs: Mapping, inner: _Rendered) -> _Rendered:
     """An entry or asset embedded as a link: an ``<a>`` built from the node's own attrs."""
-    href = _js_str(_or(_get(attrs, "href"), _get(attrs, "url")))
+    href = _url_attr(_js_str(_or(_get(attrs, "href"), _get(attrs, "url"))))
     attributes = f'{_common_attrs(attrs)} href="{href}"{_attr_part("target", attrs.get("target"))}'
     if attrs.get("type") == "asset":
         uid = attrs.get("asset-uid")
-        uid_part = f'data-sys-asset-uid="{_js_str(uid)}"' if _truthy(uid) else ""
+        uid_part = f'data-sys-asset-uid="{escape_attr(_js_str(uid))}"' if _truthy(uid) else ""
         attributes += (
             f' type="asset" content-type-uid="sys_assets" {uid_part} sys-style-type="download"'
         )
@@ -772,7 +818,7 @@ def _reference_fallback(attrs: Mapping) -> _Rendered:
     if attrs.get("type") != "asset":
         return "", True
     redactor = _as_mapping(attrs.get("redactor-attributes"))
-    src = _encode_uri(_js_str(_get(attrs, "asset-link")))
+    src = escape_attr(_encode_uri(safe_url(_js_str(_get(attrs, "asset-link")))))
     alt = redactor.get("alt")
     link = attrs.get("link")
     target = _or(_get(attrs, "target"), "")
@@ -782,7 +828,7 @@ def _reference_fallback(attrs: Mapping) -> _Rendered:
     img = (
         "<img"
         + _attr_part("asset_uid", attrs.get("asset-uid"))
-        + (f' class="{_sanitize_value(class_name)}"' if _truthy(class_name) else "")
+        + (f' class="{escape_attr(_sanitize_value(class_name))}"' if _truthy(class_name) else "")
         + (f' src="{_sanitize(src)}"' if src else "")
         + _attr_part("alt", alt)
         + (' target="_blank"' if target == "_blank" else "")
@@ -790,8 +836,11 @@ def _reference_fallback(attrs: Mapping) -> _Rendered:
         + " />"
     )
     if _truthy(link):
-        img = f'<a href="{_js_str(link)}" target="{_js_str(target)}">{img}</a>'
-    figcaption = f"<figcaption>{_js_str(caption)}</figcaption>" if _truthy(caption) else ""
+        link_attrs = f'href="{_url_attr(_js_str(link))}" target="{escape_attr(_js_str(target))}"'
+        img = f"<a {link_attrs}>{img}</a>"
+    figcaption = (
+        f"<figcaption>{_safe_fragment(_js_str(caption))}</figcaption>" if _truthy(caption) else ""
+    )
     figure_style = f' style="{style}"' if style else ""
     return f"<figure{figure_style}>{img}{figcaption}</figure>", False
 
@@ -1097,7 +1146,24 @@ def _js_replace_first(content: str, target: str, replacement: str, *, patterns: 
     return content[:index] + replacement + content[end:]
 
 
-def _render_embedded_element(element: _Element, ctx: _Context) -> tuple[str, bool]:
+def _safe_embed_attrs(attrs: Mapping[str, str]) -> dict[str, str]:
+    """An embedded element's attributes as a sanitizing site's hook sees them: no event
+    handlers, hostile URLs and styles neutralized."""
+    safe: dict[str, str] = {}
+    for name, value in attrs.items():
+        if name.startswith("on"):
+            continue
+        if name in ("href", "src", "data-sys-asset-link", "action", "formaction", "poster"):
+            value = safe_url(value)
+        elif name == "style":
+            value = safe_style(value)
+        safe[name] = value
+    return safe
+
+
+def _render_embedded_element(
+    element: _Element, ctx: _Context, trusted: bool = True
+) -> tuple[str, bool]:
     """(replacement HTML, whether it is the default) for one embedded-object element."""
     attrs = element.attrs
     kind_attr = _get(attrs, "type")
@@ -1106,7 +1172,11 @@ def _render_embedded_element(element: _Element, ctx: _Context) -> tuple[str, boo
     style_type = attrs.get("sys-style-type")
     if ctx.embed is not None:
         kind = "entry" if kind_attr == "entry" else "asset"
-        context = EmbedContext(item, kind, style_type, dict(attrs), _inner_html(element))
+        if trusted:
+            context = EmbedContext(item, kind, style_type, dict(attrs), _inner_html(element))
+        else:
+            inner = sanitize_html(_inner_html(element))
+            context = EmbedContext(item, kind, style_type, _safe_embed_attrs(attrs), inner)
         placeholder = ctx.call_hook(item, context)
         if placeholder is not None:
             return placeholder, False
@@ -1115,8 +1185,9 @@ def _render_embedded_element(element: _Element, ctx: _Context) -> tuple[str, boo
     return _render_item(item, style_type, _element_text(element), attrs), True
 
 
-def _render_html_string(content: str, ctx: _Context) -> str:
-    """Replace each embedded entry, then each embedded asset, as the reference does.
+def _render_html_string(content: str, ctx: _Context, trusted: bool = True) -> str:
+    """Replace each embedded entry, then each embedded asset, as the reference does; unless
+    ``trusted``, reduce the result to the HTML allowlist (hook outputs are kept as they are).
 
     Each replacement targets the first occurrence of the element's serialized outerHTML in the
     content as modified so far, so cost is O(objects x length) for one field.
@@ -1125,7 +1196,7 @@ def _render_html_string(content: str, ctx: _Context) -> str:
         return ""
     # An element can only carry the class if the text (or a numeric reference) spells it.
     if "embedded-" not in content and "&#" not in content:
-        return content
+        return content if trusted else sanitize_html(content)
     finder = _EmbedFinder()
     try:
         finder.feed(content)
@@ -1134,8 +1205,10 @@ def _render_html_string(content: str, ctx: _Context) -> str:
         pass
     elements = finder.found["embedded-entry"] + finder.found["embedded-asset"]
     for element in elements:
-        replacement, is_default = _render_embedded_element(element, ctx)
+        replacement, is_default = _render_embedded_element(element, ctx, trusted)
         content = _js_replace_first(content, _outer_html(element), replacement, patterns=is_default)
+    if not trusted:
+        content = sanitize_html(content)  # placeholders are plain text: they survive
     return ctx.finish(content)
 
 
@@ -1144,15 +1217,21 @@ def render_html_rte(
     embedded: EmbeddedItems | None = None,
     *,
     embed: EmbedRenderer | None = None,
+    trusted_html: bool = True,
 ) -> str | list[str]:
-    """Replace embedded ``<figure>``/``<img>`` objects in HTML-RTE markup (or a list of it)."""
+    """Replace embedded ``<figure>``/``<img>`` objects in HTML-RTE markup (or a list of it).
+
+    ``trusted_html=False`` also reduces the markup to the allowlist of
+    :func:`sitegen.content.sanitize.sanitize_html`; sites do that by default (``[rte] html``).
+    """
     if isinstance(html, list):
         results = []
         for index, element in enumerate(html):
             if element is None:
                 results.append("")
             elif isinstance(element, str):
-                results.append(_render_html_string(element, _Context(embedded, embed)))
+                ctx = _Context(embedded, embed)
+                results.append(_render_html_string(element, ctx, trusted_html))
             else:
                 raise TypeError(
                     f"HTML-RTE list element {index} must be a string, got {_describe(element)}"
@@ -1164,7 +1243,7 @@ def render_html_rte(
         raise TypeError(
             f"an HTML-RTE value must be a string or a list of strings, got {_describe(html)}"
         )
-    return _render_html_string(html, _Context(embedded, embed))
+    return _render_html_string(html, _Context(embedded, embed), trusted_html)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1188,25 +1267,32 @@ def render_rte(
     entry: Mapping | None = None,
     *,
     embed: EmbedRenderer | None = None,
+    trusted_html: bool = True,
 ) -> str | list[str]:
     """Render a rich-text field value, detecting JSON-RTE or HTML-RTE.
 
     A document dict (``"type": "doc"``) renders as JSON-RTE, a string as HTML-RTE, a list
     element by element (giving a list), None as "". Embedded objects are looked up in
-    ``entry["_embedded_items"]``.
+    ``entry["_embedded_items"]``. JSON-RTE URLs, styles and attribute values are always
+    neutralized; HTML-RTE is reduced to an allowlist when ``trusted_html`` is False (the
+    default of the library is the reference's output; sites default to sanitizing). A value
+    nested too deeply raises :class:`RteError`.
     """
     if value is None:
         return ""
     embedded = EmbeddedItems.from_entry(entry)
-    if _is_doc(value):
-        return render_json_rte(value, embedded, embed=embed)
-    if isinstance(value, str):
-        return render_html_rte(value, embedded, embed=embed)
-    if isinstance(value, list):
-        return [
-            _render_list_element(element, index, embedded, embed)
-            for index, element in enumerate(value)
-        ]
+    try:
+        if _is_doc(value):
+            return render_json_rte(value, embedded, embed=embed)
+        if isinstance(value, str):
+            return render_html_rte(value, embedded, embed=embed, trusted_html=trusted_html)
+        if isinstance(value, list):
+            return [
+                _render_list_element(element, index, embedded, embed, trusted_html)
+                for index, element in enumerate(value)
+            ]
+    except RecursionError:
+        raise RteError("rich text nested too deeply to render") from None
     raise TypeError(
         'a rich-text value must be a JSON-RTE document (a dict with "type": "doc"), an '
         f"HTML string, a list of those, or None; got {_describe(value)}"
@@ -1214,7 +1300,11 @@ def render_rte(
 
 
 def _render_list_element(
-    element: Any, index: int, embedded: EmbeddedItems, embed: EmbedRenderer | None
+    element: Any,
+    index: int,
+    embedded: EmbeddedItems,
+    embed: EmbedRenderer | None,
+    trusted_html: bool = True,
 ) -> str:
     """One element of a multiple rich-text field."""
     if element is None:
@@ -1222,7 +1312,9 @@ def _render_list_element(
     if _is_doc(element):
         return render_json_rte(element, embedded, embed=embed)  # type: ignore[return-value]
     if isinstance(element, str):
-        return render_html_rte(element, embedded, embed=embed)  # type: ignore[return-value]
+        return render_html_rte(  # type: ignore[return-value]
+            element, embedded, embed=embed, trusted_html=trusted_html
+        )
     raise TypeError(
         f"rich-text list element {index} must be a JSON-RTE document or an HTML string, "
         f"got {_describe(element)}"
