@@ -9,11 +9,15 @@ beyond 64 bits, strings holding lone surrogates), so any JSON the CDA delivers i
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
 
 _SORTED = orjson.OPT_SORT_KEYS
+DEEPEST = 5_000  # nesting levels the fallback decodes and encodes
 
 
 def dumps(value: Any) -> str:
@@ -25,7 +29,8 @@ def dumps(value: Any) -> str:
     try:
         return orjson.dumps(value, option=_SORTED).decode()
     except (orjson.JSONEncodeError, UnicodeDecodeError):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        with _deep():  # orjson stops at 255 levels; rich text can nest deeper
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def loads(text: str | bytes) -> Any:
@@ -33,4 +38,20 @@ def loads(text: str | bytes) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        return json.loads(text)  # what orjson refuses but Python accepts (NaN, surrogates)
+        # what orjson refuses but Python accepts: NaN, lone surrogates, over 1,024 levels
+        with _deep():
+            return json.loads(text)
+
+
+@contextmanager
+def _deep() -> Iterator[None]:
+    """Room for documents nested up to DEEPEST levels (a 1,000-level JSON-RTE document is
+    2,000), and ``ValueError`` rather than ``RecursionError`` beyond: bad input, not a crash."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, DEEPEST + 200))
+    try:
+        yield
+    except RecursionError:
+        raise ValueError(f"JSON nested more than {DEEPEST:,} levels deep") from None
+    finally:
+        sys.setrecursionlimit(limit)

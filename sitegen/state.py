@@ -60,6 +60,8 @@ def render_fingerprint(config: SiteConfig) -> str:
             "sitemap": config.sitemap,
             # only when on, so sites that do not download keep their fingerprint
             **({"assets": [config.assets.path]} if config.assets.download else {}),
+            # only when changed from the default, for the same reason
+            **({"rte_html": config.rte_html} if config.rte_html != "sanitize" else {}),
         }
     )
 

@@ -654,3 +654,15 @@ def test_hostile_pages_run_no_script_in_a_browser(tmp_path: Path) -> None:
         frames = page.evaluate("() => [...document.querySelectorAll('iframe')].map(f => f.src)")  # type: ignore[attr-defined]
         assert frames == [BLOCKED_URL]  # the JSON-RTE embed node, its URL neutralized
     assert dialogs == []
+
+
+def test_switching_the_html_trust_setting_re_renders_the_pages(tmp_path: Path) -> None:
+    site = hostile_site(tmp_path)
+    build(site)
+    page = site / "public/evil/index.html"
+    assert "<script" not in page.read_text()
+    toml = site / "sitegen.toml"
+    toml.write_text(toml.read_text() + '[rte]\nhtml = "trusted"\n')
+    result = build(site)  # incremental: the content is the same, the rendering is not
+    assert result.kind == "incremental" and "evil/index.html" in result.changed
+    assert "<script" in page.read_text()

@@ -90,3 +90,21 @@ def test_references_finds_includes_assets_embeds_and_rich_text_links():
         "e4",
     }
     assert references(entry, dumps(entry)) == references(entry)
+
+
+def test_deeply_nested_rich_text_round_trips_and_deeper_is_a_value_error():
+    from sitegen import codec
+
+    doc: dict = {"type": "p", "children": [{"text": "deep"}]}
+    for _ in range(1_000):  # a 1,000-level JSON-RTE document: 2,000 nested containers
+        doc = {"type": "div", "children": [doc]}
+    text = dumps({"body": doc})
+    assert dumps(codec.loads(text)) == text  # (== on the dicts would itself recurse too deep)
+    assert text.count('"type":"div"') == 1_000
+    abyss = "[" * 6_000 + "]" * 6_000
+    try:
+        codec.loads(abyss)
+    except ValueError as err:
+        assert "nested more than 5,000 levels" in str(err)
+    else:
+        raise AssertionError("6,000 levels decoded")
