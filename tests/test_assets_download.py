@@ -181,7 +181,7 @@ def test_downloads_into_hashed_paths_and_rewrites_every_url(tmp_path: Path):
     assert f'class=wide src="{local_url}"' in html  # not an Images API host: no transform
     assert f'srcset="{local_url}"' in html
     assert f'content="https://example.com{local_url}"' in html
-    assert f'<img src="{local_url}" alt="x">' in html  # HTML-RTE
+    assert f'<img src="{local_url}" alt="x" />' in html  # HTML-RTE (re-serialized, sanitized)
     assert f'<a href="{local_url}">download</a>' in html
     assert f"(see {local_url})." in html
     assert html.count(local_url) == 9  # + the JSON-RTE embedded asset
@@ -459,7 +459,7 @@ def test_feeds_get_absolute_local_urls(tmp_path: Path):
     build(site)
     local_url = f"https://example.com/assets/logo/{hashed(LOGO)}/logo.svg"
     html = (site / "public/html.xml").read_text()
-    assert f"&lt;img src=&#34;{local_url}&#34; alt=&#34;x&#34;&gt;" in html
+    assert f"&lt;img src=&#34;{local_url}&#34; alt=&#34;x&#34; /&gt;" in html
     assert f"&lt;a href=&#34;{local_url}&#34;&gt;download" in html
     assert f"(see /assets/logo/{hashed(LOGO)}/logo.svg)." in html  # text stays text
     body = (site / "public/body.xml").read_text()

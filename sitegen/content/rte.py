@@ -58,8 +58,12 @@ MAX_DEPTH = 128
 with a clear error instead of exhausting Python's stack."""
 
 
-class RteError(ValueError):
-    """A rich-text value the renderer refuses (e.g. nested too deeply)."""
+class RteError(TypeError, ValueError):
+    """A rich-text value the renderer refuses: not rich text, or nested too deeply.
+
+    The one exception rendering raises for any input (a ``TypeError`` for a value that is not
+    rich text, a ``ValueError`` for one it cannot render), so callers catch one type.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -963,14 +967,14 @@ def render_json_rte(
         results = []
         for index, element in enumerate(doc):
             if not _is_doc(element):
-                raise TypeError(
+                raise RteError(
                     f"JSON-RTE list element {index} is not a document (a dict with "
                     f'"type": "doc"), got {type(element).__name__}'
                 )
             results.append(_render_doc_html(element, ctx))
         return results
     if not _is_doc(doc):
-        raise TypeError(
+        raise RteError(
             'a JSON-RTE value must be a document (a dict with "type": "doc") or a list of them, '
             f"got {_describe(doc)}"
         )
@@ -1233,14 +1237,14 @@ def render_html_rte(
                 ctx = _Context(embedded, embed)
                 results.append(_render_html_string(element, ctx, trusted_html))
             else:
-                raise TypeError(
+                raise RteError(
                     f"HTML-RTE list element {index} must be a string, got {_describe(element)}"
                 )
         return results
     if html is None:
         return ""
     if not isinstance(html, str):
-        raise TypeError(
+        raise RteError(
             f"an HTML-RTE value must be a string or a list of strings, got {_describe(html)}"
         )
     return _render_html_string(html, _Context(embedded, embed), trusted_html)
@@ -1293,7 +1297,7 @@ def render_rte(
             ]
     except RecursionError:
         raise RteError("rich text nested too deeply to render") from None
-    raise TypeError(
+    raise RteError(
         'a rich-text value must be a JSON-RTE document (a dict with "type": "doc"), an '
         f"HTML string, a list of those, or None; got {_describe(value)}"
     )
@@ -1315,7 +1319,7 @@ def _render_list_element(
         return render_html_rte(  # type: ignore[return-value]
             element, embedded, embed=embed, trusted_html=trusted_html
         )
-    raise TypeError(
+    raise RteError(
         f"rich-text list element {index} must be a JSON-RTE document or an HTML string, "
         f"got {_describe(element)}"
     )
