@@ -77,6 +77,19 @@ JSON_SCALARS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from([0, 1, -1, 5, 65, 601, 10_001, 86_401, 0.0, 1e308, -0.0]),
 )
+STACK_KEYS = [  # every [stack] setting
+    "local",
+    "host",
+    "region",
+    "environment",
+    "api_key",
+    "delivery_token",
+    "branch",
+    "include_depth",
+    "concurrency",
+    "timeout",
+    "max_tries",
+]
 # TOML has dates and times too
 SCALARS = JSON_SCALARS | st.datetimes(timezones=st.none() | st.just(UTC)) | st.dates() | st.times()
 KEYS = st.one_of(
@@ -94,17 +107,7 @@ KEYS = st.one_of(
             "analytics",
             "assets",
             "preview",
-            "local",
-            "host",
-            "region",
-            "environment",
-            "api_key",
-            "delivery_token",
-            "branch",
-            "include_depth",
-            "concurrency",
-            "timeout",
-            "max_tries",
+            *STACK_KEYS,
             "base_url",
             "title",
             "output",
@@ -286,22 +289,7 @@ ENV = {"SET": "value", "CONTENTSTACK_PREVIEW_TOKEN": "", "HOME": "/root"}
 
 # every setting sitegen.toml knows, as (table path, key); "pages"/"feeds" are arrays of tables
 SETTINGS = (
-    [
-        (("stack",), k)
-        for k in [
-            "local",
-            "host",
-            "region",
-            "environment",
-            "api_key",
-            "delivery_token",
-            "branch",
-            "include_depth",
-            "concurrency",
-            "timeout",
-            "max_tries",
-        ]
-    ]
+    [(("stack",), k) for k in STACK_KEYS]
     + [
         (("site",), k)
         for k in ["base_url", "title", "locales", "output", "templates", "static", "state_dir"]

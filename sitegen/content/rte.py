@@ -331,16 +331,11 @@ def _sanitize_value(value: Any) -> str:
 
 
 def _escape_text(text: str) -> str:
-    """The reference's ``replaceHtmlEntities``: ``& < > "`` only (not ``'``)."""
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    if '"' in text:
-        text = text.replace('"', "&quot;")
-    return text
+    """The reference's ``replaceHtmlEntities``: ``& < > "`` only (not ``'``), in one pass."""
+    return text.translate(_TEXT_ESCAPES)
+
+
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 
 
 def _sanitized_url(value: Any) -> str:
