@@ -666,3 +666,38 @@ def test_switching_the_html_trust_setting_re_renders_the_pages(tmp_path: Path) -
     result = build(site)  # incremental: the content is the same, the rendering is not
     assert result.kind == "incremental" and "evil/index.html" in result.changed
     assert "<script" in page.read_text()
+
+
+def test_json_rte_embed_templates_get_neutralized_attrs() -> None:
+    """A site's embedded-entry template sees a reference node's attrs without handlers or
+    hostile URLs, as HTML-RTE's embedded elements are seen."""
+    seen: list[dict] = []
+
+    def hook(item: Any, context: EmbedContext) -> str:
+        seen.append(dict(context.attrs))
+        return "<aside>embedded</aside>"
+
+    node = {
+        "type": "reference",
+        "uid": "r1",
+        "children": [{"text": ""}],
+        "attrs": {
+            "type": "entry",
+            "entry-uid": "e1",
+            "content-type-uid": "post",
+            "display-type": "block",
+            "href": "javascript:alert(1)",
+            "url": " JaVa\tScRiPt:alert(1)",
+            "onclick": "alert(1)",
+            "style": "width: expression(alert(1))",
+            "width": 300,
+        },
+    }
+    doc = {"type": "doc", "uid": "d", "attrs": {}, "children": [node]}
+    entry = {"uid": "p1", "_embedded_items": {"body": [{"uid": "e1", "_content_type_uid": "post"}]}}
+    html = render_rte(doc, entry, embed=hook)
+    assert "<aside>embedded</aside>" in html
+    (attrs,) = seen
+    assert attrs["href"] == attrs["url"] == BLOCKED_URL
+    assert "onclick" not in attrs and attrs["style"] == "" and attrs["width"] == 300
+    assert attrs["entry-uid"] == "e1"

@@ -853,7 +853,7 @@ def _render_reference(node: Mapping, attrs: Mapping, ctx: _Context) -> _Rendered
     item = ctx.lookup(ref_type, uid, _get(attrs, "content-type-uid"))
     if ctx.embed is not None:
         kind = "entry" if ref_type == "entry" else "asset"
-        context = EmbedContext(item, kind, display_type, attrs, inner[0])
+        context = EmbedContext(item, kind, display_type, _safe_embed_attrs(attrs), inner[0])
         placeholder = ctx.call_hook(item, context)
         if placeholder is not None:
             return placeholder, True
@@ -1145,19 +1145,27 @@ def _js_replace_first(content: str, target: str, replacement: str, *, patterns: 
     return content[:index] + replacement + content[end:]
 
 
-def _safe_embed_attrs(attrs: Mapping[str, str]) -> dict[str, str]:
-    """An embedded element's attributes as a sanitizing site's hook sees them: no event
-    handlers, hostile URLs and styles neutralized."""
-    safe: dict[str, str] = {}
+def _safe_embed_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """An embedded object's attributes as a site's embed template sees them (HTML-RTE
+    elements when sanitizing, JSON-RTE reference nodes always): no event handlers, hostile
+    URLs and styles neutralized; values that are not text are passed as they are."""
+    safe: dict[str, Any] = {}
     for name, value in attrs.items():
         if name.startswith("on"):
             continue
-        if name in ("href", "src", "data-sys-asset-link", "action", "formaction", "poster"):
-            value = safe_url(value)
-        elif name == "style":
-            value = safe_style(value)
+        if isinstance(value, str):
+            if name in _URL_ATTRS:
+                value = safe_url(value)
+            elif name == "style":
+                value = safe_style(value)
         safe[name] = value
     return safe
+
+
+_URL_ATTRS = frozenset(
+    ["href", "src", "url", "link", "asset-link", "data-sys-asset-link", "action", "formaction",
+     "poster"]
+)  # fmt: skip
 
 
 def _render_embedded_element(
