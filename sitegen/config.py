@@ -17,6 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from sitegen.content.order import parse_sort
 from sitegen.content.query import QueryError, check_query
 from sitegen.errors import ConfigError
 from sitegen.source.regions import REGIONS, cda_base_url, preview_base_url
@@ -708,12 +709,9 @@ def _selection(t: _Table, *, required: bool) -> Selection | None:
         return None
     if not CONTENT_TYPE_UID.match(content_type):
         raise t.error("content_type", f"is not a content type uid, got {content_type!r}")
-    fields = [sort] if isinstance(sort, str) else sort
-    order = []
-    for field_name in fields:
-        if not isinstance(field_name, str) or not field_name.lstrip("-").strip():
-            raise t.error("sort", f'must be a field or a list of fields like "-date", got {sort!r}')
-        order.append((field_name.lstrip("-").strip(), field_name.startswith("-")))
+    order = parse_sort(sort)
+    if order is None:
+        raise t.error("sort", f'must be a field or a list of fields like "-date", got {sort!r}')
     text = None
     if query is not None:
         try:
@@ -723,7 +721,7 @@ def _selection(t: _Table, *, required: bool) -> Selection | None:
         except RecursionError:  # check_query recurses once per level of nesting
             raise t.error("filter", "is nested too deeply to be a CDA query") from None
         text = json.dumps(query, sort_keys=True, ensure_ascii=False, default=str)
-    return Selection(content_type=content_type, sort=tuple(order), filter=text)
+    return Selection(content_type=content_type, sort=order, filter=text)
 
 
 @dataclass(frozen=True)

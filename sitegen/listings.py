@@ -12,6 +12,7 @@ build plans exactly the pages a full build would.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from collections import OrderedDict
@@ -205,19 +206,16 @@ def member_indexer(config: SiteConfig) -> Callable[[Store, str, str, list[tuple[
 
 
 def rebuild_members(config: SiteConfig, store: Store) -> None:
-    """Evaluate every entry against every source (a full build); each entry is decoded once."""
+    """Evaluate every stored entry against every source (a re-plan of the whole site), as a
+    full build's pull does while entries arrive; each entry is decoded once."""
     store.clear_members()
-    by_type: dict[str, list[Source]] = {}
-    for source in sources(config):
-        by_type.setdefault(source.content_type, []).append(source)
-    for content_type, group in sorted(by_type.items()):
+    index = member_indexer(config)
+    for content_type in sorted({source.content_type for source in sources(config)}):
         for locale in config.locales:
-            with store.batch():
-                for _uid, hash_, _updated, data in store.iter_entries(content_type, locale.code):
-                    for source in group:
-                        member = member_of(source, data, hash_)
-                        if member is not None:
-                            store.put_member(source.id, locale.code, member)
+            rows = store.iter_entries(content_type, locale.code)
+            while batch := [(data, hash_) for _, hash_, _, data in itertools.islice(rows, 300)]:
+                with store.batch():
+                    index(store, content_type, locale.code, batch)
 
 
 def update_members(

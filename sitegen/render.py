@@ -21,13 +21,14 @@ from markupsafe import Markup
 from sitegen.config import LocaleConfig, SiteConfig
 from sitegen.content.images import image_url, srcset
 from sitegen.content.markdown import render_markdown
+from sitegen.content.order import FIELD_UID, parse_sort
 from sitegen.content.rte import EmbedContext, render_rte
 from sitegen.content.urls import page_url
 from sitegen.errors import BuildError
 from sitegen.sorting import DEP as SORTED_DEP
 from sitegen.sorting import SortFields, sorted_uids
 from sitegen.sorting import dep_key as sorted_dep_key
-from sitegen.store import FIELD_UID, LazyEntry, Store
+from sitegen.store import LazyEntry, Store
 
 if TYPE_CHECKING:
     from sitegen.assets import AssetUrls
@@ -539,14 +540,11 @@ def _sort_fields(sort: Any) -> SortFields:
     """``entries(sort=...)``: "-date" or ["-date", "title"] (as in ``[[pages]] sort``)."""
     if sort is None:
         return ()
-    fields = [sort] if isinstance(sort, str) else sort
-    if not isinstance(fields, list | tuple) or not all(
-        isinstance(f, str) and f.lstrip("-").strip() for f in fields
-    ):
+    order = parse_sort(sort)
+    if order is None:
         raise BuildError(
             f'entries(): sort must be a field or a list of fields like "-date", got {sort!r}'
         )
-    order = tuple((f.lstrip("-").strip(), f.startswith("-")) for f in fields)
     for field, _ in order:
         if not FIELD_UID.fullmatch(field.split(".", 1)[0]):
             raise BuildError(f"entries(): sort field {field!r} does not start with a field uid")

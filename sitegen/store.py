@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from sitegen import codec
+from sitegen.content.order import FIELD_UID
 from sitegen.content.urls import case_key
 
 SCHEMA_VERSION = "5"
@@ -127,7 +128,6 @@ CREATE TABLE IF NOT EXISTS asset_files (
 """
 SCHEMA += ASSET_FILES_SCHEMA
 BATCH = 300
-FIELD_UID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 TOUCHED_LIMIT = 2000  # pages changed beyond this: the sitemap is made again in one pass
 
 EntryKey = tuple[str, str, str]  # (content type, uid, locale)

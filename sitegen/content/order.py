@@ -9,8 +9,10 @@ bytes inverted, and the uid last breaks ties, as ``[[pages]] sort`` does.
 
 from __future__ import annotations
 
+import re
 import struct
 
+FIELD_UID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 INVERT = bytes(range(255, -1, -1))  # bytes.translate table: every byte to 255 - byte
 
 
@@ -50,3 +52,16 @@ def _number(number: float) -> bytes:
 
 def _text(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass").replace(b"\x00", b"\x00\xff") + b"\x00\x00"
+
+
+def parse_sort(sort: object) -> tuple[tuple[str, bool], ...] | None:
+    """``"-date"`` or ``["-date", "title"]`` as ((field, descending), …); None if malformed.
+
+    The one reading of a sort spec, for ``[[pages]] sort`` and ``entries(sort=…)``.
+    """
+    fields = [sort] if isinstance(sort, str) else sort
+    if not isinstance(fields, list | tuple) or not all(
+        isinstance(f, str) and f.lstrip("-").strip() for f in fields
+    ):
+        return None
+    return tuple((f.lstrip("-").strip(), f.startswith("-")) for f in fields)
