@@ -33,6 +33,7 @@ from sitegen.changes import ContentChanges, apply_sync
 from sitegen.config import SiteConfig, StackConfig
 from sitegen.errors import APIError, BuildError
 from sitegen.executors import PARALLEL_MIN_PAGES, check_executor, default_jobs, open_workers
+from sitegen.interrupts import HeldSignals
 from sitegen.listings import Listings, member_indexer
 from sitegen.pages import check_listings, plan_all, render_pages, rendered_types, replan
 from sitegen.parallel import RenderPool, make_spec
@@ -122,6 +123,7 @@ class _Run:
         self.store_path = config.state_dir / STORE_NAME
         self.jobs = 1
         self.executor: str | None = None
+        self.held = HeldSignals()  # signals that arrive while the new site is put in place
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
@@ -188,6 +190,7 @@ def _build(
     if result is None:
         result = _full(run)
     _write_report(config, result)
+    run.held.release()
     return result
 
 
@@ -301,12 +304,13 @@ def _full(run: _Run) -> BuildResult:
             for item in copied:
                 if item.output_path not in names:  # a preview's robots.txt is generated
                     out.write(item.output_path, item.source.read_bytes())
-            out.swap()
-        _save_state(run, store, token, types, copied_fingerprints(copied, {}), names)
-        pages_by_locale = _pages_by_locale(config, store)
-        entries = store.count_entries()
-        store.close()
-        os.replace(new_path, run.store_path)
+            _save_state(run, store, token, types, copied_fingerprints(copied, {}), names)
+            pages_by_locale = _pages_by_locale(config, store)
+            entries = store.count_entries()
+            store.close()
+            with run.held.holding():  # the new site and its state go in place together
+                out.swap()
+                os.replace(new_path, run.store_path)
     finally:
         store.close()
         _remove_db(new_path)
@@ -423,9 +427,10 @@ def _incremental(run: _Run) -> BuildResult:
                     out.remove(name)
             for file in sorted(gone - by_output.keys()):  # a static file may take a page's place
                 out.remove(file)
-            out.apply()
-        _save_state(run, store, token, types, new_copied, names)
-        store.commit()
+            _save_state(run, store, token, types, new_copied, names)
+            with run.held.holding():  # the changed files and the new state go in together
+                out.apply()
+                store.commit()
         pages_by_locale = _pages_by_locale(config, store)
         entries = store.count_entries()
     except BaseException:

@@ -127,13 +127,19 @@ def build(
             result = build_site(config, full=full, progress=progress, jobs=jobs, executor=executor)
     except SitegenError as err:
         _fail(err)
-    except KeyboardInterrupt:
-        name = "SIGTERM" if stopped.get("signal") else "interrupted (Ctrl-C)"
-        click.echo(
-            f"{name}: the build stopped; the previous site and build state are as they were",
-            err=True,
-        )
-        sys.exit(143 if stopped.get("signal") else 130)
+    except KeyboardInterrupt as err:
+        import signal
+
+        from sitegen.interrupts import StoppedAfterCommit
+
+        term = stopped.get("signal") or getattr(err, "signum", None) == signal.SIGTERM
+        name = "SIGTERM" if term else "interrupted (Ctrl-C)"
+        if isinstance(err, StoppedAfterCommit):
+            said = "it came as the new site was put in place: the build finished, then stopped"
+        else:
+            said = "the build stopped; the previous site and build state are as they were"
+        click.echo(f"{name}: {said}", err=True)
+        sys.exit(143 if term else 130)
     click.echo(summary(result))
     if usage_days:
         from sitegen.usage import cdn_usage_line

@@ -260,22 +260,40 @@ class OverlayOutput(_Output):
         self.removed.append(relative)
 
     def apply(self) -> None:
-        """Move the changed files over the live ones, then delete the removed ones."""
-        for relative in self._staged:
-            live = self._target(self.output, relative, resolve=True)
-            try:
-                live.parent.mkdir(parents=True, exist_ok=True)
-                if live.is_dir():
-                    raise BuildError(f"output path {relative!r} is a folder in the live site")
-                os.replace(self.scratch / relative, live)
-            except (NotADirectoryError, FileExistsError):
+        """Delete the removed files, then move the changed ones over the live ones.
+
+        Every target is checked before anything moves, so a clash (a folder where a file goes,
+        a file where a folder must be) fails the build with the live site untouched.
+        """
+        removed = {self._text_target(self.output, relative) for relative in self.removed}
+        moves = [
+            (relative, self._target(self.output, relative, resolve=True))
+            for relative in self._staged
+        ]
+        for relative, live in moves:
+            if live.is_dir() or _file_in_the_way(live.parent, self.output, removed):
                 raise BuildError(
-                    f"output path {relative!r} clashes with a file or folder of the live site"
-                ) from None
+                    f"output path {relative!r} clashes with a file or folder of the live site; "
+                    "move it away or run `sitegen build --full`"
+                )
         for relative in self.removed:
             live = self._target(self.output, relative, resolve=True)
             live.unlink(missing_ok=True)
             _prune_empty_parents(live.parent, self.output)
+        for relative, live in moves:
+            live.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.scratch / relative, live)
+
+
+def _file_in_the_way(folder: Path, root: Path, removed: set[str]) -> bool:
+    """Whether a live file (one this build keeps) sits where ``folder`` must be."""
+    while folder != root and folder.is_relative_to(root):
+        if folder.is_dir():
+            return False
+        if folder.exists() and str(folder) not in removed:
+            return True
+        folder = folder.parent
+    return False
 
 
 def _prune_empty_parents(folder: Path, root: Path) -> None:

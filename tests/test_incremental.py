@@ -19,6 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from sitegen.build import BuildResult, build_site
 from sitegen.config import load_config
+from sitegen.errors import BuildError
 from tests.incremental_site import TwinSites, ref
 from tests.sites import embed_entry, make_site, write_json
 from tests.test_build import tree
@@ -320,6 +321,26 @@ def test_content_type_deleted_removes_its_pages(tmp_path: Path):
     assert result.kind == "incremental"
     assert not (site / "public/posts").exists()
     assert "posts/post-0/index.html" in result.removed
+
+
+def test_a_clash_in_the_live_site_fails_before_any_file_moves(tmp_path: Path):
+    site = make_site(tmp_path / "site")
+    build(site)
+    for uid in ("post0", "post2"):  # two pages change, far apart in path order
+        post = site / f"stack/entries/post/{uid}.en-us.json"
+        write_json(post, {**json.loads(post.read_text()), "title": f"Changed {uid}"})
+    blocked = site / "public/posts/post-2/index.html"  # someone left a folder in its place
+    blocked.unlink()
+    blocked.mkdir()
+    before = tree(site / "public")
+    with pytest.raises(BuildError) as caught:
+        build(site)
+    assert "'posts/post-2/index.html' clashes with a file or folder" in str(caught.value)
+    assert tree(site / "public") == before  # no page of this build went in
+    blocked.rmdir()
+    assert build(site).kind == "incremental"  # nothing was committed: the change is still due
+    assert "Changed post0" in (site / "public/posts/post-0/index.html").read_text()
+    assert "Changed post2" in (site / "public/posts/post-2/index.html").read_text()
 
 
 # -- crash injection ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -58,6 +59,16 @@ def _state(site: Path) -> tuple[str | None, list[tuple]]:
         token = db.execute("SELECT value FROM meta WHERE key = 'sync_token'").fetchone()
         rows = db.execute("SELECT content_type, uid, locale, hash FROM entries ORDER BY 1, 2, 3")
         return (token[0] if token else None), rows.fetchall()
+    finally:
+        db.close()
+
+
+def _titles(site: Path) -> list[tuple]:
+    """The stored entries by what a page shows (their hashes also cover stack timestamps)."""
+    db = sqlite3.connect(site / ".sitegen/store.sqlite")
+    try:
+        query = "SELECT content_type, uid, locale, json_extract(data, '$.title') FROM entries"
+        return sorted(db.execute(query).fetchall())
     finally:
         db.close()
 
@@ -145,6 +156,103 @@ def test_a_signal_while_rendering_in_workers_leaves_site_and_state(tmp_path: Pat
     assert tree(site / "public") == before_site
     assert _state(site) == before_state
     assert _leftovers(site) == []
+    assert build_site(load_config(site, env={})).kind == "incremental"
+
+
+# Runs ``sitegen build`` with os.replace wrapped: once the first file of the new site has been
+# moved in place (an incremental build's overlay, or a full build's staging folder), the process
+# signals itself, so the signal lands between the site's moves and the state's commit.
+SIGNAL_MID_COMMIT = """
+import os, signal, sys
+marker, sig = sys.argv[1], getattr(signal, sys.argv[2])
+real = os.replace
+fired = []
+def replace(src, dst, *args, **kwargs):
+    real(src, dst, *args, **kwargs)
+    if marker in os.fspath(src) and not fired:
+        fired.append(1)
+        os.kill(os.getpid(), sig)
+os.replace = replace
+from sitegen.cli import cli
+cli(sys.argv[3:], prog_name="sitegen")
+"""
+
+
+@pytest.mark.parametrize(
+    ("full", "sig", "code"),
+    [(False, "SIGTERM", 143), (False, "SIGINT", 130), (True, "SIGTERM", 143)],
+)
+def test_a_signal_while_the_new_site_goes_in_place_finishes_it_first(
+    tmp_path: Path, full, sig, code
+):
+    site = make_site(tmp_path / "site")
+    build_site(load_config(site, env={}))
+    old_site, old_state = tree(site / "public"), _state(site)
+    post = site / "stack/entries/post/post1.en-us.json"
+    write_json(post, {**json.loads(post.read_text()), "title": "Changed"})
+    twin = tmp_path / "twin"  # the same change built without any signal
+    shutil.copytree(site, twin)
+    build_site(load_config(twin, env={}), full=full)
+    new_site, new_titles = tree(twin / "public"), _titles(twin)
+    assert new_site != old_site and ("post", "post1", "en-us", "Changed") in new_titles
+
+    marker = ".public.staging-" if full else ".public.overlay-"
+    args = ["build", str(site), "-q", *(["--full"] if full else [])]
+    done = subprocess.run(
+        [sys.executable, "-c", SIGNAL_MID_COMMIT, marker, sig, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == code, done.stderr
+    assert "the build finished, then stopped" in done.stderr
+    assert "Traceback" not in done.stderr
+    # all of the new site, with the state that describes it: never a mix of old and new
+    assert tree(site / "public") == new_site
+    assert _titles(site) == new_titles and _state(site)[0] != old_state[0]
+    report = json.loads((site / ".sitegen/last-build.json").read_text())
+    assert "posts/post-1/index.html" in report["changed"]
+    assert _leftovers(site) == []
+    again = build_site(load_config(site, env={}))
+    assert again.kind == "incremental" and again.written == 0
+
+
+def test_signals_at_any_moment_leave_the_old_or_the_new_site_with_its_state(tmp_path: Path):
+    site = make_site(tmp_path / "site", posts=40)
+    build_site(load_config(site, env={}))
+    saved = tmp_path / "saved"
+    shutil.copytree(site, saved)
+    old = tree(site / "public"), _titles(site)
+    post = site / "stack/entries/post/post1.en-us.json"
+    write_json(post, {**json.loads(post.read_text()), "title": "Changed"})
+    build_site(load_config(site, env={}))
+    new = tree(site / "public"), _titles(site)
+
+    def restore() -> None:
+        for name in ("public", ".sitegen"):
+            shutil.rmtree(site / name)
+            shutil.copytree(saved / name, site / name)
+
+    restore()
+    started = time.monotonic()
+    _start(site).communicate(timeout=120)  # how long the build takes here, unsignalled
+    span = time.monotonic() - started
+    assert (tree(site / "public"), _titles(site)) == new
+    outcomes = []
+    for delay in [span * step / 8 for step in range(8)]:
+        restore()
+        process = _start(site)
+        time.sleep(delay)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+        now = tree(site / "public"), _titles(site)
+        # -15: the signal came before sitegen's handler was set, or as Python exited
+        assert process.returncode in (0, 143, -15), err
+        assert "Traceback" not in err
+        assert now in (old, new), f"signalled after {delay:.2f} s: a mix of old and new"
+        assert _leftovers(site) == []
+        outcomes.append("new" if now == new else "old")
+    print(f"signalled at 8 moments over {span:.1f} s: {outcomes}")
     assert build_site(load_config(site, env={})).kind == "incremental"
 
 
