@@ -20,6 +20,10 @@ _SORTED = orjson.OPT_SORT_KEYS
 DEEPEST = 5_000  # nesting levels the fallback decodes and encodes
 
 
+class TooDeep(ValueError):
+    """JSON nested past :data:`DEEPEST` levels: well-formed, perhaps, but not read."""
+
+
 def dumps(value: Any) -> str:
     """Canonical JSON: the same data always gives the same text (and hash).
 
@@ -46,12 +50,12 @@ def loads(text: str | bytes) -> Any:
 @contextmanager
 def _deep() -> Iterator[None]:
     """Room for documents nested up to DEEPEST levels (a 1,000-level JSON-RTE document is
-    2,000), and ``ValueError`` rather than ``RecursionError`` beyond: bad input, not a crash."""
+    2,000), and :class:`TooDeep` rather than ``RecursionError`` beyond: bad input, not a crash."""
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, DEEPEST + 200))
     try:
         yield
     except RecursionError:
-        raise ValueError(f"JSON nested more than {DEEPEST:,} levels deep") from None
+        raise TooDeep(f"JSON nested more than {DEEPEST:,} levels deep") from None
     finally:
         sys.setrecursionlimit(limit)

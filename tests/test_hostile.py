@@ -17,8 +17,10 @@ from sitegen.config import load_config
 from sitegen.content.rte import MAX_DEPTH, EmbedContext, RteError, render_rte
 from sitegen.content.sanitize import BLOCKED_URL, safe_style, safe_url, sanitize_html
 from sitegen.content.urls import check_url
-from sitegen.errors import BuildError, ConfigError
-from tests.sites import make_site, write_json
+from sitegen.errors import APIError, BuildError, ConfigError
+from sitegen.stack.app import create_app
+from tests.sites import API_KEY, TOKEN, make_site, serve_app, write_json
+from tests.test_build import tree
 
 WHERE = "entry 'p1' of content type 'page' in en-us"
 
@@ -577,20 +579,106 @@ def test_case_only_collision_names_both_entries(tmp_path: Path) -> None:
     assert "'upper'" in message and "'lower'" in message
 
 
-def test_deep_rte_fails_the_build_naming_the_entry(tmp_path: Path) -> None:
-    site = make_site(tmp_path)
-    node: dict[str, Any] = {"text": "deep"}
-    for _ in range(300):  # JSON itself cannot store 1,000 levels (2,000 nested containers)
-        node = para(node)
-    write_json(
-        site / "stack/entries/page/deep.en-us.json",
-        {"title": "Deep", "url": "/deep/", "body": doc(node)},
+MARKER = "DEEP-MARKER"
+
+
+class DeepRte:
+    """The local stack on a port, with each text node ``MARKER`` in its answers replaced by
+    a paragraph nested 1,000 levels deep, as a real CDA could deliver (a stack folder cannot
+    hold it: 2,000 nested JSON containers are past what its loader reads)."""
+
+    def __init__(self, stack: Path, levels: int = 1000):
+        self.app = create_app(stack)
+        self.deep = (
+            '{"type":"p","attrs":{},"children":[' * levels + '{"text":"deep"}' + "]}" * levels
+        ).encode()
+        self.replaced = 0
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def collect(message):
+            if message["type"] == "http.response.start":
+                started.update(message)
+            else:
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, collect)
+        body = b"".join(chunks)
+        marker = json.dumps({"text": MARKER}, separators=(",", ":")).encode()
+        self.replaced += body.count(marker)
+        body = body.replace(marker, self.deep)
+        headers = [(k, v) for k, v in started["headers"] if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**started, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _remote_site(root: Path, url: str) -> Path:
+    return make_site(
+        root,
+        stack_toml=f'host = "{url}"\napi_key = "{API_KEY}"\ndelivery_token = "{TOKEN}"\n'
+        'environment = "production"\n',
     )
-    start = time.perf_counter()
-    with pytest.raises(BuildError) as caught:
-        build(site)
-    assert time.perf_counter() - start < 30
-    assert "nested more than" in str(caught.value) and "deep" in str(caught.value)
+
+
+@pytest.mark.parametrize("kind", ["full", "incremental"])
+def test_rte_nested_1000_levels_over_http_fails_the_build_naming_the_entry(
+    tmp_path: Path, kind: str
+) -> None:
+    holder: dict[str, DeepRte] = {}
+
+    async def app(scope, receive, send):
+        await holder["app"](scope, receive, send)
+
+    with serve_app(app) as url:
+        site = _remote_site(tmp_path / "site", url)
+        holder["app"] = stack = DeepRte(site / "stack")
+        deep = site / "stack/entries/page/deep.en-us.json"
+        fields = {"title": "Deep", "url": "/deep/", "body": doc(para({"text": MARKER}))}
+        if kind == "incremental":  # first a good build; the deep version comes through sync
+            write_json(deep, {**fields, "body": doc(para({"text": "shallow"}))})
+            build(site)
+        before = tree(site / "public") if kind == "incremental" else None
+        write_json(deep, fields)
+        start = time.perf_counter()
+        with pytest.raises(BuildError) as caught:
+            build(site)
+        assert time.perf_counter() - start < 30
+        assert stack.replaced >= 1  # the 1,000 levels really came over HTTP
+        message = str(caught.value)
+        assert "nested more than" in message and "entry deep of page in en-us" in message
+        if kind == "incremental":
+            assert tree(site / "public") == before  # the last good site stays
+        else:
+            assert not (site / "public").exists()  # no partial site left as if complete
+        write_json(deep, {**fields, "body": doc(para({"text": "fixed"}))})
+        assert build(site).kind == kind
+        assert "fixed" in (site / "public/deep/index.html").read_text()
+
+
+def test_json_nested_past_what_sitegen_reads_is_refused_once_naming_the_request(
+    tmp_path: Path,
+) -> None:
+    holder: dict[str, DeepRte] = {}
+
+    async def app(scope, receive, send):
+        await holder["app"](scope, receive, send)
+
+    with serve_app(app) as url:
+        site = _remote_site(tmp_path / "site", url)
+        holder["app"] = DeepRte(site / "stack", levels=3000)  # 6,000 nested JSON containers
+        fields = {"title": "Deep", "url": "/deep/", "body": doc(para({"text": MARKER}))}
+        write_json(site / "stack/entries/page/deep.en-us.json", fields)
+        with pytest.raises(APIError) as caught:
+            build(site)
+    message = str(caught.value)
+    assert "GET /v3/content_types/page/entries" in message
+    assert "nested more than 5,000 levels deep" in message and "fix or unpublish" in message
+    assert "after" not in message  # not retried as if the body had been cut short
 
 
 def test_reference_cycles_end(tmp_path: Path) -> None:

@@ -152,6 +152,12 @@ class CDAClient:
             )
         try:
             data = codec.loads(body) if body else None
+        except codec.TooDeep as err:
+            raise APIError(
+                f"GET {url}: the answer is {err}, more than any real content needs; an entry "
+                "it lists holds malformed or hostile rich text: fix or unpublish that entry",
+                status=response.status_code,
+            ) from None
         except ValueError:
             data = None
             if response.is_success and body.lstrip()[:1] in (b"{", b"["):
