@@ -177,3 +177,14 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert _retry_after(None) is None
     assert _retry_after("garbage") is None
     assert _retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+def test_a_redirect_to_another_host_does_not_carry_the_credentials():
+    with scripted_server() as elsewhere, scripted_server() as home:
+        elsewhere.then(Answer(200, {"content_types": []}))
+        home.then(Answer(302, {}, headers={"location": f"{elsewhere.url}/v3/content_types"}))
+        run_get(make_stack(home.url))
+    assert home.seen[0].headers["api_key"] == API_KEY  # the stack's own host gets them
+    followed = elsewhere.seen[0].headers
+    assert "api_key" not in followed and "access_token" not in followed
+    assert API_KEY not in str(followed) and TOKEN not in str(followed)

@@ -410,3 +410,38 @@ def test_a_seed_makes_the_same_requests_fail(tmp_path: Path) -> None:
     assert run(seed=3) == first
     assert {500, 200} <= set(first)  # some failed, some did not
     assert run(seed=4) != first
+
+
+def test_a_duplicate_is_always_the_page_just_before_even_after_a_slow_answer(tmp_path):
+    """The injector's own promise: a repeated page is the one whose token was just followed
+    (a slow answer is remembered too, so an older page is never passed off as the repeat)."""
+    site = new_site(tmp_path, REMOTE)
+    for i in range(FILLERS, 2 * FILLERS):  # a third sync page
+        write_json(site / f"stack/entries/team/filler{i:03d}.en-us.json", {"title": f"T {i}"})
+    faults = Faults(slow=Schedule(nth=(2,)), duplicate_sync_page=Schedule(nth=(2,)), delay=0.01)
+    app = create_app(site / "stack", faults=faults)
+    headers = {"api_key": API_KEY, "access_token": TOKEN}
+    served: list[tuple[str | None, str | None]] = []  # (token asked for, token handed out)
+
+    async def walk() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=REMOTE) as client:
+            query = {"init": "true", "environment": "production"}
+            for _ in range(10):
+                body = (await client.get("/v3/stacks/sync", params=query, headers=headers)).json()
+                served.append((query.get("pagination_token"), body.get("pagination_token")))
+                if not body.get("pagination_token"):
+                    return
+                query = {"pagination_token": body["pagination_token"]}
+
+    asyncio.run(walk())
+    assert faults.count("slow") == 1 and faults.count("duplicate_sync_page") == 1
+    handed_before: list[str | None] = []
+    repeats = 0
+    for asked, handed in served:
+        if handed is not None and handed == asked:
+            repeats += 1  # the page just before, again: it hands out the token just followed
+        else:
+            assert handed not in handed_before, f"an older page came back: {served}"
+        handed_before.append(handed)
+    assert repeats == 1 and served[-1][1] is None  # the walk still reached its end

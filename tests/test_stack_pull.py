@@ -20,9 +20,10 @@ from sitegen.cli import cli
 from sitegen.config import StackConfig
 from sitegen.source.cda import CDAClient
 from sitegen.stack.app import create_app
+from sitegen.stack.faults import Faults, Schedule
 from sitegen.stack.folder import load_stack
 from sitegen.stack.snapshot import entry_fields, pull_stack
-from tests.sites import API_KEY, TOKEN, embed_asset, make_site, write_json
+from tests.sites import API_KEY, TOKEN, embed_asset, make_site, serve_app, write_json
 from tests.test_build import build, served, tree
 
 VOLATILE = {"_version", "publish_details", "created_by", "updated_by"}
@@ -392,3 +393,37 @@ def test_entry_fields_from_delivered_shapes():
     }
     assert refs == {"img", "a", "b"}
     assert len(notes) == 2 and all('reference field "any"' in n for n in notes)
+
+
+def test_an_entry_unpublished_while_the_walk_restarts_is_not_kept(tmp_path: Path):
+    """The first pagination token expires; just before that, a post of the first page is
+    unpublished. The walk begins again without it, and no delete event follows: the snapshot
+    must not keep it."""
+    site = make_site(tmp_path / "site", posts=250)  # 3 sync pages
+    faults = Faults(expired_pagination=Schedule(nth=(1,)))
+    stack = create_app(site / "stack", faults=faults)
+    first_page: list[str] = []
+
+    async def app(scope, receive, send):
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if b"pagination_token" in query and first_page:
+            (site / f"stack/entries/post/{first_page[0]}.en-us.json").unlink(missing_ok=True)
+        if b"init=true" not in query:
+            return await stack(scope, receive, send)
+        body = []
+
+        async def keep(message):
+            body.append(message.get("body", b""))
+            await send(message)
+
+        await stack(scope, receive, keep)
+        items = json.loads(b"".join(body))["items"]
+        posts = [i["data"]["uid"] for i in items if i.get("content_type_uid") == "post"]
+        first_page[:] = first_page or posts
+
+    with serve_app(app) as url:
+        result = run(str(tmp_path / "snap"), "--site", str(remote_site(tmp_path / "me", url)))
+    assert result.exit_code == 0, result.output
+    assert faults.count("expired_pagination") == 1 and first_page
+    posts = {p.name for p in (tmp_path / "snap/entries/post").iterdir()}
+    assert f"{first_page[0]}.en-us.json" not in posts and len(posts) == 249

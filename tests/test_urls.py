@@ -44,6 +44,13 @@ def test_page_url_with_prefix():
         ("/a?x=1", "path only"),
         ("/" + "a" * 256, "over 255 bytes"),
         ("/a//b", "empty path segment"),
+        ("/a/%2F/b/", "encoded '/'"),  # a///b on disk: would dodge the duplicate-page check
+        ("/a/%2f%2fevil.example", "encoded '/'"),
+        ("/a%2Fb/", "encoded '/'"),
+        ("/conin$/", "reserved device name"),
+        ("/CONOUT$.html", "reserved device name"),
+        ("/com0/", "reserved device name"),
+        ("/LPT0.txt", "reserved device name"),
         (42, "must be a text field"),
     ],
 )

@@ -18,8 +18,8 @@ FILE_SUFFIX = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,7}$")
 MAX_SEGMENT_BYTES = 255
 # Device names Windows reserves in every folder, with or without an extension ("con.html").
 WINDOWS_RESERVED = frozenset(
-    ["CON", "PRN", "AUX", "NUL"]
-    + [f"{name}{digit}" for name in ("COM", "LPT") for digit in "123456789\u00b9\u00b2\u00b3"]
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"{name}{digit}" for name in ("COM", "LPT") for digit in "0123456789\u00b9\u00b2\u00b3"]
 )
 WINDOWS_FORBIDDEN = frozenset('<>:"|*')
 
@@ -48,6 +48,8 @@ def _url_problem(url: str) -> str | None:
         return "contains a control character"
     if "?" in url or "#" in url:
         return "contains '?' or '#'; a page url is a path only"
+    if "%2f" in url.lower():
+        return "contains an encoded '/' (%2F), which servers treat differently"
     decoded = unquote(url)
     if "\\" in decoded or "\x00" in decoded:
         return "contains an encoded backslash or NUL"

@@ -29,7 +29,12 @@ import httpx
 
 from sitegen import __version__
 from sitegen.errors import APIError, SitegenError
-from sitegen.source.cda import RETRY_STATUSES, _describe_transport_error, _retry_after
+from sitegen.source.cda import (
+    RETRY_STATUSES,
+    _describe_transport_error,
+    _retry_after,
+    credentials_stay_home,
+)
 
 REPORTS = ("usage", "subscription", "devices", "url", "http-statuses", "hit-miss-ratio", "sdk")
 SERVICES = ("cdn", "cma", "cda", "graphql", "launch", "automate")
@@ -202,16 +207,18 @@ class AnalyticsClient:
         self._progress = progress or (lambda _text: None)
         self.limiter = RateLimiter(RATE, clock, sleep)
         self.requests = 0
+        headers = {
+            "user-agent": f"sitegen/{__version__}",
+            "accept": "application/json",
+            "authtoken": authtoken,
+        }
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
-            headers={
-                "user-agent": f"sitegen/{__version__}",
-                "accept": "application/json",
-                "authtoken": authtoken,
-            },
+            headers=headers,
             transport=transport,
             timeout=httpx.Timeout(request_timeout, connect=min(10.0, request_timeout)),
             follow_redirects=True,
+            event_hooks={"request": [credentials_stay_home(self.base_url, headers)]},
         )
 
     async def __aenter__(self) -> AnalyticsClient:

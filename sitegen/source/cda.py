@@ -77,6 +77,7 @@ class CDAClient:
             timeout=httpx.Timeout(stack.timeout, connect=min(10.0, stack.timeout)),
             limits=httpx.Limits(max_connections=stack.concurrency),
             follow_redirects=True,
+            event_hooks={"request": [credentials_stay_home(stack.base_url, headers)]},
         )
 
     async def __aenter__(self) -> CDAClient:
@@ -330,3 +331,21 @@ def _describe_transport_error(err: Exception) -> str:
     if isinstance(err, httpx.ConnectError):
         return f"cannot connect ({err or 'connection refused'})"
     return f"connection failed ({type(err).__name__}: {err or 'dropped'})"
+
+
+def credentials_stay_home(
+    base_url: str, headers: dict[str, str]
+) -> Callable[[httpx.Request], Awaitable[None]]:
+    """A request hook that drops the client's credential headers from any request leaving
+    ``base_url``'s origin: httpx follows a redirect to another host with every custom header
+    (it strips only ``Authorization``), and an API key or token must not go with it."""
+    home = httpx.URL(base_url)
+    origin = (home.scheme, home.host, home.port)
+    secret = [name for name in headers if name not in ("user-agent", "accept")]
+
+    async def hook(request: httpx.Request) -> None:
+        if (request.url.scheme, request.url.host, request.url.port) != origin:
+            for name in secret:
+                request.headers.pop(name, None)
+
+    return hook

@@ -29,7 +29,6 @@ class SyncWalk:
     locale: str | None = None
     types: tuple[str, ...] = ()
     requests: int = 0
-    items: int = 0
     restarts: int = 0  # grows when the walk begins again: pages already yielded come again
     next_token: str | None = field(default=None, init=False)
 
@@ -70,7 +69,6 @@ class SyncWalk:
                     )
                 continue
             repeats = 0
-            self.items += len(items)
             yield items
             if body.get("pagination_token"):
                 params = [("pagination_token", str(body["pagination_token"]))]

@@ -100,7 +100,8 @@ class Faults:
     _rng: random.Random = field(init=False, repr=False)
     _counts: dict[Kind, int] = field(init=False, repr=False)
     _lock: threading.Lock = field(init=False, repr=False)
-    _last_sync_page: tuple[list[tuple[bytes, bytes]], bytes] | None = field(
+    # the last sync page served: (the pagination_token it hands out, headers, body)
+    _last_sync_page: tuple[str, list[tuple[bytes, bytes]], bytes] | None = field(
         init=False, default=None, repr=False
     )
 
@@ -126,7 +127,12 @@ class Faults:
         """The fault for this request, if any (decided under a lock: requests run in threads)."""
         if not path.startswith(self.paths):
             return None
-        paginating = path == SYNC_PATH and "pagination_token" in parse_qs(query)
+        following = (
+            parse_qs(query).get("pagination_token", [None])[0] if path == SYNC_PATH else None
+        )
+        paginating = following is not None
+        # a duplicate is the page just before the one asked for: the one whose token this is
+        previous = self._last_sync_page is not None and self._last_sync_page[0] == following
         with self._lock:
             self.seen.append(f"{path}?{query}" if query else path)
             for kind in KINDS:
@@ -135,7 +141,7 @@ class Faults:
                     continue
                 if kind in ("expired_pagination", "duplicate_sync_page") and not paginating:
                     continue
-                if kind == "duplicate_sync_page" and self._last_sync_page is None:
+                if kind == "duplicate_sync_page" and not previous:
                     continue
                 self._counts[kind] += 1
                 hit = self._counts[kind] in schedule.nth
@@ -164,14 +170,13 @@ class FaultInjector:
         path = scope.get("path", "")
         query = scope.get("query_string", b"").decode("latin-1")
         kind = self.faults.pick(path, query)
-        if kind is None:
+        if kind is None or kind == "slow":
+            if kind == "slow":
+                await asyncio.sleep(self.faults.delay)
             if path == SYNC_PATH:  # remember the page, to deliver it twice later
                 await self._record_sync_page(scope, receive, send)
             else:
                 await self.app(scope, receive, send)
-        elif kind == "slow":
-            await asyncio.sleep(self.faults.delay)
-            await self.app(scope, receive, send)
         elif kind == "rate_limit":
             await _json(
                 send,
@@ -187,7 +192,7 @@ class FaultInjector:
             await bad_token("pagination_token").response()(scope, receive, send)
         elif kind == "duplicate_sync_page":
             assert self.faults._last_sync_page is not None
-            headers, body = self.faults._last_sync_page
+            _, headers, body = self.faults._last_sync_page
             await _send(send, 200, headers, body)
         elif kind == "drop":
             await _drop(send)
@@ -196,8 +201,8 @@ class FaultInjector:
 
     async def _record_sync_page(self, scope: Scope, receive: Receive, send: Send) -> None:
         status, headers, body = await _capture(self.app, scope, receive)
-        if status == 200:
-            self.faults._last_sync_page = (headers, body)
+        token = json.loads(body).get("pagination_token") if status == 200 else None
+        self.faults._last_sync_page = (token, headers, body) if token else None
         await _send(send, status, headers, body)
 
     async def _truncate(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -380,7 +380,11 @@ class _Writer:
         await self.pull_content_types()
         self.progress.start("Syncing content")
         walk = SyncWalk(self.client)
+        restarts = 0
         async for items in walk.pages():
+            if walk.restarts != restarts:  # a pagination token expired: the walk began again
+                restarts = walk.restarts
+                self.forget_synced()
             for item in items:
                 self.apply(item, locales)
             self.progress.advance(len(items))
@@ -462,6 +466,17 @@ class _Writer:
             uid = _check_uid(data.get("uid"), "an asset")
             if self.assets.pop(uid, None) is not None:
                 (self.root / ASSETS_DIR / f"{uid}.json").unlink(missing_ok=True)
+
+    def forget_synced(self) -> None:
+        """Remove what an abandoned walk wrote: the new walk delivers everything again, and an
+        entry unpublished in between must not stay just because no delete event follows."""
+        for ct, uid, locale in self.entries:
+            (self.root / ENTRIES_DIR / ct / f"{uid}.{locale}.json").unlink(missing_ok=True)
+        for uid in self.assets:
+            (self.root / ASSETS_DIR / f"{uid}.json").unlink(missing_ok=True)
+        self.entries.clear()
+        self.assets.clear()
+        self._skipped_locales.clear()
 
     def write_entry(self, ct: str, uid: str, locale: str, data: JsonDict) -> None:
         where = f"entry {ct}/{uid} ({locale})"
