@@ -11,12 +11,8 @@ from pathlib import Path
 import click
 
 from sitegen import __version__
+from sitegen.commands.options import fail, listen_options
 from sitegen.errors import SitegenError
-
-
-def _fail(err: SitegenError) -> None:
-    click.echo(click.style("error: ", fg="red", bold=True) + str(err), err=True)
-    sys.exit(1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,7 +110,7 @@ def build(
     from sitegen.webhook import describe_netlify_trigger
 
     if live_preview and not preview:
-        _fail(SitegenError("--live-preview goes with --preview"))
+        fail(SitegenError("--live-preview goes with --preview"))
     stopped = _stop_on_sigterm()
     try:
         config = load_config(site_dir)
@@ -126,7 +122,7 @@ def build(
         with TerminalProgress(quiet=quiet) as progress:
             result = build_site(config, full=full, progress=progress, jobs=jobs, executor=executor)
     except SitegenError as err:
-        _fail(err)
+        fail(err)
     except KeyboardInterrupt as err:
         import signal
 
@@ -187,14 +183,7 @@ def stack() -> None:
 
 @stack.command("serve")
 @click.argument("stack_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option(
-    "--port",
-    default=8765,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port to listen on.",
-)
+@listen_options(port=8765)
 def stack_serve(stack_dir: Path, host: str, port: int) -> None:
     """Serve STACK_DIR over the Content Delivery API (CDA v3, Sync API included)."""
     from sitegen.stack.app import serve
@@ -202,10 +191,11 @@ def stack_serve(stack_dir: Path, host: str, port: int) -> None:
 
     try:
         load_stack(stack_dir)
-        click.echo(f"serving {stack_dir} at http://{host}:{port} (Ctrl-C to stop)", err=True)
+        where = f"http://{host}:{port}" if port else f"{host}, on a free port (shown below)"
+        click.echo(f"serving {stack_dir} at {where} (Ctrl-C to stop)", err=True)
         serve(stack_dir, host=host, port=port)
     except SitegenError as err:
-        _fail(err)
+        fail(err)
 
 
 @stack.command("pull")
@@ -277,7 +267,7 @@ def stack_pull(
                 progress=progress,
             )
     except SitegenError as err:
-        _fail(err)
+        fail(err)
     except KeyboardInterrupt:
         click.echo("interrupted: nothing was written", err=True)
         sys.exit(130)

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from sitegen.commands.options import fail
 from sitegen.errors import SitegenError
 
 # Extra keyword arguments for AnalyticsClient (tests inject a fake sleep and clock here).
@@ -46,11 +47,6 @@ timeout_option = click.option(
 )
 
 
-def _fail(err: SitegenError, code: int = 1) -> None:
-    click.echo(click.style("error: ", fg="red", bold=True) + str(err), err=True)
-    sys.exit(code)
-
-
 @click.group()
 def analytics() -> None:
     """Usage reports (CDN bandwidth, request counts…) from the Analytics API."""
@@ -75,9 +71,9 @@ def _run(
             client_options=CLIENT_OPTIONS,
         )
     except JobTimeout as err:
-        _fail(err, TIMEOUT_EXIT)
+        fail(err, TIMEOUT_EXIT)
     except SitegenError as err:
-        _fail(err)
+        fail(err)
     except KeyboardInterrupt:
         sys.exit(130)
 
@@ -122,7 +118,7 @@ def usage(
     try:
         params = usage_params(start, end, duration, parse_services(services) if services else None)
     except SitegenError as err:
-        _fail(err)
+        fail(err)
     report = _run(site_dir, timeout, lambda client: client.run("usage", params))
     _emit(report, fmt, out)
 
@@ -155,7 +151,7 @@ def report(
         check_report(name)
         query = report_params(params)
     except SitegenError as err:
-        _fail(err)
+        fail(err)
     result = _run(site_dir, timeout, lambda client: client.run(name, query))
     _emit(result, fmt, out)
 

@@ -12,22 +12,12 @@ from pathlib import Path
 
 import click
 
+from sitegen.commands.options import fail, listen_options
+
 
 @click.command()
 @click.argument("site_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--port",
-    default=8000,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port to listen on (0: any free port).",
-)
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to bind; anything but loopback exposes the site to the network.",
-)
+@listen_options(port=8000)
 def dev(site_dir: Path, port: int, host: str) -> None:
     """Build SITE_DIR, serve it, and rebuild and reload open pages on every change.
 
@@ -37,11 +27,6 @@ def dev(site_dir: Path, port: int, host: str) -> None:
     """
     from sitegen.errors import SitegenError
     from sitegen.server.dev import DevServer
-
-    def fail(err: SitegenError) -> None:
-        click.echo(click.style("error: ", fg="red", bold=True) + str(err), err=True)
-        server.stop()
-        sys.exit(1)
 
     def terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # SIGTERM stops as cleanly as Ctrl-C
@@ -54,6 +39,7 @@ def dev(site_dir: Path, port: int, host: str) -> None:
             click.echo(f"Serving {server.serving} at {url} (Ctrl-C to stop)")
             server.wait()
         except SitegenError as err:
+            server.stop()
             fail(err)
         except KeyboardInterrupt:
             pass

@@ -8,12 +8,8 @@ from pathlib import Path
 
 import click
 
+from sitegen.commands.options import fail, listen_options
 from sitegen.errors import SitegenError
-
-
-def _fail(err: SitegenError) -> None:
-    click.echo(click.style("error: ", fg="red", bold=True) + str(err), err=True)
-    sys.exit(1)
 
 
 @click.group()
@@ -23,14 +19,7 @@ def hook() -> None:
 
 @hook.command("serve")
 @click.argument("site_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option(
-    "--port",
-    default=8787,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port to listen on (0: any free port, shown in the start log line).",
-)
+@listen_options(port=8787)
 def serve(site_dir: Path, host: str, port: int) -> None:
     """Serve POST /webhook and GET /status for the site in SITE_DIR.
 
@@ -52,6 +41,6 @@ def serve(site_dir: Path, host: str, port: int) -> None:
         server = HookServer(config, auth)
         server.run(host, port)
     except SitegenError as err:
-        _fail(err)
+        fail(err)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -430,40 +430,25 @@ class History:
             (type_, key, kind, ct, uid, locale, at, json.dumps(data, separators=(",", ":"))),
         )
 
-    def _store_item(
-        self,
-        key: str,
-        kind: str,
-        ct: str,
-        uid: str,
-        locale: str,
-        item_hash: str,
-        published: bool,
-        version: int,
-        first_seen: str,
-        created_at: str,
-        updated_at: str,
-        published_at: str | None,
-        data: JsonDict,
-    ) -> None:
+    def _store_item(self, row: ItemRow, item_hash: str, first_seen: str) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO items (item_key, kind, content_type_uid, uid, locale, item_hash,"
             " published, version, first_seen, created_at, updated_at, published_at, data)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                key,
-                kind,
-                ct,
-                uid,
-                locale,
+                row.item_key,
+                row.kind,
+                row.content_type_uid,
+                row.uid,
+                row.locale,
                 item_hash,
-                int(published),
-                version,
+                int(row.published),
+                row.version,
                 first_seen,
-                created_at,
-                updated_at,
-                published_at,
-                json.dumps(data, separators=(",", ":")),
+                row.created_at,
+                row.updated_at,
+                row.published_at,
+                json.dumps(row.data, separators=(",", ":")),
             ),
         )
 
@@ -524,21 +509,20 @@ class History:
                 now,
                 {"uid": uid, "locale": locale},
             )
-        self._store_item(
-            key,
-            "entry",
-            ct,
-            uid,
-            locale,
-            item_hash,
-            entry.published,
-            version,
-            first_seen,
-            created_at,
-            updated_at,
-            published_at,
-            entry.fields,
+        row = ItemRow(
+            item_key=key,
+            kind="entry",
+            content_type_uid=ct,
+            uid=uid,
+            locale=locale,
+            published=entry.published,
+            version=version,
+            created_at=created_at,
+            updated_at=updated_at,
+            published_at=published_at,
+            data=entry.fields,
         )
+        self._store_item(row, item_hash, first_seen)
         self._db.execute("DELETE FROM asset_refs WHERE item_key = ?", (key,))
         self._db.executemany(
             "INSERT INTO asset_refs (item_key, asset_uid) VALUES (?, ?)",
@@ -603,21 +587,20 @@ class History:
             asset, version=version, created_at=first_seen, updated_at=now, stack_name=stack.name
         )
         self._event("asset", "asset_published", key, ASSET_CONTENT_TYPE_UID, uid, "", now, record)
-        self._store_item(
-            key,
-            "asset",
-            ASSET_CONTENT_TYPE_UID,
-            uid,
-            "",
-            item_hash,
-            True,
-            version,
-            first_seen,
-            first_seen,
-            now,
-            now,
-            record,
+        row = ItemRow(
+            item_key=key,
+            kind="asset",
+            content_type_uid=ASSET_CONTENT_TYPE_UID,
+            uid=uid,
+            locale="",
+            published=True,
+            version=version,
+            created_at=first_seen,
+            updated_at=now,
+            published_at=now,
+            data=record,
         )
+        self._store_item(row, item_hash, first_seen)
         return False
 
     def _apply_content_type(
@@ -634,21 +617,20 @@ class History:
             return
         version = old[1] + 1 if old is not None else 1
         first_seen = old[2] if old is not None else now
-        self._store_item(
-            key,
-            "content_type",
-            uid,
-            uid,
-            "",
-            item_hash,
-            True,
-            version,
-            first_seen,
-            first_seen,
-            now,
-            None,
-            stack.content_types[uid],
+        row = ItemRow(
+            item_key=key,
+            kind="content_type",
+            content_type_uid=uid,
+            uid=uid,
+            locale="",
+            published=True,
+            version=version,
+            created_at=first_seen,
+            updated_at=now,
+            published_at=None,
+            data=stack.content_types[uid],
         )
+        self._store_item(row, item_hash, first_seen)
 
     def _check_dangling_assets(self, stack: LocalStack, deleted: Sequence[str]) -> None:
         for uid in deleted:
