@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -151,10 +152,16 @@ def test_safe_urls_are_kept_byte_for_byte(url: str) -> None:
         "behavior: url(x.htc)",
         "-moz-binding: url(x.xml#xss)",
         "@import 'x.css'",
+        # an escaped "/" starts no comment: the browser reads the behavior declaration
+        "x:\\/*;behavior:url(x.htc);/*/",
+        "x:\\2f*;behavior:url(x.htc);/*/",
+        "content:'/*';behavior:url(x.htc);/*'*/",
+        "background:url(/*);behavior:url(x.htc);*/)",
     ],
 )
 def test_dangerous_styles_are_dropped(style: str) -> None:
     assert safe_style(style) == ""
+    assert sanitize_html(f'<p style="{escape(style)}">x</p>') == "<p>x</p>"
 
 
 @pytest.mark.parametrize(
@@ -193,6 +200,41 @@ def test_json_rte_links_images_and_embeds_never_carry_a_hostile_url(url: str) ->
     )
     assert "script" not in html.lower().replace("<br />", "")
     assert html.count(f'"{BLOCKED_URL}"') == 4
+
+
+@pytest.mark.parametrize("url", ["<x/>javascript:alert(1)", "java<x/>script:alert(1)"])
+def test_json_rte_urls_are_checked_after_the_reference_sanitizer_rewrites_them(url: str) -> None:
+    """The reference's regex sanitizer drops tags from URLs; the URL written out is checked."""
+    entry = {
+        "_embedded_items": {
+            "body": [
+                {"uid": "e1", "_content_type_uid": "post", "url": url},
+                {"uid": "a1", "_content_type_uid": "sys_assets", "url": url},
+            ]
+        }
+    }
+    asset = {"type": "asset", "asset-uid": "a1", "content-type-uid": "sys_assets"}
+    json_html = render_rte(
+        doc(
+            para(link({"href": url}), link({"url": url})),
+            para({"type": "img", "attrs": {"src": url}, "children": [{"text": ""}]}),
+            {"type": "embed", "attrs": {"src": url}, "children": [{"text": ""}]},
+            *(
+                {"type": "reference", "attrs": {**asset, "display-type": shown}, "children": []}
+                for shown in ("display", "download")
+            ),
+        ),
+        entry,
+    )
+    figure = (
+        '<a class="embedded-entry" type="entry" data-sys-entry-uid="e1" '
+        'data-sys-content-type-uid="post" sys-style-type="link">e</a>'
+    )
+    html_html = render_rte(figure, entry, trusted_html=False)
+    for html in (json_html, html_html):
+        assert "javascript" not in html.replace("<br />", "")
+    assert json_html.count(f'"{BLOCKED_URL}"') == 6
+    assert html_html == f'<a href="{BLOCKED_URL}">e</a>'
 
 
 def test_json_rte_attribute_values_cannot_close_the_attribute_or_tag() -> None:
@@ -417,6 +459,54 @@ def test_html_rte_embedded_objects_keep_working_and_lose_hostile_attributes() ->
     assert render_rte(figure, entry, trusted_html=False) == (
         "<div><p>T</p><p>Content type: <span>post</span></p></div>"
     )
+
+
+def test_html_rte_embed_output_never_lands_inside_an_attribute() -> None:
+    """The embedded element's markup also sits, earlier, in a single-quoted attribute: the
+    first-occurrence replacement puts the placeholder there, and the template's output (with
+    its quotes) must not be pasted into the attribute value."""
+    figure = (
+        '<figure class="embedded-entry" type="entry" data-sys-entry-uid="e1" '
+        'data-sys-content-type-uid="post" sys-style-type="block"></figure>'
+    )
+    title = '" onmouseover=alert(1) x="'
+    entry = {
+        "_embedded_items": {"html": [{"uid": "e1", "_content_type_uid": "post", "title": title}]}
+    }
+
+    def hook(item: dict, ctx: EmbedContext) -> str:
+        return f'<img alt="{escape(item["title"])}">'
+
+    html = render_rte(f"<p title='{figure}'>x</p>{figure}", entry, embed=hook, trusted_html=False)
+    assert dangers(html) == [] and "onmouseover" not in html
+    assert "<img" not in html.split("</p>")[0]
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<![=", "&lt;![="),
+        ("<p>x</p><![x y", "<p>x</p>&lt;![x y"),
+        ("<![x y]]><img src=x onerror=alert(1)>z", '&lt;![x y]]&gt;<img src="x" />z'),
+        ("<![CDATA[<img src=x onerror=alert(1)>]]>ok", "ok"),
+    ],
+)
+def test_html_rte_odd_marked_sections_are_text_not_a_crash(html: str, expected: str) -> None:
+    assert render_rte(html, trusted_html=False) == expected
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<frame>after", "after"),
+        ("<head><title>t</title><meta charset=utf-8>after", "after"),
+        ("<select><option>a</option></select>after", "aafter"),
+        ("<select>after", "after"),
+        ("<frameset><frame src=x>after", "after"),
+    ],
+)
+def test_html_rte_text_after_dropped_elements_is_kept(html: str, expected: str) -> None:
+    assert sanitize_html(html) == expected
 
 
 def test_html_rte_deep_nesting_renders_or_fails_clearly() -> None:
@@ -789,3 +879,57 @@ def test_json_rte_embed_templates_get_neutralized_attrs() -> None:
     assert attrs["href"] == attrs["url"] == BLOCKED_URL
     assert "onclick" not in attrs and attrs["style"] == "" and attrs["width"] == 300
     assert attrs["entry-uid"] == "e1"
+
+
+def test_embed_templates_get_neutralized_attrs_whatever_the_case_or_depth() -> None:
+    """Names are compared lowercased, nested values are neutralized too, and every
+    URL-bearing name is checked (``srcdoc`` is dropped: it is a whole document)."""
+    seen: list[dict] = []
+
+    def hook(item: Any, context: EmbedContext) -> str:
+        seen.append(dict(context.attrs))
+        return "<aside>embedded</aside>"
+
+    hostile = "javascript:alert(1)"
+    attrs: dict[str, Any] = {
+        "type": "entry",
+        "entry-uid": "e1",
+        "content-type-uid": "post",
+        "display-type": "block",
+        "OnClick": "alert(1)",
+        "HREF": hostile,
+        "xlink:href": hostile,
+        "srcdoc": "<script>alert(1)</script>",
+        "srcset": f"/a.png 1x, {hostile} 2x",
+        **dict.fromkeys(["data", "formaction", "action", "poster", "background"], hostile),
+        "STYLE": "width: expression(alert(1))",
+        "redactor-attributes": {
+            "href": hostile,
+            "onclick": "alert(1)",
+            "style": {"background": "url(javascript:alert(1))"},
+            "links": [{"src": hostile}, "kept"],
+        },
+        "safe": {"style": {"color": "red"}, "srcset": "/a.png 1x, /b.png 2x", "alt": "a:b"},
+    }
+    node = {"type": "reference", "uid": "r1", "children": [{"text": ""}], "attrs": attrs}
+    entry = {"uid": "p1", "_embedded_items": {"body": [{"uid": "e1", "_content_type_uid": "post"}]}}
+    render_rte({"type": "doc", "uid": "d", "attrs": {}, "children": [node]}, entry, embed=hook)
+    figure = (
+        '<figure class="embedded-entry" type="entry" data-sys-entry-uid="e1" '
+        'data-sys-content-type-uid="post" sys-style-type="block" ONCLICK="alert(1)" '
+        f'xlink:href="{hostile}" srcdoc="x" formaction="{hostile}"></figure>'
+    )
+    render_rte(figure, entry, embed=hook, trusted_html=False)
+    json_attrs, html_attrs = seen
+    assert "OnClick" not in json_attrs and "srcdoc" not in json_attrs
+    for name in ("HREF", "xlink:href", "srcset", "data", "formaction", "action", "poster"):
+        assert json_attrs[name] == BLOCKED_URL, name
+    assert json_attrs["background"] == BLOCKED_URL and json_attrs["STYLE"] == ""
+    assert json_attrs["redactor-attributes"] == {
+        "href": BLOCKED_URL,
+        "style": "",
+        "links": [{"src": BLOCKED_URL}, "kept"],
+    }
+    assert json_attrs["safe"] == attrs["safe"]
+    assert "onclick" not in html_attrs and "srcdoc" not in html_attrs
+    assert html_attrs["xlink:href"] == html_attrs["formaction"] == BLOCKED_URL

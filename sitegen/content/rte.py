@@ -40,7 +40,13 @@ from itertools import pairwise
 from typing import Any
 from urllib.parse import quote
 
-from sitegen.content.sanitize import escape_attr, safe_style, safe_url, sanitize_html
+from sitegen.content.sanitize import (
+    BLOCKED_URL,
+    escape_attr,
+    safe_style,
+    safe_url,
+    sanitize_html,
+)
 
 __all__ = [
     "MAX_DEPTH",
@@ -340,10 +346,11 @@ _TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&qu
 
 def _sanitized_url(value: Any) -> str:
     """The reference's ``sanitizeHTML`` of a URL, checked before the sanitizer rewrites
-    newlines (``java\\nscript:``) so the scheme is read as the browser would."""
+    newlines (``java\\nscript:``) and again after it drops tags (``java<x/>script:``), so the
+    URL written out is one whose scheme the browser reads as allowed."""
     if value is None or value is _UNDEF:
         return ""
-    return _sanitize(safe_url(_js_str(value)))
+    return safe_url(_sanitize(safe_url(_js_str(value))))
 
 
 def _url_attr(value: str) -> str:
@@ -539,7 +546,8 @@ class _Context:
         if result is None:
             return None
         if not self.token:
-            # Placeholders contain no "<", newline or quote, so the sanitizer leaves them alone.
+            # Placeholders contain no "<", newline or quote, so the sanitizer leaves them alone
+            # in text; in an attribute value it turns their NUL into U+FFFD, so none is filled.
             self.token = "\x00" + secrets.token_hex(8) + ":"
         # Resolve placeholders of inner hook outputs the hook may have copied from ctx.text.
         self.outputs.append(self.finish(str(result)))
@@ -561,19 +569,22 @@ _Rendered = tuple[str, bool]  # (html, clean)
 _NodeRenderer = Callable[[Mapping, Mapping, _Context], _Rendered]
 
 
-def _style_string(style: Any) -> str:
+def _style_text(style: Any) -> str:
     """The reference's styleObjectToString: objects become ``key:value;`` pairs."""
     if not _truthy(style):
         return ""
     if isinstance(style, str):
-        text = style
-    elif _is_mapping(style):
-        text = "".join(f"{key}:{_js_str(style[key])};" for key in _js_keys(style))
-    elif isinstance(style, list):
-        text = "".join(f"{index}:{_js_str(value)};" for index, value in enumerate(style))
-    else:
-        return ""
-    return escape_attr(safe_style(text))
+        return style
+    if _is_mapping(style):
+        return "".join(f"{key}:{_js_str(style[key])};" for key in _js_keys(style))
+    if isinstance(style, list):
+        return "".join(f"{index}:{_js_str(value)};" for index, value in enumerate(style))
+    return ""
+
+
+def _style_string(style: Any) -> str:
+    """A node's ``style`` as an attribute value: hostile CSS dropped, then escaped."""
+    return escape_attr(safe_style(_style_text(style)))
 
 
 def _attr_part(name: str, value: Any) -> str:
@@ -1147,24 +1158,39 @@ def _js_replace_first(content: str, target: str, replacement: str, *, patterns: 
 
 def _safe_embed_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
     """An embedded object's attributes as a site's embed template sees them (HTML-RTE
-    elements when sanitizing, JSON-RTE reference nodes always): no event handlers, hostile
-    URLs and styles neutralized; values that are not text are passed as they are."""
+    elements when sanitizing, JSON-RTE reference nodes always): no event handlers or
+    ``srcdoc``, hostile URLs and styles neutralized, at any depth (``redactor-attributes``)
+    and whatever the names' case, since a template may write any of them out."""
     safe: dict[str, Any] = {}
     for name, value in attrs.items():
-        if name.startswith("on"):
+        lowered = str(name).lower()
+        if lowered.startswith("on") or lowered == "srcdoc":
             continue
-        if isinstance(value, str):
-            if name in _URL_ATTRS:
-                value = safe_url(value)
-            elif name == "style":
-                value = safe_style(value)
-        safe[name] = value
+        safe[name] = _safe_embed_value(lowered, value)
     return safe
+
+
+def _safe_embed_value(name: str, value: Any) -> Any:
+    """One attribute value for :func:`_safe_embed_attrs` (``name`` lowercased)."""
+    if name == "style":
+        text = _style_text(value)
+        return value if not text or safe_style(text) else ""
+    if isinstance(value, str):
+        if name == "srcset":  # comma-separated "url 2x" candidates
+            blocked = any(safe_url(part) == BLOCKED_URL for part in value.split(","))
+            return BLOCKED_URL if blocked else value
+        return safe_url(value) if name in _URL_ATTRS else value
+    if _is_mapping(value):
+        return _safe_embed_attrs(value)
+    if isinstance(value, list):
+        return [_safe_embed_value(name, element) for element in value]
+    return value
 
 
 _URL_ATTRS = frozenset(
     ["href", "src", "url", "link", "asset-link", "data-sys-asset-link", "action", "formaction",
-     "poster"]
+     "poster", "data", "xlink:href", "background", "cite", "longdesc", "ping", "manifest",
+     "codebase", "dynsrc", "lowsrc"]
 )  # fmt: skip
 
 

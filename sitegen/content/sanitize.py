@@ -52,7 +52,6 @@ def safe_url(value: str) -> str:
 
 
 _CSS_ESCAPE = re.compile(r"\\([0-9a-f]{1,6})\s?|\\(.)", re.IGNORECASE | re.DOTALL)
-_CSS_COMMENT = re.compile(r"/\*.*?(\*/|$)", re.DOTALL)
 _CSS_DANGER = re.compile(
     r"expression\s*\(|javascript:|vbscript:|behavior\s*:|-moz-binding|@import|url\s*\(",
     re.IGNORECASE,
@@ -72,11 +71,17 @@ def safe_style(value: str) -> str:
     """``value`` unless it could run script or load a hostile URL, in which case "".
 
     ``expression(``, ``javascript:``, ``behavior:``, ``-moz-binding`` and ``@import`` are refused
-    after CSS escapes, comments and entities are decoded; ``url(...)`` only with a safe URL.
+    after entities and CSS escapes are decoded; ``url(...)`` only with a safe URL. A comment
+    (``/*``, raw or spelled with escapes) refuses the value: where a comment starts depends on
+    how the browser tokenizes escapes, strings and ``url(``, so a checker that strips comments
+    its own way can be shown a different declaration than the browser reads.
     """
     if not value:
         return value
-    css = _INVISIBLE.sub("", _CSS_COMMENT.sub("", _CSS_ESCAPE.sub(_css_unescape, unescape(value))))
+    css = _CSS_ESCAPE.sub(_css_unescape, unescape(value))
+    if "/*" in css:
+        return ""
+    css = _INVISIBLE.sub("", css)
     if not _CSS_DANGER.search(css):
         return value
     without_urls = _CSS_URL.sub("", css)
@@ -121,12 +126,13 @@ ALLOWED_ATTRS = _names(
     "sys-style-type asset_uid"
 )
 URL_ATTRS = frozenset(["href", "src", "cite"])
-# Dropped together with everything inside them (their content is code or raw text).
+# Dropped together with everything inside them (their content is code or raw text). Others,
+# such as head, select and frameset, are unwrapped: left unclosed they would drop the rest.
 DROPPED_WITH_CONTENT = _names(
     "script style iframe object embed applet template noscript noembed noframes textarea "
-    "title xmp plaintext select svg math frameset frame head"
+    "title xmp plaintext svg math"
 )
-VOID_TAGS = _names("br hr img col wbr area base embed input link meta param source track")
+VOID_TAGS = _names("br hr img col wbr area base embed input link meta param source track frame")
 
 
 def _attr_allowed(name: str) -> bool:
@@ -169,7 +175,9 @@ class _Sanitizer(HTMLParser):
             if name in seen or not _attr_allowed(name):
                 continue
             seen.add(name)
-            value = value or ""
+            # NUL reads as U+FFFD in the browser; it also marks the renderer's placeholders for
+            # embed-template output, which must only ever land in text, never in a value.
+            value = (value or "").replace("\x00", "\ufffd")
             if name in URL_ATTRS:
                 value = safe_url(value)
             elif name == "style":
@@ -179,6 +187,15 @@ class _Sanitizer(HTMLParser):
             parts.append(f' {name}="{escape_attr(value.replace("&", "&amp;"))}"')
         parts.append(" />" if tag in VOID_TAGS else ">")
         self.out.append("".join(parts))
+
+    def parse_marked_section(self, i: int, report: int = 1) -> int:
+        """``<![`` that html.parser cannot name (``<![=``, ``<![x y``) makes it raise
+        AssertionError; keep the ``<`` as text instead and read on."""
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            self.handle_data("<")
+            return i + 1
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """``<br/>`` and friends; a self-closing dangerous tag has no content to skip."""
