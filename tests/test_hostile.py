@@ -480,6 +480,7 @@ def test_html_rte_embed_output_never_lands_inside_an_attribute() -> None:
     html = render_rte(f"<p title='{figure}'>x</p>{figure}", entry, embed=hook, trusted_html=False)
     assert dangers(html) == [] and "onmouseover" not in html
     assert "<img" not in html.split("</p>")[0]
+    assert "\x00" not in html and "\ufffd" not in html  # no trace of the placeholder
 
 
 @pytest.mark.parametrize(

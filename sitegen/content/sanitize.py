@@ -132,6 +132,7 @@ DROPPED_WITH_CONTENT = _names(
     "script style iframe object embed applet template noscript noembed noframes textarea "
     "title xmp plaintext svg math"
 )
+_NUL_ENCLOSED = re.compile("\x00[^\x00]*\x00")
 VOID_TAGS = _names("br hr img col wbr area base embed input link meta param source track frame")
 
 
@@ -175,9 +176,9 @@ class _Sanitizer(HTMLParser):
             if name in seen or not _attr_allowed(name):
                 continue
             seen.add(name)
-            # NUL reads as U+FFFD in the browser; it also marks the renderer's placeholders for
-            # embed-template output, which must only ever land in text, never in a value.
-            value = (value or "").replace("\x00", "\ufffd")
+            # NUL marks the renderer's placeholders for embed-template output, which must only
+            # ever land in text: one in a value is dropped; any other NUL reads as U+FFFD.
+            value = _NUL_ENCLOSED.sub("", value or "").replace("\x00", "\ufffd")
             if name in URL_ATTRS:
                 value = safe_url(value)
             elif name == "style":
