@@ -148,10 +148,12 @@ def check_signature(
     timestamp, candidates = None, []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.strip().isdigit() and len(value.strip()) <= 12:
-            timestamp = int(value.strip())
-        elif key == "v1" and value.strip():
-            candidates.append(value.strip().lower())
+        value = value.strip()
+        # isdigit alone lets "²" or "١" through, which int() refuses or reads as digits
+        if key == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
+            timestamp = int(value)
+        elif key == "v1" and value:
+            candidates.append(value.lower())
     if timestamp is None or not candidates:
         return SignatureCheck(False, "malformed signature header")
     if abs(now - timestamp) > max_age:

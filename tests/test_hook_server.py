@@ -155,11 +155,12 @@ def serving(
     secret: str | None = SECRET,
     auth: str | None = None,
     build: Callable[[], Any] | None = None,
+    env: dict[str, str] | None = None,
     **options: Any,
 ) -> Iterator[Hook]:
     """The hook server for ``site`` under uvicorn in a thread, on a free loopback port."""
     records: list[dict[str, Any]] = []
-    config = load_config(site, env={})
+    config = load_config(site, env=env or {})
     server = HookServer(
         config,
         HookAuth(secret, auth),
@@ -442,6 +443,77 @@ def test_basic_auth_alone_and_together_with_signatures(tmp_path: Path):
         assert hook.wait_builds(1, basic(BASIC))["builds"] == 1
 
 
+def test_malformed_headers_and_payloads_never_answer_500(tmp_path: Path):
+    """Odd bytes and shapes get an answer other than 500 and a log line, never a traceback."""
+    site = hook_site(tmp_path)
+    now = int(time.time())
+
+    def signed(raw: bytes) -> dict[str, bytes]:
+        return {SIGNATURE_HEADER: sign(raw, SECRET, now).encode()}
+
+    def with_key(api_key: str) -> bytes:
+        return json.dumps({**event(), "api_key": api_key}).encode()
+
+    odd = {**event(), "module": ["entry"], "event": "publish"}
+    shapes = {
+        "not an object": b"[1, 2]",
+        "a string": b'"entry"',
+        "null": b"null",
+        "a huge number": b"1" * 5000,
+        "a huge exponent": b"1e999999",
+        "deeply nested": b"[" * 100_000,
+        "not UTF-8": b'{"module": "\xff"}',
+        "a list for a module": json.dumps(odd).encode(),
+        "odd field types": json.dumps(
+            {
+                "module": "entry",
+                "event": "publish",
+                "triggered_at": 10**30,
+                "api_key": 1,
+                "data": {
+                    "entry": {"uid": ["x"], "title": {"a": 1}},
+                    "environment": [None],
+                    "locale": 5,
+                },
+            }
+        ).encode(),
+        "a non-ASCII api_key": with_key("éx"),
+        "a lone surrogate api_key": with_key("\ud800"),
+        "a control-character api_key": with_key("\x00\n"),
+    }
+    body = json.dumps(event()).encode()
+    headers = {
+        "t as a superscript digit": b"t=\xb2,v1=aa",
+        "t as superscript digits": b"t=\xb9\xb2\xb3,v1=" + b"a" * 64,
+        "a huge t": b"t=" + b"9" * 40 + b",v1=aa",
+        "a negative t": f"t=-{now},v1=aa".encode(),
+        "non-ASCII v1": f"t={now},v1=".encode() + b"\xe9\xff",
+        "empty parts": b",,,=,t=,v1=",
+        "only commas": b",,,,",
+    }
+    requests: dict[str, tuple[bytes, dict[str, bytes]]] = {
+        **{why: (raw, signed(raw)) for why, raw in shapes.items()},
+        **{why: (body, {SIGNATURE_HEADER: value}) for why, value in headers.items()},
+    }
+    with serving(site, env={"CONTENTSTACK_API_KEY": API_KEY}) as hook:  # api_keys compared
+        assert hook.server.config.stack.api_key == API_KEY
+        for why, (raw, extra) in requests.items():
+            before = len(hook.webhook_records())
+            response = hook.client.post(
+                "/webhook", content=raw, headers={"content-type": "application/json", **extra}
+            )
+            assert response.status_code in (200, 202, 400, 401), (why, response.status_code)
+            assert response.json(), why
+            records = hook.webhook_records()[before:]
+            assert len(records) == 1 and records[0]["status"] == response.status_code, why
+            json.loads(json.dumps(records[0]))  # one JSON log line
+    with serving(site, secret=None, auth=BASIC) as hook:
+        for value in (b"Basic \xe9\xb2", b"\xb2 x", b"Basic " + b"=" * 3, b"Basic", b"Basic  x"):
+            response = post(hook.client, event(), secret=None, headers={"authorization": value})
+            assert response.status_code == 401, value
+        assert len(hook.webhook_records()) == 5
+
+
 # -- the command line -----------------------------------------------------------------------------
 
 
@@ -536,6 +608,9 @@ def test_signature_rules():
     assert check_signature(rotated, body, SECRET, now=now, max_age=300).ok
     assert not check_signature(header, body + b" ", SECRET, now=now, max_age=300).ok
     assert not check_signature(f"t={now}", body, SECRET, now=now, max_age=300).ok
+    # "²".isdigit() is True, but int() refuses it
+    odd = check_signature("t=\xb2,v1=aa", body, SECRET, now=now, max_age=300)
+    assert odd.reason == "malformed signature header"
 
 
 def test_payload_environments_and_ignored_events():

@@ -338,7 +338,8 @@ class HookServer:
         except ValueError as err:
             return answer(400, "refused", str(err))
         mine = self.config.stack.api_key
-        if mine and event.api_key and not hmac.compare_digest(event.api_key, mine):
+        # as bytes: compare_digest refuses str with non-ASCII characters (TypeError)
+        if mine and event.api_key and not hmac.compare_digest(_utf8(event.api_key), _utf8(mine)):
             return answer(200, "ignored", "the event is for another stack", event)
         reason = ignore_reason(event, self.config.stack.environment)
         if reason:
@@ -692,6 +693,11 @@ def _event_fields(event: Any) -> dict[str, Any]:
         "what": event.describe(),
     }
     return {k: v for k, v in fields.items() if v}
+
+
+def _utf8(text: str) -> bytes:
+    """Any str as bytes, lone surrogates from a JSON ``\\ud800`` escape included."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _now() -> str:
