@@ -133,7 +133,10 @@ class Hook:
         self.records = records
 
     def status(self, auth: dict[str, str] | None = None) -> dict[str, Any]:
-        response = self.client.get("/status", headers=auth or {})
+        headers = dict(auth or {})
+        if self.server.auth.secret and not self.server.auth.basic:  # signed, over an empty body
+            headers[SIGNATURE_HEADER] = sign(b"", self.server.auth.secret, int(time.time()))
+        response = self.client.get("/status", headers=headers)
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -441,6 +444,68 @@ def test_basic_auth_alone_and_together_with_signatures(tmp_path: Path):
         assert post(c, event(n=3), secret="wrong", headers=basic(BASIC)).status_code == 401
         assert post(c, event(n=4), headers=basic(BASIC)).status_code == 202
         assert hook.wait_builds(1, basic(BASIC))["builds"] == 1
+
+
+def test_status_needs_the_credentials_the_webhook_needs(tmp_path: Path):
+    site = hook_site(tmp_path)
+    fail = lambda: (_ for _ in ()).throw(RuntimeError("secret build error text"))  # noqa: E731
+    with serving(site, build=fail) as hook:  # signature only
+        assert post(hook.client, event()).status_code == 202
+        assert "secret build error text" in hook.wait_builds(1)["last_build"]["message"]
+        now = int(time.time())
+        for why, header in {
+            "unsigned": None,
+            "wrong secret": sign(b"", "not-the-secret", now),
+            "stale": sign(b"", SECRET, now - 310),
+            "not over an empty body": sign(b"x", SECRET, now),
+        }.items():
+            response = hook.client.get(
+                "/status", headers={SIGNATURE_HEADER: header} if header else {}
+            )
+            assert response.status_code == 401, why
+            assert response.json() == {"error": "unauthorized"}, why
+            assert "www-authenticate" not in response.headers, why
+            assert "secret build error" not in response.text, why
+        assert [r["outcome"] for r in hook.records if r["event"] == "status"] == ["refused"] * 4
+        signed = {SIGNATURE_HEADER: sign(b"", SECRET, now)}
+        assert hook.client.get("/status", headers=signed).status_code == 200
+        assert hook.client.get("/status", headers=signed).status_code == 200  # not a replay
+
+
+def test_with_basic_auth_alone_a_repeated_delivery_is_accepted(tmp_path: Path):
+    """Nothing tells a Contentstack retry from a replay without a signature; both cost one build."""
+    site = hook_site(tmp_path)
+    with serving(site, secret=None, auth=BASIC) as hook:
+        body = json.dumps(event()).encode()
+        headers = {"content-type": "application/json", **basic(BASIC)}
+        codes = [hook.client.post("/webhook", content=body, headers=headers).status_code]
+        codes.append(hook.client.post("/webhook", content=body, headers=headers).status_code)
+        assert codes == [202, 202]
+        status = hook.wait_builds(1, basic(BASIC))
+        assert status["builds"] == 1 and status["last_build"]["events"] == 2
+
+
+def test_unsigned_and_stale_senders_are_refused_before_their_body(tmp_path: Path):
+    """A sender without a fresh, well-formed signature header does not hold a slot for its body."""
+    site = hook_site(tmp_path)
+    stale = sign(b"{}", SECRET, int(time.time()) - 310)
+    with serving(site, body_timeout=5, max_inflight=1) as hook:
+        for why, extra in {
+            "unsigned": b"",
+            "stale": f"{SIGNATURE_HEADER}: {stale}\r\n".encode(),
+            "malformed": f"{SIGNATURE_HEADER}: t=1\r\n".encode(),
+        }.items():
+            t0 = time.monotonic()
+            head = (
+                b"POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                + extra
+                + b"content-length: 500\r\n\r\n"
+            )
+            reply = raw_request(port_of(hook), head)  # the body never comes
+            assert reply.startswith(b"HTTP/1.1 401"), (why, reply[:200])
+            assert time.monotonic() - t0 < 2, why
+        assert post(hook.client, event()).status_code == 202  # the one slot is free
+        hook.wait_builds(1)
 
 
 def test_malformed_headers_and_payloads_never_answer_500(tmp_path: Path):
@@ -781,10 +846,11 @@ def test_hostile_requests_do_not_disturb_a_build_in_progress(tmp_path: Path):
         assert post(c, raw=b" " * 5000).status_code == 413
         assert post(c, raw=b"{not json").status_code == 400
         assert post(c, event(), headers={"content-type": "text/plain"}).status_code == 415
-        slow = raw_request(
+        slow = raw_request(  # a fresh signature header gets the body read: too slowly
             port_of(hook),
             b"POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
-            b"content-length: 500\r\n\r\n",
+            + f"{SIGNATURE_HEADER}: {headers[SIGNATURE_HEADER]}\r\n".encode()
+            + b"content-length: 500\r\n\r\n",
             drip=b"{" * 30,
             pause=0.05,
         )
