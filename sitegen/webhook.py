@@ -135,6 +135,15 @@ class SignatureCheck:
     timestamp: int | None = None
 
 
+def precheck_signature(header: str | None, *, now: float, max_age: float) -> SignatureCheck:
+    """What can be checked before the body arrives: present, well-formed, ``t`` within max_age.
+
+    The server refuses on this before reading a body, so unsigned or stale senders do not hold
+    a request slot while they trickle one in.
+    """
+    return _read_header(header, now, max_age)[0]
+
+
 def check_signature(
     header: str | None, body: bytes, secret: str, *, now: float, max_age: float
 ) -> SignatureCheck:
@@ -143,24 +152,36 @@ def check_signature(
     Any ``v1`` may match (Contentstack sends several while a secret is being rotated). A ``t``
     older, or further in the future, than ``max_age`` seconds is refused.
     """
+    pre, candidates = _read_header(header, now, max_age)
+    if not pre.ok or pre.timestamp is None:
+        return pre
+    expected = _digest(body, secret, pre.timestamp)
+    for candidate in candidates[:8]:
+        if hmac.compare_digest(candidate.encode("ascii", "replace"), expected.encode("ascii")):
+            return SignatureCheck(True, "", expected, pre.timestamp)
+    return SignatureCheck(False, "signature does not match", timestamp=pre.timestamp)
+
+
+def _read_header(
+    header: str | None, now: float, max_age: float
+) -> tuple[SignatureCheck, list[str]]:
+    """The header's verdict before the digest is checked, and its ``v1`` candidates."""
     if not header:
-        return SignatureCheck(False, "no signature")
+        return SignatureCheck(False, "no signature"), []
     timestamp, candidates = None, []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.strip().isdigit() and len(value.strip()) <= 12:
-            timestamp = int(value.strip())
-        elif key == "v1" and value.strip():
-            candidates.append(value.strip().lower())
+        value = value.strip()
+        # isdigit alone lets "²" or "١" through, which int() refuses or reads as digits
+        if key == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
+            timestamp = int(value)
+        elif key == "v1" and value:
+            candidates.append(value.lower())
     if timestamp is None or not candidates:
-        return SignatureCheck(False, "malformed signature header")
+        return SignatureCheck(False, "malformed signature header"), []
     if abs(now - timestamp) > max_age:
-        return SignatureCheck(False, "stale signature timestamp", timestamp=timestamp)
-    expected = _digest(body, secret, timestamp)
-    for candidate in candidates[:8]:
-        if hmac.compare_digest(candidate.encode("ascii", "replace"), expected.encode("ascii")):
-            return SignatureCheck(True, "", expected, timestamp)
-    return SignatureCheck(False, "signature does not match", timestamp=timestamp)
+        return SignatureCheck(False, "stale signature timestamp", timestamp=timestamp), []
+    return SignatureCheck(True, "", timestamp=timestamp), candidates
 
 
 def _digest(body: bytes, secret: str, timestamp: int) -> str:

@@ -133,7 +133,10 @@ class Hook:
         self.records = records
 
     def status(self, auth: dict[str, str] | None = None) -> dict[str, Any]:
-        response = self.client.get("/status", headers=auth or {})
+        headers = dict(auth or {})
+        if self.server.auth.secret and not self.server.auth.basic:  # signed, over an empty body
+            headers[SIGNATURE_HEADER] = sign(b"", self.server.auth.secret, int(time.time()))
+        response = self.client.get("/status", headers=headers)
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -155,11 +158,12 @@ def serving(
     secret: str | None = SECRET,
     auth: str | None = None,
     build: Callable[[], Any] | None = None,
+    env: dict[str, str] | None = None,
     **options: Any,
 ) -> Iterator[Hook]:
     """The hook server for ``site`` under uvicorn in a thread, on a free loopback port."""
     records: list[dict[str, Any]] = []
-    config = load_config(site, env={})
+    config = load_config(site, env=env or {})
     server = HookServer(
         config,
         HookAuth(secret, auth),
@@ -442,6 +446,139 @@ def test_basic_auth_alone_and_together_with_signatures(tmp_path: Path):
         assert hook.wait_builds(1, basic(BASIC))["builds"] == 1
 
 
+def test_status_needs_the_credentials_the_webhook_needs(tmp_path: Path):
+    site = hook_site(tmp_path)
+    fail = lambda: (_ for _ in ()).throw(RuntimeError("secret build error text"))  # noqa: E731
+    with serving(site, build=fail) as hook:  # signature only
+        assert post(hook.client, event()).status_code == 202
+        assert "secret build error text" in hook.wait_builds(1)["last_build"]["message"]
+        now = int(time.time())
+        for why, header in {
+            "unsigned": None,
+            "wrong secret": sign(b"", "not-the-secret", now),
+            "stale": sign(b"", SECRET, now - 310),
+            "not over an empty body": sign(b"x", SECRET, now),
+        }.items():
+            response = hook.client.get(
+                "/status", headers={SIGNATURE_HEADER: header} if header else {}
+            )
+            assert response.status_code == 401, why
+            assert response.json() == {"error": "unauthorized"}, why
+            assert "www-authenticate" not in response.headers, why
+            assert "secret build error" not in response.text, why
+        assert [r["outcome"] for r in hook.records if r["event"] == "status"] == ["refused"] * 4
+        signed = {SIGNATURE_HEADER: sign(b"", SECRET, now)}
+        assert hook.client.get("/status", headers=signed).status_code == 200
+        assert hook.client.get("/status", headers=signed).status_code == 200  # not a replay
+
+
+def test_with_basic_auth_alone_a_repeated_delivery_is_accepted(tmp_path: Path):
+    """Nothing tells a Contentstack retry from a replay without a signature; both cost one build."""
+    site = hook_site(tmp_path)
+    with serving(site, secret=None, auth=BASIC) as hook:
+        body = json.dumps(event()).encode()
+        headers = {"content-type": "application/json", **basic(BASIC)}
+        codes = [hook.client.post("/webhook", content=body, headers=headers).status_code]
+        codes.append(hook.client.post("/webhook", content=body, headers=headers).status_code)
+        assert codes == [202, 202]
+        status = hook.wait_builds(1, basic(BASIC))
+        assert status["builds"] == 1 and status["last_build"]["events"] == 2
+
+
+def test_unsigned_and_stale_senders_are_refused_before_their_body(tmp_path: Path):
+    """A sender without a fresh, well-formed signature header does not hold a slot for its body."""
+    site = hook_site(tmp_path)
+    stale = sign(b"{}", SECRET, int(time.time()) - 310)
+    with serving(site, body_timeout=5, max_inflight=1) as hook:
+        for why, extra in {
+            "unsigned": b"",
+            "stale": f"{SIGNATURE_HEADER}: {stale}\r\n".encode(),
+            "malformed": f"{SIGNATURE_HEADER}: t=1\r\n".encode(),
+        }.items():
+            t0 = time.monotonic()
+            head = (
+                b"POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                + extra
+                + b"content-length: 500\r\n\r\n"
+            )
+            reply = raw_request(port_of(hook), head)  # the body never comes
+            assert reply.startswith(b"HTTP/1.1 401"), (why, reply[:200])
+            assert time.monotonic() - t0 < 2, why
+        assert post(hook.client, event()).status_code == 202  # the one slot is free
+        hook.wait_builds(1)
+
+
+def test_malformed_headers_and_payloads_never_answer_500(tmp_path: Path):
+    """Odd bytes and shapes get an answer other than 500 and a log line, never a traceback."""
+    site = hook_site(tmp_path)
+    now = int(time.time())
+
+    def signed(raw: bytes) -> dict[str, bytes]:
+        return {SIGNATURE_HEADER: sign(raw, SECRET, now).encode()}
+
+    def with_key(api_key: str) -> bytes:
+        return json.dumps({**event(), "api_key": api_key}).encode()
+
+    odd = {**event(), "module": ["entry"], "event": "publish"}
+    shapes = {
+        "not an object": b"[1, 2]",
+        "a string": b'"entry"',
+        "null": b"null",
+        "a huge number": b"1" * 5000,
+        "a huge exponent": b"1e999999",
+        "deeply nested": b"[" * 100_000,
+        "not UTF-8": b'{"module": "\xff"}',
+        "a list for a module": json.dumps(odd).encode(),
+        "odd field types": json.dumps(
+            {
+                "module": "entry",
+                "event": "publish",
+                "triggered_at": 10**30,
+                "api_key": 1,
+                "data": {
+                    "entry": {"uid": ["x"], "title": {"a": 1}},
+                    "environment": [None],
+                    "locale": 5,
+                },
+            }
+        ).encode(),
+        "a non-ASCII api_key": with_key("éx"),
+        "a lone surrogate api_key": with_key("\ud800"),
+        "a control-character api_key": with_key("\x00\n"),
+    }
+    body = json.dumps(event()).encode()
+    headers = {
+        "t as a superscript digit": b"t=\xb2,v1=aa",
+        "t as superscript digits": b"t=\xb9\xb2\xb3,v1=" + b"a" * 64,
+        "a huge t": b"t=" + b"9" * 40 + b",v1=aa",
+        "a negative t": f"t=-{now},v1=aa".encode(),
+        "non-ASCII v1": f"t={now},v1=".encode() + b"\xe9\xff",
+        "empty parts": b",,,=,t=,v1=",
+        "only commas": b",,,,",
+    }
+    requests: dict[str, tuple[bytes, dict[str, bytes]]] = {
+        **{why: (raw, signed(raw)) for why, raw in shapes.items()},
+        **{why: (body, {SIGNATURE_HEADER: value}) for why, value in headers.items()},
+    }
+    with serving(site, env={"CONTENTSTACK_API_KEY": API_KEY}) as hook:  # api_keys compared
+        assert hook.server.config.stack.api_key == API_KEY
+        for why, (raw, extra) in requests.items():
+            before = len(hook.webhook_records())
+            response = hook.client.post(
+                "/webhook", content=raw, headers={"content-type": "application/json", **extra}
+            )
+            assert response.status_code in (200, 202, 400, 401), (why, response.status_code)
+            assert response.json(), why
+            records = hook.webhook_records()[before:]
+            assert len(records) == 1 and records[0]["status"] == response.status_code, why
+            json.loads(json.dumps(records[0]))  # one JSON log line
+    with serving(site, secret=None, auth=BASIC) as hook:
+        for value in (b"Basic \xe9\xb2", b"\xb2 x", b"Basic " + b"=" * 3, b"Basic", b"Basic  x"):
+            response = post(hook.client, event(), secret=None, headers={"authorization": value})
+            assert response.status_code == 401, value
+        assert len(hook.webhook_records()) == 5
+
+
 # -- the command line -----------------------------------------------------------------------------
 
 
@@ -536,6 +673,9 @@ def test_signature_rules():
     assert check_signature(rotated, body, SECRET, now=now, max_age=300).ok
     assert not check_signature(header, body + b" ", SECRET, now=now, max_age=300).ok
     assert not check_signature(f"t={now}", body, SECRET, now=now, max_age=300).ok
+    # "²".isdigit() is True, but int() refuses it
+    odd = check_signature("t=\xb2,v1=aa", body, SECRET, now=now, max_age=300)
+    assert odd.reason == "malformed signature header"
 
 
 def test_payload_environments_and_ignored_events():
@@ -706,10 +846,11 @@ def test_hostile_requests_do_not_disturb_a_build_in_progress(tmp_path: Path):
         assert post(c, raw=b" " * 5000).status_code == 413
         assert post(c, raw=b"{not json").status_code == 400
         assert post(c, event(), headers={"content-type": "text/plain"}).status_code == 415
-        slow = raw_request(
+        slow = raw_request(  # a fresh signature header gets the body read: too slowly
             port_of(hook),
             b"POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
-            b"content-length: 500\r\n\r\n",
+            + f"{SIGNATURE_HEADER}: {headers[SIGNATURE_HEADER]}\r\n".encode()
+            + b"content-length: 500\r\n\r\n",
             drip=b"{" * 30,
             pause=0.05,
         )

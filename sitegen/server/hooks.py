@@ -1,15 +1,18 @@
 """The webhook receiver behind ``sitegen hook serve``: Contentstack webhooks in, builds and deploys out.
 
-``POST /webhook`` authenticates each request (HMAC signature, Basic Auth, or both), refuses
-replays (401), bodies over 1 MiB (413), anything but ``application/json`` (415), bodies that take
-longer than 10 s to arrive (408) and floods (429 with ``Retry-After``: a token bucket of 20
-requests a second after a burst of 200, at most 32 requests read at once, at most 10,000 events
-waiting for a build), none of which touches a build in progress. It answers at once (202
-queued, 200 ignored) and leaves the work to one background worker: events that arrive within
-``[hook] debounce`` seconds of each other become one incremental build,
-one build runs at a time, and a successful build that changed something is deployed (the
-``deploy_command`` through the shell, or a POST to ``build_hook_url``). ``GET /status`` tells
-how the last build and deploy went.
+``POST /webhook`` authenticates each request (HMAC signature, Basic Auth, or both; the Basic
+credentials and the signature header's form and age are checked before the body is read), refuses
+replayed signatures (401; with Basic Auth alone nothing tells a replay from a retry, and both are
+accepted: a build is idempotent), bodies over 1 MiB (413), anything but ``application/json`` (415),
+bodies that take longer than 10 s to arrive (408) and floods (429 with ``Retry-After``: a token
+bucket of 20 requests a second after a burst of 200, at most 32 requests read at once, at most
+10,000 events waiting for a build), none of which touches a build in progress. It answers at once
+(202 queued, 200 ignored) and leaves the work to one background worker: events that arrive within
+``[hook] debounce`` seconds of each other become one incremental build, one build runs at a time,
+and a successful build that changed something is deployed (the ``deploy_command`` through the
+shell, or a POST to ``build_hook_url``). ``GET /status`` tells how the last build and deploy went,
+to a request with the Basic credentials (or, with a signature alone, one signed over an empty
+body).
 
 Every request gets one JSON log line; so do builds, deploys and each line a deploy command
 prints. Log lines never hold a secret: the signing secret, the Basic Auth credentials, the build
@@ -47,7 +50,13 @@ from starlette.routing import Route
 
 from sitegen.errors import ConfigError, SitegenError
 from sitegen.server.listen import bind
-from sitegen.webhook import SIGNATURE_HEADER, check_signature, ignore_reason, parse_payload
+from sitegen.webhook import (
+    SIGNATURE_HEADER,
+    check_signature,
+    ignore_reason,
+    parse_payload,
+    precheck_signature,
+)
 
 if TYPE_CHECKING:
     from sitegen.build import BuildResult
@@ -303,6 +312,13 @@ class HookServer:
         length = request.headers.get("content-length", "0")
         if length.isdigit() and int(length) > self.max_body:
             return answer(413, "refused", f"body larger than {self.max_body} bytes")
+        if self.auth.secret:
+            # before the body: an unsigned or stale sender must not hold a slot while it drips
+            pre = precheck_signature(
+                request.headers.get(SIGNATURE_HEADER), now=self.clock(), max_age=self.max_age
+            )
+            if not pre.ok:
+                return answer(401, "refused", pre.reason)
         body = bytearray()
         try:
             async with asyncio.timeout(self.body_timeout):
@@ -338,7 +354,8 @@ class HookServer:
         except ValueError as err:
             return answer(400, "refused", str(err))
         mine = self.config.stack.api_key
-        if mine and event.api_key and not hmac.compare_digest(event.api_key, mine):
+        # as bytes: compare_digest refuses str with non-ASCII characters (TypeError)
+        if mine and event.api_key and not hmac.compare_digest(_utf8(event.api_key), _utf8(mine)):
             return answer(200, "ignored", "the event is for another stack", event)
         reason = ignore_reason(event, self.config.stack.environment)
         if reason:
@@ -347,14 +364,26 @@ class HookServer:
         return answer(202, "queued", "", event, queue=len(self._pending))
 
     async def _status(self, request: Request):
-        if self.auth.basic and not self.auth.basic_ok(request.headers.get("authorization")):
+        if not self._status_allowed(request):
             self.log({"event": "status", "outcome": "refused", "status": 401})
-            return JSONResponse(
-                {"error": "unauthorized"},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Basic realm="sitegen hook"'},
-            )
+            headers = {"WWW-Authenticate": 'Basic realm="sitegen hook"'} if self.auth.basic else {}
+            return JSONResponse({"error": "unauthorized"}, status_code=401, headers=headers)
         return JSONResponse(self.status())
+
+    def _status_allowed(self, request: Request) -> bool:
+        """Whether a request may read /status, which shows build errors: not the public.
+
+        Basic Auth when that is configured; with a signature alone, a request signed like a
+        webhook over an empty body. A signed GET is not remembered: reading changes nothing.
+        """
+        if self.auth.basic:
+            return self.auth.basic_ok(request.headers.get("authorization"))
+        assert self.auth.secret is not None
+        header = request.headers.get(SIGNATURE_HEADER)
+        check = check_signature(
+            header, b"", self.auth.secret, now=self.clock(), max_age=self.max_age
+        )
+        return check.ok
 
     def status(self) -> dict[str, Any]:
         """What ``GET /status`` answers."""
@@ -692,6 +721,11 @@ def _event_fields(event: Any) -> dict[str, Any]:
         "what": event.describe(),
     }
     return {k: v for k, v in fields.items() if v}
+
+
+def _utf8(text: str) -> bytes:
+    """Any str as bytes, lone surrogates from a JSON ``\\ud800`` escape included."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _now() -> str:
