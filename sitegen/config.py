@@ -74,6 +74,13 @@ class HookConfig:
     build_hook_url: str | None = field(default=None, repr=False)
     debounce: float = 2.0
     max_age: float = 300.0
+    # what a request may cost before it is refused (413, 408, 429): see sitegen hook serve
+    max_body: int = 1024 * 1024  # bytes; Contentstack sends whole entries, well below this
+    body_timeout: float = 10.0  # seconds to receive a whole body: slow-drip senders get 408
+    max_pending: int = 10_000  # events waiting for the next build
+    max_inflight: int = 32  # requests being read at once
+    rate: float = 20.0  # requests per second sustained, after a burst of `burst`
+    burst: int = 200
 
 
 @dataclass(frozen=True)
@@ -369,6 +376,15 @@ def _hook_config(t: _Table) -> HookConfig:
     build_hook_url = t.get("build_hook_url", str)
     debounce = float(t.get("debounce", (int, float), 2.0))
     max_age = float(t.get("max_age", (int, float), 300))
+    default = HookConfig()
+    limits = {
+        "max_body": _limit(t, "max_body", int, default.max_body, 1024, 64 * 1024 * 1024, "bytes"),
+        "body_timeout": _limit(t, "body_timeout", float, default.body_timeout, 1, 300, "seconds"),
+        "max_pending": _limit(t, "max_pending", int, default.max_pending, 1, 1_000_000, "events"),
+        "max_inflight": _limit(t, "max_inflight", int, default.max_inflight, 1, 1024, "requests"),
+        "rate": _limit(t, "rate", float, default.rate, 0.1, 10_000, "requests a second"),
+        "burst": _limit(t, "burst", int, default.burst, 1, 100_000, "requests"),
+    }
     t.check_unknown()
     if deploy_command is not None and not deploy_command.strip():
         raise t.error("deploy_command", "is empty; remove it or give a command")
@@ -380,7 +396,16 @@ def _hook_config(t: _Table) -> HookConfig:
         raise t.error("debounce", f"must be a number of seconds from 0 to 600, got {debounce}")
     if not 1 <= max_age <= 86400:
         raise t.error("max_age", f"must be a number of seconds from 1 to 86400, got {max_age}")
-    return HookConfig(deploy_command, build_hook_url or None, debounce, max_age)
+    return HookConfig(deploy_command, build_hook_url or None, debounce, max_age, **limits)
+
+
+def _limit(t: _Table, key: str, kind: type, default: float, low: float, high: float, unit: str):
+    """A number in [low, high]: a whole one when ``kind`` is int."""
+    value = t.get(key, (int,) if kind is int else (int, float), default)
+    if not low <= value <= high:
+        shown = [f"{n:,}" if float(n).is_integer() else f"{n:g}" for n in (low, high)]
+        raise t.error(key, f"must be from {shown[0]} to {shown[1]} {unit}, got {value}")
+    return kind(value)
 
 
 def _analytics_config(t: _Table) -> AnalyticsConfig:

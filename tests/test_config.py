@@ -179,6 +179,23 @@ def test_hook_settings(tmp_path: Path):
     assert "hook.debounce must be" in error_of(tmp_path, REMOTE + "[hook]\ndebounce = -1\n")
 
 
+def test_hook_limits_are_read_and_checked(tmp_path: Path):
+    assert load_config(site(tmp_path, REMOTE), env={}).hook.max_body == 1024 * 1024  # default
+    limits = "[hook]\nmax_body = 65536\nbody_timeout = 2.5\nmax_pending = 50\n"
+    limits += "max_inflight = 4\nrate = 0.5\nburst = 10\n"
+    hook = load_config(site(tmp_path, REMOTE + limits), env={}).hook
+    assert (hook.max_body, hook.body_timeout, hook.max_pending) == (65536, 2.5, 50)
+    assert (hook.max_inflight, hook.rate, hook.burst) == (4, 0.5, 10)
+    assert isinstance(hook.max_body, int) and isinstance(hook.rate, float)
+    for bad, words in [
+        ("max_body = 10", "hook.max_body must be from 1,024 to 67,108,864 bytes, got 10"),
+        ("max_inflight = 2.5", "hook.max_inflight"),
+        ("rate = 0", "hook.rate must be from 0.1 to 10,000 requests a second, got 0"),
+        ('burst = "lots"', "hook.burst"),
+    ]:
+        assert words in error_of(tmp_path, REMOTE + f"[hook]\n{bad}\n")
+
+
 def test_preview_settings_and_defaults(tmp_path: Path):
     config = load_config(
         site(tmp_path, REMOTE), env={"DEPLOY_PRIME_URL": "https://deploy-preview-7--x.netlify.app"}

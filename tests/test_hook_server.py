@@ -8,6 +8,7 @@ site with a local stack, after a first full build. The deploy command appends a 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import re
@@ -151,6 +152,9 @@ class Hook:
         return [r for r in self.records if r["event"] == "webhook"]
 
 
+LIMITS = ("max_body", "body_timeout", "max_pending", "max_inflight", "rate", "burst")
+
+
 @contextmanager
 def serving(
     site: Path,
@@ -164,6 +168,8 @@ def serving(
     """The hook server for ``site`` under uvicorn in a thread, on a free loopback port."""
     records: list[dict[str, Any]] = []
     config = load_config(site, env=env or {})
+    limits = {key: options.pop(key) for key in LIMITS if key in options}
+    config = dataclasses.replace(config, hook=dataclasses.replace(config.hook, **limits))
     server = HookServer(
         config,
         HookAuth(secret, auth),
@@ -577,6 +583,29 @@ def test_malformed_headers_and_payloads_never_answer_500(tmp_path: Path):
             response = post(hook.client, event(), secret=None, headers={"authorization": value})
             assert response.status_code == 401, value
         assert len(hook.webhook_records()) == 5
+
+
+def test_a_bug_in_the_server_is_a_500_with_one_log_line_and_the_next_request_works(
+    tmp_path: Path,
+):
+    site = hook_site(tmp_path)
+    calls = []
+
+    def clock() -> float:  # breaks once, like a bug would, on the first signature check
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the clock broke")
+        return time.time()
+
+    with serving(site, clock=clock) as hook:
+        response = post(hook.client, event())
+        assert response.status_code == 500
+        assert response.json() == {"error": "internal error; the hook server's log has the details"}
+        record = hook.webhook_records()[-1]
+        assert record["outcome"] == "failed" and "RuntimeError: the clock broke" in record["reason"]
+        assert post(hook.client, event()).status_code == 202  # the server goes on
+        status = hook.wait_builds(1)
+        assert status["events"]["failed"] == 1 and status["events"]["queued"] == 1
 
 
 # -- the command line -----------------------------------------------------------------------------

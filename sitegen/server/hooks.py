@@ -64,15 +64,9 @@ if TYPE_CHECKING:
 
 SECRET_ENV = "SITEGEN_HOOK_SECRET"
 AUTH_ENV = "SITEGEN_HOOK_AUTH"
-MAX_BODY = 1024 * 1024  # Contentstack sends whole entries, well below this
 DEPLOY_TIMEOUT = 3600.0  # seconds before a deploy command is stopped
 BUILD_HOOK_TIMEOUT = 30.0
 MAX_LINE = 2000  # characters of one line of deploy output kept in the log
-BODY_TIMEOUT = 10.0  # seconds to receive a whole body: slow-drip senders are cut off (408)
-MAX_PENDING = 10_000  # events waiting for the next build; more is a flood (429)
-MAX_INFLIGHT = 32  # requests being read at once; more is a flood (429)
-RATE = 20.0  # requests per second sustained, after a burst of BURST (429 beyond)
-BURST = 200
 
 
 @dataclass(frozen=True)
@@ -152,13 +146,7 @@ class HookServer:
         deploy: Deployer | None = None,
         log: Log | None = None,
         clock: Callable[[], float] = time.time,
-        max_body: int = MAX_BODY,
         stream: TextIO | None = None,
-        body_timeout: float = BODY_TIMEOUT,
-        max_pending: int = MAX_PENDING,
-        max_inflight: int = MAX_INFLIGHT,
-        rate: float = RATE,
-        burst: int = BURST,
     ):
         if not auth.methods:
             raise ConfigError(f"set {SECRET_ENV} or {AUTH_ENV}: webhooks must be authenticated")
@@ -169,12 +157,13 @@ class HookServer:
         # a steady stream of events still gets a build at least this often
         self.max_delay = max(30.0, 10 * self.debounce)
         self.clock = clock
-        self.max_body = max_body
-        self.body_timeout = body_timeout
-        self.max_pending = max_pending
-        self.max_inflight = max_inflight
-        self.rate, self.burst = rate, burst
-        self._tokens, self._refilled = float(burst), time.monotonic()
+        limits = config.hook  # [hook] max_body, body_timeout, max_pending, ...
+        self.max_body = limits.max_body
+        self.body_timeout = limits.body_timeout
+        self.max_pending = limits.max_pending
+        self.max_inflight = limits.max_inflight
+        self.rate, self.burst = limits.rate, limits.burst
+        self._tokens, self._refilled = float(self.burst), time.monotonic()
         self._inflight = 0
         # masked in every log record; very short values would garble the log instead
         secrets = {*auth.secrets, config.hook.build_hook_url, *config.stack.secrets}
@@ -194,7 +183,9 @@ class HookServer:
         self._last_at = 0.0
         self._wake: asyncio.Event | None = None
         self._seen: dict[str, float] = {}  # accepted signature digests -> when they expire
-        self._counts = {"received": 0, "queued": 0, "ignored": 0, "refused": 0, "limited": 0}
+        # failed: requests that met a bug of ours (500)
+        outcomes = ("received", "queued", "ignored", "refused", "limited", "failed")
+        self._counts = dict.fromkeys(outcomes, 0)
         # build state, written by the worker thread
         self._lock = threading.Lock()
         self._builds = 0
@@ -259,6 +250,18 @@ class HookServer:
         self._inflight += 1
         try:
             return await self._handle(request)
+        except Exception as err:  # a bug of ours: one log line and a 500, never a traceback
+            self._counts["failed"] += 1
+            self.log(
+                {
+                    "event": "webhook",
+                    "outcome": "failed",
+                    "status": 500,
+                    "reason": f"unexpected {type(err).__name__}: {err}",
+                    "client": request.client.host if request.client else None,
+                }
+            )
+            return JSONResponse({"error": _ERRORS[500]}, status_code=500)
         finally:
             self._inflight -= 1
 
@@ -687,6 +690,7 @@ _ERRORS = {
     413: "payload too large",
     415: "unsupported media type",
     429: "too many requests",
+    500: "internal error; the hook server's log has the details",
 }
 
 
