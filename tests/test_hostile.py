@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from collections.abc import Iterator
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -708,26 +709,29 @@ class DeepRte:
         await send({"type": "http.response.body", "body": body})
 
 
-def _remote_site(root: Path, url: str) -> Path:
-    return make_site(
-        root,
-        stack_toml=f'host = "{url}"\napi_key = "{API_KEY}"\ndelivery_token = "{TOKEN}"\n'
-        'environment = "production"\n',
-    )
-
-
-@pytest.mark.parametrize("kind", ["full", "incremental"])
-def test_rte_nested_1000_levels_over_http_fails_the_build_naming_the_entry(
-    tmp_path: Path, kind: str
-) -> None:
+@contextlib.contextmanager
+def deep_site(root: Path, levels: int = 1000) -> Iterator[tuple[Path, DeepRte]]:
+    """A site whose stack is served through :class:`DeepRte` on a loopback port."""
     holder: dict[str, DeepRte] = {}
 
     async def app(scope, receive, send):
         await holder["app"](scope, receive, send)
 
     with serve_app(app) as url:
-        site = _remote_site(tmp_path / "site", url)
-        holder["app"] = stack = DeepRte(site / "stack")
+        site = make_site(
+            root,
+            stack_toml=f'host = "{url}"\napi_key = "{API_KEY}"\ndelivery_token = "{TOKEN}"\n'
+            'environment = "production"\n',
+        )
+        holder["app"] = stack = DeepRte(site / "stack", levels)
+        yield site, stack
+
+
+@pytest.mark.parametrize("kind", ["full", "incremental"])
+def test_rte_nested_1000_levels_over_http_fails_the_build_naming_the_entry(
+    tmp_path: Path, kind: str
+) -> None:
+    with deep_site(tmp_path / "site") as (site, stack):
         deep = site / "stack/entries/page/deep.en-us.json"
         fields = {"title": "Deep", "url": "/deep/", "body": doc(para({"text": MARKER}))}
         if kind == "incremental":  # first a good build; the deep version comes through sync
@@ -754,14 +758,7 @@ def test_rte_nested_1000_levels_over_http_fails_the_build_naming_the_entry(
 def test_json_nested_past_what_sitegen_reads_is_refused_once_naming_the_request(
     tmp_path: Path,
 ) -> None:
-    holder: dict[str, DeepRte] = {}
-
-    async def app(scope, receive, send):
-        await holder["app"](scope, receive, send)
-
-    with serve_app(app) as url:
-        site = _remote_site(tmp_path / "site", url)
-        holder["app"] = DeepRte(site / "stack", levels=3000)  # 6,000 nested JSON containers
+    with deep_site(tmp_path / "site", levels=3000) as (site, _):  # 6,000 nested containers
         fields = {"title": "Deep", "url": "/deep/", "body": doc(para({"text": MARKER}))}
         write_json(site / "stack/entries/page/deep.en-us.json", fields)
         with pytest.raises(APIError) as caught:
