@@ -547,7 +547,7 @@ class _Context:
             return None
         if not self.token:
             # Placeholders contain no "<", newline or quote, so the sanitizer leaves them alone
-            # in text; in an attribute value it turns their NUL into U+FFFD, so none is filled.
+            # in text; it drops one from an attribute value, so none is filled there.
             self.token = "\x00" + secrets.token_hex(8) + ":"
         # Resolve placeholders of inner hook outputs the hook may have copied from ctx.text.
         self.outputs.append(self.finish(str(result)))

@@ -6,11 +6,12 @@ replayed signatures (401; with Basic Auth alone nothing tells a replay from a re
 accepted: a build is idempotent), bodies over 1 MiB (413), anything but ``application/json`` (415),
 bodies that take longer than 10 s to arrive (408) and floods (429 with ``Retry-After``: a token
 bucket of 20 requests a second after a burst of 200, at most 32 requests read at once, at most
-10,000 events waiting for a build), none of which touches a build in progress. It answers at once
-(202 queued, 200 ignored) and leaves the work to one background worker: events that arrive within
-``[hook] debounce`` seconds of each other become one incremental build, one build runs at a time,
-and a successful build that changed something is deployed (the ``deploy_command`` through the
-shell, or a POST to ``build_hook_url``). ``GET /status`` tells how the last build and deploy went,
+10,000 events waiting for a build; these are the defaults of the ``[hook]`` limits), none of
+which touches a build in progress. It answers at once (202 queued, 200 ignored) and leaves the
+work to one background worker: events that arrive within ``[hook] debounce`` seconds of each
+other become one incremental build, one build runs at a time, and a successful build that
+changed something is deployed (the ``deploy_command`` through the shell, or a POST to
+``build_hook_url``). ``GET /status`` tells how the last build and deploy went,
 to a request with the Basic credentials (or, with a signature alone, one signed over an empty
 body).
 
