@@ -218,7 +218,7 @@ class AnalyticsClient:
             transport=transport,
             timeout=httpx.Timeout(request_timeout, connect=min(10.0, request_timeout)),
             follow_redirects=True,
-            event_hooks={"request": [credentials_stay_home(self.base_url, headers)]},
+            event_hooks={"request": [credentials_stay_home(self.base_url)]},
         )
 
     async def __aenter__(self) -> AnalyticsClient:

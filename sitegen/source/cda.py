@@ -25,6 +25,8 @@ from sitegen.errors import APIError
 
 PAGE_SIZE = 100
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504}) | frozenset(range(520, 530))
+# headers that carry a credential (CDA, preview, Analytics): never sent to another host
+CREDENTIAL_HEADERS = ("api_key", "access_token", "preview_token", "live_preview", "authtoken")
 MAX_BACKOFF = 20.0
 Params = Sequence[tuple[str, str | int]]
 
@@ -77,7 +79,7 @@ class CDAClient:
             timeout=httpx.Timeout(stack.timeout, connect=min(10.0, stack.timeout)),
             limits=httpx.Limits(max_connections=stack.concurrency),
             follow_redirects=True,
-            event_hooks={"request": [credentials_stay_home(stack.base_url, headers)]},
+            event_hooks={"request": [credentials_stay_home(stack.base_url)]},
         )
 
     async def __aenter__(self) -> CDAClient:
@@ -333,19 +335,16 @@ def _describe_transport_error(err: Exception) -> str:
     return f"connection failed ({type(err).__name__}: {err or 'dropped'})"
 
 
-def credentials_stay_home(
-    base_url: str, headers: dict[str, str]
-) -> Callable[[httpx.Request], Awaitable[None]]:
-    """A request hook that drops the client's credential headers from any request leaving
+def credentials_stay_home(base_url: str) -> Callable[[httpx.Request], Awaitable[None]]:
+    """A request hook that drops :data:`CREDENTIAL_HEADERS` from any request leaving
     ``base_url``'s origin: httpx follows a redirect to another host with every custom header
     (it strips only ``Authorization``), and an API key or token must not go with it."""
     home = httpx.URL(base_url)
     origin = (home.scheme, home.host, home.port)
-    secret = [name for name in headers if name not in ("user-agent", "accept")]
 
     async def hook(request: httpx.Request) -> None:
         if (request.url.scheme, request.url.host, request.url.port) != origin:
-            for name in secret:
+            for name in CREDENTIAL_HEADERS:
                 request.headers.pop(name, None)
 
     return hook

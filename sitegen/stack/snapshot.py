@@ -36,7 +36,7 @@ import httpx
 from sitegen.config import StackConfig
 from sitegen.content.timestamps import format_time, parse_time
 from sitegen.errors import APIError, SitegenError
-from sitegen.source.cda import PAGE_SIZE, RETRY_STATUSES, CDAClient
+from sitegen.source.cda import CREDENTIAL_HEADERS, PAGE_SIZE, RETRY_STATUSES, CDAClient
 from sitegen.source.sync import SyncWalk
 from sitegen.source.tasks import gather
 from sitegen.stack.content_types import UID_RE
@@ -60,8 +60,6 @@ JsonDict = dict[str, Any]
 DROPPED_ENTRY_KEYS = SYSTEM_ENTRY_KEYS | {"uid", "locale"}
 PINNED_DATES = ("created_at", "updated_at")
 CONTENT_TYPE_KEYS = ("uid", "title", "description", "options", "schema")
-# Headers that must not travel with asset downloads (asset hosts are CDNs, maybe not Contentstack's).
-CREDENTIAL_HEADERS = ("api_key", "access_token")
 MAX_DOWNLOAD_BACKOFF = 20.0
 
 
@@ -574,6 +572,7 @@ class _Writer:
         tries = self.client.stack.max_tries
         for attempt in range(1, tries + 1):
             request = http.build_request("GET", url)
+            # asset hosts are CDNs, maybe not Contentstack's: no credentials, whatever the host
             for header in CREDENTIAL_HEADERS:
                 request.headers.pop(header, None)
             self.downloads += 1
