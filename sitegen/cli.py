@@ -21,30 +21,6 @@ def cli() -> None:
     """sitegen: build static sites from Contentstack content."""
 
 
-def _stop_on_sigterm() -> dict[str, bool]:
-    """Make SIGTERM (a CI job cancelled, a container stopped) stop a build as Ctrl-C does:
-    through the same clean-up, instead of killing it mid-write. Returns a flag it sets.
-
-    The signal is passed on as SIGINT, so that while content is fetched asyncio cancels its
-    tasks in order (a KeyboardInterrupt raised inside the event loop would not). The handler
-    stays for the rest of this process: the command ends with the build.
-    """
-    import os
-    import signal
-    import threading
-
-    stopped = {"signal": False}
-    if threading.current_thread() is not threading.main_thread():
-        return stopped  # handlers belong to the main thread; another thread's caller decides
-
-    def interrupt(signum: int, frame: object) -> None:
-        stopped["signal"] = True
-        os.kill(os.getpid(), signal.SIGINT)
-
-    signal.signal(signal.SIGTERM, interrupt)
-    return stopped
-
-
 @cli.command()
 @click.argument("site_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
@@ -111,7 +87,9 @@ def build(
 
     if live_preview and not preview:
         fail(SitegenError("--live-preview goes with --preview"))
-    stopped = _stop_on_sigterm()
+    from sitegen.interrupts import stop_on_sigterm, stopped_message
+
+    stopped = stop_on_sigterm()
     try:
         config = load_config(site_dir)
         trigger = describe_netlify_trigger(environment=config.stack.environment)
@@ -124,18 +102,9 @@ def build(
     except SitegenError as err:
         fail(err)
     except KeyboardInterrupt as err:
-        import signal
-
-        from sitegen.interrupts import StoppedAfterCommit
-
-        term = stopped.get("signal") or getattr(err, "signum", None) == signal.SIGTERM
-        name = "SIGTERM" if term else "interrupted (Ctrl-C)"
-        if isinstance(err, StoppedAfterCommit):
-            said = "it came as the new site was put in place: the build finished, then stopped"
-        else:
-            said = "the build stopped; the previous site and build state are as they were"
-        click.echo(f"{name}: {said}", err=True)
-        sys.exit(143 if term else 130)
+        message, code = stopped_message(err, stopped)
+        click.echo(message, err=True)
+        sys.exit(code)
     click.echo(summary(result))
     if usage_days:
         from sitegen.usage import cdn_usage_line
