@@ -399,7 +399,15 @@ def _hook_config(t: _Table) -> HookConfig:
     return HookConfig(deploy_command, build_hook_url or None, debounce, max_age, **limits)
 
 
-def _limit(t: _Table, key: str, kind: type, default: float, low: float, high: float, unit: str):
+def _limit(
+    t: _Table,
+    key: str,
+    kind: type[int] | type[float],
+    default: float,
+    low: float,
+    high: float,
+    unit: str,
+) -> float:
     """A number in [low, high]: a whole one when ``kind`` is int."""
     value = t.get(key, (int,) if kind is int else (int, float), default)
     if not low <= value <= high:

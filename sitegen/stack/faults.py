@@ -132,7 +132,8 @@ class Faults:
         )
         paginating = following is not None
         # a duplicate is the page just before the one asked for: the one whose token this is
-        previous = self._last_sync_page is not None and self._last_sync_page[0] == following
+        last = self._last_sync_page  # read once: another request may replace it meanwhile
+        previous = last is not None and last[0] == following
         with self._lock:
             self.seen.append(f"{path}?{query}" if query else path)
             for kind in KINDS:
