@@ -265,7 +265,8 @@ class OverlayOutput(_Output):
         Every target is checked before anything moves, so a clash (a folder where a file goes,
         a file where a folder must be) fails the build with the live site untouched.
         """
-        removed = {self._text_target(self.output, relative) for relative in self.removed}
+        removals = [self._target(self.output, relative, resolve=True) for relative in self.removed]
+        removed = {str(live) for live in removals}
         moves = [
             (relative, self._target(self.output, relative, resolve=True))
             for relative in self._staged
@@ -276,8 +277,7 @@ class OverlayOutput(_Output):
                     f"output path {relative!r} clashes with a file or folder of the live site; "
                     "move it away or run `sitegen build --full`"
                 )
-        for relative in self.removed:
-            live = self._target(self.output, relative, resolve=True)
+        for live in removals:
             live.unlink(missing_ok=True)
             _prune_empty_parents(live.parent, self.output)
         for relative, live in moves:
