@@ -446,13 +446,9 @@ def _incremental(run: _Run) -> BuildResult:
 async def _pull_changes(run: _Run, store: Store, client: CDAClient) -> tuple[ContentChanges, str]:
     run.progress.start("Syncing changes")
     async with client:
-        walk = SyncWalk(client, sync_token=store.meta("sync_token"))
-        items = []
-        restarts = 0
+        items: list[dict] = []
+        walk = SyncWalk(client, sync_token=store.meta("sync_token"), on_restart=items.clear)
         async for page in walk.pages():
-            if walk.restarts != restarts:  # a pagination token expired: the walk began again
-                items.clear()
-                restarts = walk.restarts
             items.extend(page)
             run.progress.advance()
         changes = await apply_sync(run.config, store, client, items)

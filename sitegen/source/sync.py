@@ -6,7 +6,7 @@ final sync token is available once the walk has ended.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,12 +29,16 @@ class SyncWalk:
     locale: str | None = None
     types: tuple[str, ...] = ()
     requests: int = 0
-    restarts: int = 0  # grows when the walk begins again: pages already yielded come again
+    # Called when the walk begins again (an expired pagination token): the pages yielded so far
+    # come again, and an item of theirs that is gone since will not be reported as deleted, so
+    # whoever kept them must drop them. None: the caller keeps nothing (it wants the token).
+    on_restart: Callable[[], None] | None = None
+    restarts: int = field(default=0, init=False)
     next_token: str | None = field(default=None, init=False)
 
     async def pages(self) -> AsyncIterator[list[dict[str, Any]]]:
         """Every page of the walk. An expired pagination token begins the walk again (up to
-        MAX_RESTARTS times: its pages then repeat what came before, see :attr:`restarts`), and
+        MAX_RESTARTS times: its pages then repeat what came before, see :attr:`on_restart`), and
         a page delivered twice is skipped, so no item is lost and none is counted twice."""
         start = self._start_params()
         params = start
@@ -52,6 +56,8 @@ class SyncWalk:
                         status=err.status,
                     ) from None
                 self.restarts += 1
+                if self.on_restart is not None:
+                    self.on_restart()
                 params = start
                 continue
             self.requests += 1

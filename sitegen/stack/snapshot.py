@@ -377,12 +377,8 @@ class _Writer:
         self.progress.start("Content types")
         await self.pull_content_types()
         self.progress.start("Syncing content")
-        walk = SyncWalk(self.client)
-        restarts = 0
+        walk = SyncWalk(self.client, on_restart=self.forget_synced)
         async for items in walk.pages():
-            if walk.restarts != restarts:  # a pagination token expired: the walk began again
-                restarts = walk.restarts
-                self.forget_synced()
             for item in items:
                 self.apply(item, locales)
             self.progress.advance(len(items))
