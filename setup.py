@@ -2,7 +2,7 @@
 
 `sitegen init` copies a starter from the repository's top-level templates/<name>/ folders. An
 installed sitegen has no repository, so the wheel build copies them into the package as
-sitegen/starters/<name>/, where sitegen.scaffold looks first. Editable installs skip the copy:
+sitegen/starters/<name>/, where sitegen.cli.scaffold looks first. Editable installs skip the copy:
 they read the repository folder directly, so a starter edit needs no reinstall.
 """
 
@@ -17,7 +17,7 @@ from setuptools.command.build_py import build_py
 
 STARTERS = Path(__file__).resolve().parent / "templates"
 # Build output, state and clutter, never part of a starter: the same rules as
-# sitegen.scaffold.skipped (sitegen cannot be imported while it is being built).
+# sitegen.cli.scaffold.skipped (sitegen cannot be imported while it is being built).
 ROOT_SKIP = {"public", "public-preview", ".sitegen", ".sitegen-preview"}
 ANYWHERE_SKIP = {"__pycache__", ".DS_Store"}
 

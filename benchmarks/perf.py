@@ -269,12 +269,12 @@ def measure_floor(site_dir: Path, scratch: Path) -> Floor:
     left out (they are not rendered through one template call per page). Pages go
     FLOOR_CHUNK at a time: build contexts, start the clock, render and write, stop it.
     """
-    from sitegen.build import STORE_NAME
+    from sitegen.build.listings import Listings
+    from sitegen.build.pages import _render_listing, rendered_types
+    from sitegen.build.pipeline import STORE_NAME
+    from sitegen.build.render import Renderer
+    from sitegen.build.site_files import render_fixed
     from sitegen.config import load_config
-    from sitegen.listings import Listings
-    from sitegen.pages import _render_listing, rendered_types
-    from sitegen.render import Renderer
-    from sitegen.site_files import render_fixed
     from sitegen.store import Store
 
     config = load_config(site_dir)

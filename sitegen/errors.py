@@ -6,6 +6,8 @@ on one line (no traceback) and exits non-zero, so each message must name the pla
 contain credentials.
 """
 
+import signal
+
 
 class SitegenError(Exception):
     """A failure the user can fix; ``str(err)`` is the whole message shown to them."""
@@ -34,3 +36,15 @@ class APIError(SitegenError):
 
 class BuildError(SitegenError):
     """Content or templates cannot be turned into a site (bad url, template error, clash)."""
+
+
+class StoppedAfterCommit(KeyboardInterrupt):
+    """A signal arrived while a finished build was put in place: it is in place, then stopped.
+
+    Raised by the build (:mod:`sitegen.build.interrupts`) and read by the CLI, which tells the
+    user the new site is whole rather than "the previous site is as it was".
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sitegen import codec
+from sitegen.content import codec
 from sitegen.content.order import FIELD_UID
 from sitegen.content.urls import case_key
 

@@ -11,12 +11,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from click.testing import CliRunner
 
-import sitegen.commands.analytics as analytics_cmd
-from sitegen.analytics_report import as_csv, as_json, as_table, human_bytes
+import sitegen.cli.commands.analytics as analytics_cmd
+from sitegen.analytics.client import RateLimiter, report_params, usage_params
+from sitegen.analytics.report import as_csv, as_json, as_table, human_bytes
 from sitegen.cli import cli
 from sitegen.config import load_config
 from sitegen.errors import ConfigError
-from sitegen.source.analytics import RateLimiter, report_params, usage_params
 from sitegen.stack.analytics import UsageLog
 from tests.scripted_server import Answer, scripted_server
 from tests.sites import make_site

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from sitegen.assets import output_path, safe_filename
 from sitegen.build import BuildResult, build_site
+from sitegen.build.assets import output_path, safe_filename
 from sitegen.config import load_config
 from sitegen.errors import BuildError, ConfigError
 from sitegen.stack.app import create_app

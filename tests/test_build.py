@@ -310,7 +310,7 @@ def test_a_replaced_site_is_deleted_after_the_build_and_leftovers_by_the_next(tm
     import sys
     import time
 
-    from sitegen.write import remove_leftovers
+    from sitegen.build.write import remove_leftovers
 
     site = make_site(tmp_path)
     build_site(load_config(site, env={}))

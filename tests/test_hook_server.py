@@ -29,7 +29,7 @@ import uvicorn
 from sitegen.build import build_site
 from sitegen.config import load_config
 from sitegen.server.hooks import HookAuth, HookServer
-from sitegen.webhook import (
+from sitegen.server.webhook import (
     SIGNATURE_HEADER,
     check_signature,
     describe_netlify_trigger,

@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sitegen import scaffold
 from sitegen.build import BuildResult, build_site
-from sitegen.cli import cli
+from sitegen.build.links import check_links
+from sitegen.cli import cli, scaffold
 from sitegen.config import load_config
-from sitegen.links import check_links
 from tests.browser import browser_page, serve_folder
 from tests.test_build import tree
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from sitegen.build.links import check_links, owners, srcset_urls
 from sitegen.cli import cli
-from sitegen.links import check_links, owners, srcset_urls
 from tests.sites import make_site
 
 BASE = "https://example.com"

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen import site_files
-from sitegen.build import build_site
+from sitegen.build import build_site, site_files
 from sitegen.config import load_config
 from sitegen.errors import BuildError, ConfigError
 from tests.sites import make_site as _make_site
@@ -378,7 +377,7 @@ def test_listing_errors_name_the_setting(tmp_path: Path):
 
 
 def test_the_sitemap_without_jinja_is_the_package_template_byte_for_byte(tmp_path: Path):
-    from sitegen.render import PACKAGE_TEMPLATES
+    from sitegen.build.render import PACKAGE_TEMPLATES
 
     site = make_site(tmp_path, BLOG)
     build(site)

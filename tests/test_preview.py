@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from sitegen.build import build_site
+from sitegen.build.pages import noindex
 from sitegen.cli import cli
 from sitegen.config import for_preview, load_config
 from sitegen.errors import ConfigError
-from sitegen.pages import noindex
 from tests.scripted_server import Answer, scripted_server
 from tests.sites import make_site, write_json
 

@@ -32,8 +32,8 @@ from click.testing import CliRunner, Result
 from sitegen.cli import cli
 from sitegen.config import load_config
 from sitegen.server.hooks import HookAuth, HookServer
+from sitegen.server.webhook import SIGNATURE_HEADER, sign
 from sitegen.stack import create_app
-from sitegen.webhook import SIGNATURE_HEADER, sign
 from tests.scripted_server import Answer, scripted_server
 from tests.sites import make_site, serve_app, write_json
 

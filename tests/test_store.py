@@ -93,7 +93,7 @@ def test_references_finds_includes_assets_embeds_and_rich_text_links():
 
 
 def test_deeply_nested_rich_text_round_trips_and_deeper_is_a_value_error():
-    from sitegen import codec
+    from sitegen.content import codec
 
     doc: dict = {"type": "p", "children": [{"text": "deep"}]}
     for _ in range(1_000):  # a 1,000-level JSON-RTE document: 2,000 nested containers

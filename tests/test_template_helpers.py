@@ -9,11 +9,11 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from sitegen.build import STORE_NAME, BuildResult, build_site
+from sitegen.build.pipeline import STORE_NAME, BuildResult, build_site
+from sitegen.build.render import Renderer
 from sitegen.config import load_config
 from sitegen.content.images import image_url, srcset
 from sitegen.errors import BuildError
-from sitegen.render import Renderer
 from sitegen.store import Store
 from tests.sites import make_site
 from tests.test_build import tree

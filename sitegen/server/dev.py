@@ -31,6 +31,8 @@ import threading
 import time
 import traceback
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager as ContextManager
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -368,7 +370,9 @@ class DevServer:
 
     ``start()`` returns once the server listens and the watchers run (the first build then runs
     in the background); ``stop()`` stops everything and waits for a running build to end.
-    ``echo(message, err=False)`` prints (click.echo by default); ``env`` goes to ``load_config``.
+    ``echo(message, err=False)`` prints (click.echo by default); ``env`` goes to ``load_config``;
+    ``progress(quiet)`` makes the display of a build's progress (the CLI's terminal one; none by
+    default), called with ``quiet=True`` after the first build.
     """
 
     def __init__(
@@ -379,8 +383,10 @@ class DevServer:
         port: int = 8000,
         env: dict[str, str] | None = None,
         echo: Callable[..., None] = click.echo,
+        progress: Callable[[bool], ContextManager[Any]] | None = None,
     ):
         self.site_dir = Path(site_dir)
+        self.progress = progress
         self.host = host
         self.port = port
         self.env = env
@@ -513,14 +519,13 @@ class DevServer:
 
     def _build_once(self, first: bool) -> None:
         from sitegen.build import build_site
-        from sitegen.progress import TerminalProgress, summary
 
         try:
             config = load_config(self.site_dir, self.env)
             if self.config is None or _watch_key(config) != _watch_key(self.config):
                 self._rewatch.set()
             self.config = config
-            with TerminalProgress(quiet=not first) as progress:
+            with self.progress(not first) if self.progress else nullcontext() as progress:
                 result = build_site(config, progress=progress)
         except SitegenError as err:
             self._failed(str(err))
@@ -532,7 +537,7 @@ class DevServer:
         self.last_error = None
         self.serving = config.output  # a new site.output is served once it holds a good build
         self.hub.publish(changed=bool(result.added or result.changed or result.removed), error=None)
-        text = summary(result)
+        text = result.summary()
         self.echo(text if first else f"{_now()} {text.splitlines()[0]}")
 
     def _failed(self, message: str) -> None:

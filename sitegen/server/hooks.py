@@ -51,7 +51,7 @@ from starlette.routing import Route
 
 from sitegen.errors import ConfigError, SitegenError
 from sitegen.server.listen import bind
-from sitegen.webhook import (
+from sitegen.server.webhook import (
     SIGNATURE_HEADER,
     check_signature,
     ignore_reason,
@@ -570,10 +570,8 @@ class HookServer:
 
 def default_deployer(config: SiteConfig, log: Log) -> tuple[Deployer | None, str]:
     """The deploy runner that ``[hook]`` asks for, and its kind for ``/status``."""
-    from sitegen.build import REPORT_NAME
-
     if config.hook.deploy_command:
-        report = config.state_dir / REPORT_NAME
+        report = config.report_file
         return CommandDeployer(config.hook.deploy_command, config.root, report, log), "command"
     if config.hook.build_hook_url:
         return BuildHookDeployer(config.hook.build_hook_url), "build hook"

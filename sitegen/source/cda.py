@@ -19,8 +19,9 @@ from typing import Any
 
 import httpx
 
-from sitegen import __version__, codec
+from sitegen import __version__
 from sitegen.config import StackConfig
+from sitegen.content import codec
 from sitegen.errors import APIError
 
 PAGE_SIZE = 100

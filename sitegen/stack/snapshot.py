@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -37,6 +37,7 @@ from sitegen.config import StackConfig
 from sitegen.content.timestamps import format_time, parse_time
 from sitegen.errors import APIError, SitegenError
 from sitegen.source.cda import CREDENTIAL_HEADERS, PAGE_SIZE, RETRY_STATUSES, CDAClient
+from sitegen.source.progress import NullProgress, Progress
 from sitegen.source.sync import SyncWalk
 from sitegen.source.tasks import gather
 from sitegen.stack.content_types import UID_RE
@@ -50,9 +51,6 @@ from sitegen.stack.folder import (
     load_stack,
 )
 from sitegen.stack.schema import as_list, is_json_rte, map_leaves
-
-if TYPE_CHECKING:
-    from sitegen.build import Progress
 
 JsonDict = dict[str, Any]
 
@@ -102,20 +100,6 @@ class PullSummary:
             f"and {self.assets} assets{files} into {shown}/ in {self.seconds:.2f} s; "
             f"{self.requests} CDA requests{retries}{downloads}{warnings}."
         )
-
-
-class _NullProgress:
-    def start(self, phase: str, total: int | None = None) -> None:
-        pass
-
-    def add_total(self, n: int) -> None:
-        pass
-
-    def advance(self, n: int = 1) -> None:
-        pass
-
-    def warn(self, message: str) -> None:
-        pass
 
 
 # -- options --------------------------------------------------------------------------------
@@ -265,7 +249,7 @@ async def pull_stack(
             client=client,
             root=staging,
             shown_root=out_dir,
-            progress=progress or _NullProgress(),
+            progress=progress or NullProgress(),
             external_http=external_http,
         )
         await writer.pull(

@@ -1,4 +1,4 @@
-"""Load and validate ``sitegen.toml`` into one frozen, typed object.
+"""Load and validate ``sitegen.toml`` into one frozen, typed object (:mod:`.settings`).
 
 This is the only module that reads the configuration file and the environment: every later
 stage receives a :class:`SiteConfig`. Every mistake is reported with the file and the dotted
@@ -12,165 +12,34 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from sitegen.config.regions import REGIONS, cda_base_url, preview_base_url
+from sitegen.config.settings import (
+    AnalyticsConfig,
+    AssetsConfig,
+    ContentTypeConfig,
+    FeedConfig,
+    HookConfig,
+    ListingConfig,
+    LocaleConfig,
+    PreviewConfig,
+    Selection,
+    SiteConfig,
+    StackConfig,
+)
 from sitegen.content.order import parse_sort
 from sitegen.content.query import QueryError, check_query
 from sitegen.errors import ConfigError
-from sitegen.source.regions import REGIONS, cda_base_url, preview_base_url
 
 CONFIG_NAME = "sitegen.toml"
 LOCALE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 CONTENT_TYPE_UID = re.compile(r"^[a-z][a-z0-9_]*$")
 SECRET_KEYS = frozenset({"api_key", "delivery_token", "preview_token", "build_hook_url"})
 ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-@dataclass(frozen=True)
-class StackConfig:
-    """Where content comes from and how to ask for it."""
-
-    environment: str
-    base_url: str
-    include_depth: int
-    api_key: str | None = field(default=None, repr=False)
-    delivery_token: str | None = field(default=None, repr=False)
-    region: str = "us"
-    branch: str | None = None
-    local: Path | None = None
-    concurrency: int = 8
-    timeout: float = 30.0
-    max_tries: int = 6
-    preview_token: str | None = field(default=None, repr=False)  # set: ask for drafts
-    live_preview: str | None = None  # the live preview hash, when opened from the CMS
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """Values that must never appear in output, logs or messages."""
-        return tuple(s for s in (self.api_key, self.delivery_token, self.preview_token) if s)
-
-
-@dataclass(frozen=True)
-class LocaleConfig:
-    code: str
-    name: str
-    prefix: str  # "" for the default locale, else "/fr" style, never a trailing slash
-
-
-@dataclass(frozen=True)
-class ContentTypeConfig:
-    uid: str
-    template: str | None  # None: templates/<uid>.html
-
-
-@dataclass(frozen=True)
-class HookConfig:
-    """``[hook]``: what ``sitegen hook serve`` does after a webhook-triggered build."""
-
-    deploy_command: str | None = None
-    build_hook_url: str | None = field(default=None, repr=False)
-    debounce: float = 2.0
-    max_age: float = 300.0
-    # what a request may cost before it is refused (413, 408, 429): see sitegen hook serve
-    max_body: int = 1024 * 1024  # bytes; Contentstack sends whole entries, well below this
-    body_timeout: float = 10.0  # seconds to receive a whole body: slow-drip senders get 408
-    max_pending: int = 10_000  # events waiting for the next build
-    max_inflight: int = 32  # requests being read at once
-    rate: float = 20.0  # requests per second sustained, after a burst of `burst`
-    burst: int = 200
-
-
-@dataclass(frozen=True)
-class AnalyticsConfig:
-    """``[analytics]``: where ``sitegen analytics`` asks for usage reports."""
-
-    org_uid: str | None = None
-    host: str | None = None  # None: the stack's region (or the local stack in-process)
-    timeout: float = 300.0  # how long to wait for a report job, in seconds
-
-
-@dataclass(frozen=True)
-class PreviewConfig:
-    """``[preview]``: where draft builds go; never the production output or state."""
-
-    output: Path
-    state_dir: Path
-    base_url: str
-    host: str | None = None
-    preview_token: str | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which entries a listing or feed shows, in what order (all of them is ``filter`` None)."""
-
-    content_type: str
-    sort: tuple[tuple[str, bool], ...]  # (dotted field, descending), most significant first
-    filter: str | None = None  # a checked CDA query, as canonical JSON (hashable, comparable)
-
-
-@dataclass(frozen=True)
-class ListingConfig:
-    """``[[pages]]``: a page that is not an entry, in every locale; with a selection, paginated."""
-
-    id: str  # "pages[0]": where it is declared, for messages and the build state
-    path: str  # "/blog/", or "/tags/{term}/" with terms
-    template: str
-    title: str | None = None
-    name: str | None = None
-    selection: Selection | None = None
-    per_page: int = 10  # 0: everything on one page
-    terms: str | None = None  # one listing per term of this field
-
-
-@dataclass(frozen=True)
-class FeedConfig:
-    """``[[feeds]]``: an Atom feed of the newest entries of a selection, in every locale."""
-
-    id: str  # "feeds[0]"
-    path: str  # "/blog/feed.xml"
-    selection: Selection
-    title: str | None = None
-    limit: int = 20
-    summary: str | None = None  # a text field for <summary>
-    content: str | None = None  # a rich text or markdown field for <content>
-    template: str = "feed.xml"
-
-
-@dataclass(frozen=True)
-class SiteConfig:
-    root: Path
-    config_file: Path
-    title: str
-    base_url: str
-    output: Path
-    templates: Path
-    static: Path | None
-    state_dir: Path
-    locales: tuple[LocaleConfig, ...]
-    content_types: Mapping[str, ContentTypeConfig]
-    extra: Mapping[str, Any]
-    stack: StackConfig
-    hook: HookConfig = HookConfig()
-    preview: PreviewConfig | None = None
-    preview_mode: bool = False  # this config builds drafts (see for_preview)
-    analytics: AnalyticsConfig = AnalyticsConfig()
-    listings: tuple[ListingConfig, ...] = ()
-    feeds: tuple[FeedConfig, ...] = ()
-    sitemap: bool = True
-    assets: AssetsConfig = field(default_factory=lambda: AssetsConfig())
-    rte_html: str = "sanitize"  # [rte] html: "sanitize" (allowlist) or "trusted" (as stored)
-
-    @property
-    def default_locale(self) -> LocaleConfig:
-        return self.locales[0]
-
-    def template_for(self, content_type: str) -> str:
-        ct = self.content_types.get(content_type)
-        return (ct.template if ct and ct.template else None) or f"{content_type}.html"
 
 
 class _Table:
@@ -755,18 +624,6 @@ def _selection(t: _Table, *, required: bool) -> Selection | None:
             raise t.error("filter", "is nested too deeply to be a CDA query") from None
         text = json.dumps(query, sort_keys=True, ensure_ascii=False, default=str)
     return Selection(content_type=content_type, sort=order, filter=text)
-
-
-@dataclass(frozen=True)
-class AssetsConfig:
-    """``[assets]``: whether asset files are downloaded into the output, and where.
-
-    Downloaded files get content-hashed paths, so they can be cached forever and a site never
-    depends on the CMS's asset hosts at run time.
-    """
-
-    download: bool = False
-    path: str = "assets"  # folder inside the output, as a relative POSIX path
 
 
 ASSETS_PATH = re.compile(r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from sitegen.commands.options import fail, listen_options
+from sitegen.cli.options import fail, listen_options
 from sitegen.errors import SitegenError
 
 

@@ -32,7 +32,7 @@ def init(new_dir: Path, starter: str) -> None:
     The site has a sitegen.toml, templates, a stylesheet and a small local stack in two
     languages, so it builds right away, offline. Nothing is written unless all of it is.
     """
-    from sitegen.scaffold import InitError, create_site
+    from sitegen.cli.scaffold import InitError, create_site
 
     try:
         made = create_site(new_dir, starter)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from sitegen.commands.options import fail, listen_options
+from sitegen.cli.options import fail, listen_options
 
 
 @click.command()
@@ -25,6 +25,7 @@ def dev(site_dir: Path, port: int, host: str) -> None:
     live-reload script as they are served (the files written stay as `sitegen build` writes
     them). A failed build keeps the last good site served and shows the error in the page.
     """
+    from sitegen.cli.progress import TerminalProgress
     from sitegen.errors import SitegenError
     from sitegen.server.dev import DevServer
 
@@ -33,7 +34,9 @@ def dev(site_dir: Path, port: int, host: str) -> None:
 
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
-        server = DevServer(site_dir, host=host, port=port)
+        server = DevServer(
+            site_dir, host=host, port=port, progress=lambda quiet: TerminalProgress(quiet=quiet)
+        )
         try:
             url = server.start()
             click.echo(f"Serving {server.serving} at {url} (Ctrl-C to stop)")

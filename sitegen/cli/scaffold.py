@@ -17,8 +17,9 @@ from pathlib import Path
 from sitegen.config import CONFIG_NAME
 from sitegen.errors import SitegenError
 
-PACKAGED = Path(__file__).resolve().parent / "starters"  # inside an installed wheel
-CHECKOUT = Path(__file__).resolve().parent.parent / "templates"  # the repository folder
+PACKAGE = Path(__file__).resolve().parent.parent  # sitegen/
+PACKAGED = PACKAGE / "starters"  # inside an installed wheel
+CHECKOUT = PACKAGE.parent / "templates"  # the repository folder
 DEFAULT_STARTER = "blog"
 
 # Produced by building or serving a starter in place: never part of a new site.

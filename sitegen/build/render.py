@@ -25,17 +25,17 @@ from sitegen.content.order import FIELD_UID, parse_sort
 from sitegen.content.rte import EmbedContext, render_rte
 from sitegen.content.urls import page_url
 from sitegen.errors import BuildError
-from sitegen.sorting import DEP as SORTED_DEP
-from sitegen.sorting import SortFields, sorted_uids
-from sitegen.sorting import dep_key as sorted_dep_key
+from sitegen.build.sorting import DEP as SORTED_DEP
+from sitegen.build.sorting import SortFields, sorted_uids
+from sitegen.build.sorting import dep_key as sorted_dep_key
 from sitegen.store import LazyEntry, Store
 
 if TYPE_CHECKING:
-    from sitegen.assets import AssetUrls
-    from sitegen.listings import Listings
-    from sitegen.parallel import ShippedFiles
+    from sitegen.build.assets import AssetUrls
+    from sitegen.build.listings import Listings
+    from sitegen.build.parallel import ShippedFiles
 
-PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+PACKAGE_TEMPLATES = Path(__file__).parent.parent / "templates"  # sitegen/templates/
 ENTRIES_CACHE_SIZE = 16
 URL_CACHE_SIZE = 100_000
 

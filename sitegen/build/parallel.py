@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.config import SiteConfig
-from sitegen.listings import Listings
-from sitegen.pages import render_page
-from sitegen.render import PACKAGE_TEMPLATES, Renderer, static_hash
-from sitegen.state import template_sources
+from sitegen.build.listings import Listings
+from sitegen.build.pages import render_page
+from sitegen.build.render import PACKAGE_TEMPLATES, Renderer, static_hash
+from sitegen.build.state import template_sources
 from sitegen.store import Store
 
 BATCH = 100  # pages per task: large enough to amortize the round trip, small to balance load
@@ -120,7 +120,7 @@ class _Worker:
             spec.config, self.store, spec.rendered_types, self.listings, files=spec.files
         )
         if spec.config.assets.download:
-            from sitegen.assets import AssetUrls
+            from sitegen.build.assets import AssetUrls
 
             self.renderer.asset_urls = AssetUrls(self.store.asset_files(), spec.config.base_url)
 

@@ -33,8 +33,8 @@ def run_analytics(
     """Configure an Analytics client for the site and run ``work(client)``; errors raise."""
     import httpx
 
-    from sitegen.source.analytics import AnalyticsClient
-    from sitegen.source.regions import analytics_base_url
+    from sitegen.analytics.client import AnalyticsClient
+    from sitegen.config.regions import analytics_base_url
 
     env = os.environ if env is None else env
     settings = config.analytics
@@ -81,8 +81,8 @@ def run_analytics(
 
 def cdn_usage_line(config: SiteConfig, days: int, **options: Any) -> str:
     """One line for the build summary: CDN requests and bandwidth over the last ``days``."""
-    from sitegen.analytics_report import human_bytes
-    from sitegen.source.analytics import usage_params
+    from sitegen.analytics.client import usage_params
+    from sitegen.analytics.report import human_bytes
 
     today = datetime.now(UTC).date()
     start = (today - timedelta(days=days - 1)).isoformat()

@@ -27,22 +27,24 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from sitegen import sorting
-from sitegen.assets import AssetSync, AssetUrls, previous_rows, sync_assets
-from sitegen.changes import ContentChanges, apply_sync
+from sitegen.build import sorting
+from sitegen.build.assets import AssetSync, AssetUrls, previous_rows, sync_assets
+from sitegen.build.changes import ContentChanges, apply_sync
 from sitegen.config import SiteConfig, StackConfig
 from sitegen.errors import APIError, BuildError
-from sitegen.executors import PARALLEL_MIN_PAGES, check_executor, default_jobs, open_workers
-from sitegen.interrupts import HeldSignals
-from sitegen.listings import Listings, member_indexer
-from sitegen.pages import check_listings, plan_all, render_pages, rendered_types, replan
-from sitegen.parallel import RenderPool, make_spec
-from sitegen.pull import pull_all
-from sitegen.render import PACKAGE_TEMPLATES, Renderer
-from sitegen.site_files import site_files
+from sitegen.build.executors import PARALLEL_MIN_PAGES, check_executor, default_jobs, open_workers
+from sitegen.build.interrupts import HeldSignals
+from sitegen.build.links import LinkCheck, check_site
+from sitegen.build.listings import Listings, member_indexer
+from sitegen.build.pages import check_listings, plan_all, render_pages, rendered_types, replan
+from sitegen.build.parallel import RenderPool, make_spec
+from sitegen.build.pull import pull_all
+from sitegen.build.render import PACKAGE_TEMPLATES, Renderer
+from sitegen.build.site_files import site_files
 from sitegen.source.cda import CDAClient
+from sitegen.source.progress import NullProgress, Progress
 from sitegen.source.sync import SyncWalk, is_invalid_token
-from sitegen.state import (
+from sitegen.build.state import (
     content_fingerprint,
     content_hash,
     copied_files,
@@ -51,7 +53,7 @@ from sitegen.state import (
     template_fingerprints,
 )
 from sitegen.store import DamagedState, StateError, Store
-from sitegen.write import OverlayOutput, StagedOutput, process_alive, remove_leftovers
+from sitegen.build.write import OverlayOutput, StagedOutput, process_alive, remove_leftovers
 
 STORE_NAME = "store.sqlite"
 LOCK_NAME = "build.lock"
@@ -59,33 +61,15 @@ REBUILD_STATE = (
     "run `sitegen build --full` to make it again from the stack (the site stays as it is "
     "until that build succeeds)"
 )
-REPORT_NAME = "last-build.json"
 # The full build's sync token is taken before the pull starts, from a little earlier still, so
 # that nothing published while (or just before) the pull ran can slip between the two.
 SYNC_MARGIN = timedelta(minutes=10)
 
 
-class Progress(Protocol):
-    """What a build reports while it works (the CLI draws it; tests may record it)."""
-
-    def start(self, phase: str, total: int | None = None) -> None: ...
-    def advance(self, n: int = 1) -> None: ...
-    def warn(self, message: str) -> None: ...
-
-
-class NullProgress:
-    def start(self, phase: str, total: int | None = None) -> None:
-        pass
-
-    def advance(self, n: int = 1) -> None:
-        pass
-
-    def warn(self, message: str) -> None:
-        pass
-
-
 @dataclass
 class BuildResult:
+    """What a build did: the figures of its summary, the files it wrote, what it warned of."""
+
     kind: str  # "full" or "incremental"
     output: Path
     pages_by_locale: dict[str, int]
@@ -100,6 +84,7 @@ class BuildResult:
     triggers: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     assets_downloaded: int = 0  # asset files fetched ([assets] download)
+    link_check: LinkCheck | None = None  # build_site(check_links=True)
 
     @property
     def pages(self) -> int:
@@ -108,6 +93,30 @@ class BuildResult:
     @property
     def written(self) -> int:
         return len(self.added) + len(self.changed)
+
+    def summary(self) -> str:
+        """The few lines a person reads after a build: what ran, why, pages, requests, time."""
+        per_locale = ", ".join(f"{code} {count}" for code, count in self.pages_by_locale.items())
+        retries = f" ({self.retries} retried)" if self.retries else ""
+        warnings = f", {len(self.warnings)} warning(s)" if self.warnings else ""
+        if self.assets_downloaded:
+            warnings = f", {self.assets_downloaded} asset file(s) downloaded{warnings}"
+        output = os.path.relpath(self.output)
+        if output.startswith(".."):
+            output = str(self.output)
+        if self.kind == "incremental":
+            why = ", ".join(self.triggers) or "nothing changed"
+            head = (
+                f"Incremental build: {why} → {self.rendered} pages re-rendered "
+                f"({len(self.added)} added, {len(self.changed)} changed, "
+                f"{len(self.removed)} removed)"
+            )
+        else:
+            head = f"Full build: {self.pages} pages rendered"
+        return (
+            f"{head} in {self.seconds:.2f} s; {self.requests} CDA requests{retries}{warnings}.\n"
+            f"Site: {self.pages} pages ({per_locale}) from {self.entries} entries in {output}/"
+        )
 
 
 class _Run:
@@ -141,17 +150,24 @@ def build_site(
     transport: httpx.AsyncBaseTransport | None = None,
     jobs: int | None = None,
     executor: str | None = None,
+    check_links: bool = False,
 ) -> BuildResult:
     """Build the site: incrementally when valid state exists (and not ``full``), else fully.
 
     A full build renders in ``jobs`` processes (default: the number of cores), or on the Dask
     scheduler ``executor`` names (``dask://host:port``); the output is the same either way.
+    ``check_links`` then checks every internal link of the output (``result.link_check``).
     """
     if executor:
         check_executor(executor)
     config.state_dir.mkdir(parents=True, exist_ok=True)
     with _BuildLock(config.state_dir):
-        return _build(config, full, progress, transport, jobs, executor)
+        result = _build(config, full, progress, transport, jobs, executor)
+        if check_links:
+            result.link_check = check_site(
+                result.output, config.base_url, config.state_dir / STORE_NAME
+            )
+        return result
 
 
 def _build(
@@ -577,8 +593,8 @@ def _write_report(config: SiteConfig, result: BuildResult) -> None:
         "removed": result.removed,
         "warnings": result.warnings,
     }
-    path = config.state_dir / REPORT_NAME
-    tmp = path.with_name(f".{REPORT_NAME}.{os.getpid()}")
+    path = config.report_file
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
     tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 

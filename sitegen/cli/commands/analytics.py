@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from sitegen.commands.options import fail
+from sitegen.cli.options import fail
 from sitegen.errors import SitegenError
 
 # Extra keyword arguments for AnalyticsClient (tests inject a fake sleep and clock here).
@@ -58,9 +58,9 @@ def _run(
     work: Callable[[Any], Awaitable[Any]],
 ) -> Any:
     """Configure a client for the site, run ``work(client)`` and map errors to exits."""
+    from sitegen.analytics.client import JobTimeout
+    from sitegen.analytics.usage import run_analytics
     from sitegen.config import load_config
-    from sitegen.source.analytics import JobTimeout
-    from sitegen.usage import run_analytics
 
     try:
         return run_analytics(
@@ -79,7 +79,7 @@ def _run(
 
 
 def _emit(report: Any, fmt: str, out: Path | None) -> None:
-    from sitegen.analytics_report import render
+    from sitegen.analytics.report import render
 
     text = render(report.rows, report.meta, fmt)
     if out is None:
@@ -113,7 +113,7 @@ def usage(
     site_dir: Path,
 ) -> None:
     """API and CDN request counts and bandwidth from --from to --to (at most 90 days)."""
-    from sitegen.source.analytics import parse_services, usage_params
+    from sitegen.analytics.client import parse_services, usage_params
 
     try:
         params = usage_params(start, end, duration, parse_services(services) if services else None)
@@ -145,7 +145,7 @@ def report(
     site_dir: Path,
 ) -> None:
     """Run report NAME: usage, subscription, devices, url, http-statuses, hit-miss-ratio, sdk."""
-    from sitegen.source.analytics import check_report, report_params
+    from sitegen.analytics.client import check_report, report_params
 
     try:
         check_report(name)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sitegen.config import SiteConfig
-from sitegen.pull import fetch_entries, fetch_referrers
+from sitegen.build.pull import fetch_entries, fetch_referrers
 from sitegen.source.cda import CDAClient
 from sitegen.source.tasks import gather
 from sitegen.store import EntryKey, Store, entry_hash

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from sitegen import codec
+from sitegen.content import codec
 from sitegen.content.order import order_key
 from sitegen.content.query import sort_value
 from sitegen.store import Store, dumps

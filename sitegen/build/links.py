@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from sitegen.pages import describe as describe_page
+from sitegen.build.pages import describe as describe_page
 from sitegen.store import StateError, Store
 
 HTML_SUFFIXES = (".html", ".htm")
@@ -63,6 +63,26 @@ class LinkReport:
         """``N broken links in M pages``, the line a person (or a CI grep) reads."""
         n, m = len(self.broken), len(self.pages)
         return f"{n} broken link{'s' * (n != 1)} in {m} page{'s' * (m != 1)}"
+
+
+@dataclass
+class LinkCheck:
+    """``build_site(check_links=True)``: the report and each broken link in words, or why the
+    output could not be checked (``error``; the site is built all the same)."""
+
+    report: LinkReport | None = None
+    lines: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def check_site(output: Path, base_url: str, store_path: Path) -> LinkCheck:
+    """Check a built site and name what made each page with a broken link."""
+    try:
+        report = check_links(output, base_url)
+    except OSError as err:  # the site is built; the check could not read it
+        return LinkCheck(error=str(err))
+    page_owners = owners(store_path, report.pages)
+    return LinkCheck(report, list(describe(report, page_owners.get)))
 
 
 def check_links(output: Path, base_url: str = "") -> LinkReport:

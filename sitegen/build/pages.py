@@ -16,13 +16,19 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sitegen.config import SiteConfig
 from sitegen.content.urls import check_url, output_file
 from sitegen.errors import BuildError
-from sitegen.listings import Listings, rebuild_members, update_members
-from sitegen.render import Renderer
-from sitegen.site_files import SITEMAP, plan_fixed, plan_sitemaps, render_fixed, render_sitemaps
+from sitegen.build.listings import Listings, rebuild_members, update_members
+from sitegen.build.render import Renderer
+from sitegen.build.site_files import (
+    SITEMAP,
+    plan_fixed,
+    plan_sitemaps,
+    render_fixed,
+    render_sitemaps,
+)
 from sitegen.store import EntryKey, Page, Store
 
 if TYPE_CHECKING:
-    from sitegen.parallel import RenderPool
+    from sitegen.build.parallel import RenderPool
 
 
 class Output(Protocol):
