@@ -292,7 +292,7 @@ def measure_floor(site_dir: Path, scratch: Path) -> Floor:
             return "", set()
 
         renderer._render = record  # type: ignore[method-assign]
-        pages = [page for batch in store.pages() for page in batch]
+        pages = [page for batch in store.graph.pages() for page in batch]
         skipped = sorted(page.file for page in pages if page.source == "sitemap")
         pages = [page for page in pages if page.source != "sitemap"]
         shutil.rmtree(scratch, ignore_errors=True)
@@ -303,7 +303,7 @@ def measure_floor(site_dir: Path, scratch: Path) -> Floor:
             chunk = pages[i : i + FLOOR_CHUNK]
             started = time.perf_counter()
             keys = [(p.content_type, p.uid, p.locale) for p in chunk if p.kind == "entry"]
-            entries = store.entries_by_key(keys)
+            entries = store.content.entries_by_key(keys)
             jobs: list[tuple[str, dict[str, Any], Path]] = []
             for page in chunk:
                 captured.clear()

@@ -73,7 +73,7 @@ def test_a_dask_cluster_gives_the_same_site(one_process: Path, tmp_path: Path):
         assert result.exit_code == 0, result.output
         with distributed.Client(cluster) as client:  # the workers really did the rendering
             rendered = client.run(
-                lambda: len(__import__("sitegen.parallel", fromlist=["_workers"])._workers)
+                lambda: len(__import__("sitegen.build.parallel", fromlist=["_workers"])._workers)
             )
         assert sum(rendered.values()) >= 1
         # the state snapshot each worker got is not left on its disk, even while it lives

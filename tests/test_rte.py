@@ -7,10 +7,12 @@ from unittest import mock
 
 import pytest
 
-from sitegen.content import rte
 from sitegen.content.rte import (
     EmbedContext,
     EmbeddedItems,
+    escape,
+    jsformat,
+    json_rte,
     render_html_rte,
     render_json_rte,
     render_rte,
@@ -132,12 +134,12 @@ def test_html_default_replacement_expands_javascript_patterns() -> None:
 
 
 def test_js_number_helpers() -> None:
-    assert rte._js_to_fixed2(0.125) == "0.13"  # ties go up, unlike Python's format()
-    assert rte._js_to_fixed2(100 / 3) == "33.33"
-    assert rte._js_str(250.0) == "250"
-    assert rte._js_str(1e21) == "1e+21"
-    assert rte._js_str(1e-7) == "1e-7"
-    assert rte._js_str([1, None, "a"]) == "1,,a"
+    assert jsformat._js_to_fixed2(0.125) == "0.13"  # ties go up, unlike Python's format()
+    assert jsformat._js_to_fixed2(100 / 3) == "33.33"
+    assert jsformat._js_str(250.0) == "250"
+    assert jsformat._js_str(1e21) == "1e+21"
+    assert jsformat._js_str(1e-7) == "1e-7"
+    assert jsformat._js_str([1, None, "a"]) == "1,,a"
 
 
 # ---- the embed hook ----
@@ -254,7 +256,9 @@ def _random_node(rng: random.Random, depth: int) -> dict:
 
 def test_clean_flag_matches_sanitizing_at_every_level() -> None:
     """Skipping the sanitizer on clean fragments must give what sanitizing everywhere gives."""
-    always = mock.patch.object(rte, "_sanitized", lambda html, clean: (rte._sanitize(html), False))
+    always = mock.patch.object(
+        json_rte, "_sanitized", lambda html, clean: (escape._sanitize(html), False)
+    )
     rng = random.Random(20240611)
     for _ in range(400):
         value = doc(*(_random_node(rng, 4) for _ in range(3)))

@@ -229,7 +229,7 @@ def previous_rows(store_path: Path) -> dict[str, Row]:
     except Exception:  # a foreign or outdated database: download everything
         return {}
     try:
-        return store.asset_files()
+        return store.content.asset_files()
     except Exception:
         return {}
     finally:
@@ -275,7 +275,7 @@ def sync_assets(
         old = previous.get(uid)
         if old is None or old[2] != new[2] or old[1] != new[1]:
             result.changed_urls.add(new[1])
-    store.set_asset_files(result.rows)
+    store.content.set_asset_files(result.rows)
     return result
 
 
@@ -294,7 +294,7 @@ def _fetch(
     """Reuse the live copies that are still right, download the rest, place them all."""
     folder = config.assets.path
     jobs: list[_Job] = []
-    for uid, asset in sorted(store.assets().items()):
+    for uid, asset in sorted(store.content.assets().items()):
         url = asset.get("url")
         if not isinstance(url, str) or not url.strip():
             continue  # an asset without a file: nothing to fetch
@@ -445,7 +445,7 @@ async def _download(
 
 def _failure(job: _Job, stack: StackConfig, store: Store, problem: str) -> BuildError:
     """One line: the asset, its file, the URL and who uses it; never a credential."""
-    users = sorted(store.referrers([job.uid]))
+    users = sorted(store.content.referrers([job.uid]))
     used_by = (
         f"; used by entry {users[0][1]} of {users[0][0]} ({users[0][2]})"
         + (f" and {len(users) - 1} more" if len(users) > 1 else "")

@@ -15,11 +15,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sitegen.config import SiteConfig
 from sitegen.build.pull import fetch_entries, fetch_referrers
+from sitegen.config import SiteConfig
 from sitegen.source.cda import CDAClient
 from sitegen.source.tasks import gather
-from sitegen.store import EntryKey, Store, entry_hash
+from sitegen.store.content import ContentTables, EntryKey, entry_hash
 
 ENTRY_EVENTS = ("entry_published", "entry_unpublished", "entry_deleted")
 ASSET_EVENTS = ("asset_published", "asset_unpublished", "asset_deleted")
@@ -45,7 +45,7 @@ class ContentChanges:
 
 
 async def apply_sync(
-    config: SiteConfig, store: Store, client: CDAClient, items: list[dict[str, Any]]
+    config: SiteConfig, content: ContentTables, client: CDAClient, items: list[dict[str, Any]]
 ) -> ContentChanges:
     """Bring the store up to date with the sync items (inside the caller's transaction)."""
     locales = [loc.code for loc in config.locales]
@@ -59,29 +59,29 @@ async def apply_sync(
         if kind in ENTRY_EVENTS and isinstance(uid, str):
             touched[uid] = content_type
         elif kind == "asset_published" and isinstance(uid, str):
-            store.put_assets([data])
+            content.put_assets([data])
             changes.assets.add(uid)
         elif kind in ASSET_EVENTS and isinstance(uid, str):
-            store.delete_asset(uid)
+            content.delete_asset(uid)
             changes.assets.add(uid)
         elif kind == "content_type_deleted":
             changes.content_types_deleted.add(content_type)
     changes.entries = set(touched)
 
-    content_types = store.content_types()
+    content_types = content.content_types()
     if any(ct not in content_types for ct in touched.values()):
-        store.put_content_types(await client.content_types())
-        content_types = store.content_types()
+        content.put_content_types(await client.content_types())
+        content_types = content.content_types()
     seeds = set(touched) | changes.assets
     for content_type in changes.content_types_deleted:
-        for key in store.entry_keys_of_type(content_type):
-            _remove(store, key, changes)
+        for key in content.entry_keys_of_type(content_type):
+            _remove(content, key, changes)
             seeds.add(key[1])
-        store.delete_content_type(content_type)
+        content.delete_content_type(content_type)
         content_types.pop(content_type, None)
     touched = {uid: ct for uid, ct in touched.items() if ct in content_types}
 
-    known_before = store.known_uids(touched)
+    known_before = content.known_uids(touched)
     new_by_type: dict[str, set[str]] = defaultdict(set)
     for uid, content_type in touched.items():
         if uid not in known_before:
@@ -89,7 +89,7 @@ async def apply_sync(
 
     old_refs: dict[EntryKey, set[str]] = {}
     targets = {(ct, uid, loc) for uid, ct in touched.items() for loc in locales}
-    targets |= store.referrers(seeds, locales)
+    targets |= content.referrers(seeds, locales)
     done: set[EntryKey] = set()
     first_round = True
     while targets - done:
@@ -108,12 +108,12 @@ async def apply_sync(
         changes.fetched += len(batch)
         changed_uids = set()
         for key in sorted(batch):
-            old_refs.setdefault(key, store.refs_of(key))
-            if _apply(store, key, fetched.get(key), changes):
+            old_refs.setdefault(key, content.refs_of(key))
+            if _apply(content, key, fetched.get(key), changes):
                 changed_uids.add(key[1])
-        targets |= store.referrers(changed_uids, locales)
+        targets |= content.referrers(changed_uids, locales)
 
-    _keep_dangling_refs(store, old_refs, changes)
+    _keep_dangling_refs(content, old_refs, changes)
     return changes
 
 
@@ -132,33 +132,33 @@ async def _fetch(client: CDAClient, keys: set[EntryKey]) -> dict[EntryKey, dict[
 
 
 def _apply(
-    store: Store, key: EntryKey, entry: dict[str, Any] | None, changes: ContentChanges
+    content: ContentTables, key: EntryKey, entry: dict[str, Any] | None, changes: ContentChanges
 ) -> bool:
     """Store a fetched row (or its absence); True when the stored row changed."""
-    old = store.entry_state(key)
+    old = content.entry_state(key)
     if entry is None:
         if old is None:
             return False
-        _remove(store, key, changes)
+        _remove(content, key, changes)
         return True
     new_url = (
         entry.get("url") if isinstance(entry.get("url"), str) and entry["url"].strip() else None
     )
     if old is not None and old[0] == entry_hash(key[0], entry):
         return False
-    store.put_entry(key[0], key[2], entry)
+    content.put_entry(key[0], key[2], entry)
     changes.note(key, url_changed=old is None or old[1] != new_url)
     return True
 
 
-def _remove(store: Store, key: EntryKey, changes: ContentChanges) -> None:
-    had_url = store.entry_state(key)
-    store.delete_entry(key)
+def _remove(content: ContentTables, key: EntryKey, changes: ContentChanges) -> None:
+    had_url = content.entry_state(key)
+    content.delete_entry(key)
     changes.note(key, url_changed=bool(had_url and had_url[1]))
 
 
 def _keep_dangling_refs(
-    store: Store, old_refs: dict[EntryKey, set[str]], changes: ContentChanges
+    content: ContentTables, old_refs: dict[EntryKey, set[str]], changes: ContentChanges
 ) -> None:
     """Remember references to items that are gone, so their return re-fetches the referrer.
 
@@ -166,8 +166,8 @@ def _keep_dangling_refs(
     that the entry pointed at it.
     """
     for key, refs in old_refs.items():
-        if key not in changes.rows or store.entry_state(key) is None:
+        if key not in changes.rows or content.entry_state(key) is None:
             continue
-        gone = refs - store.known_uids(refs) - store.known_assets(refs)
+        gone = refs - content.known_uids(refs) - content.known_assets(refs)
         if gone:
-            store.add_refs(key, gone)
+            content.add_refs(key, gone)

@@ -67,7 +67,7 @@ class LinkReport:
 
 @dataclass
 class LinkCheck:
-    """``build_site(check_links=True)``: the report and each broken link in words, or why the
+    """``BuildResult.check_links()``: the report and each broken link in words, or why the
     output could not be checked (``error``; the site is built all the same)."""
 
     report: LinkReport | None = None
@@ -75,13 +75,14 @@ class LinkCheck:
     error: str | None = None
 
 
-def check_site(output: Path, base_url: str, store_path: Path) -> LinkCheck:
-    """Check a built site and name what made each page with a broken link."""
+def check_site(output: Path, base_url: str, store_path: Path | None) -> LinkCheck:
+    """Check a built site and name what made each page with a broken link (from the state
+    database at ``store_path``, when there is one)."""
     try:
         report = check_links(output, base_url)
     except OSError as err:  # the site is built; the check could not read it
         return LinkCheck(error=str(err))
-    page_owners = owners(store_path, report.pages)
+    page_owners = owners(store_path, report.pages) if store_path else {}
     return LinkCheck(report, list(describe(report, page_owners.get)))
 
 
@@ -139,7 +140,9 @@ def owners(store_path: Path, files: Iterable[str]) -> dict[str, str]:
     except StateError:
         return {}
     try:
-        return {page.file: describe_page(page) for batch in store.pages(files) for page in batch}
+        return {
+            page.file: describe_page(page) for batch in store.graph.pages(files) for page in batch
+        }
     except sqlite3.Error:
         return {}
     finally:

@@ -200,7 +200,7 @@ def member_indexer(config: SiteConfig) -> Callable[[Store, str, str, list[tuple[
     def index(store: Store, content_type: str, locale: str, stored: list[tuple[dict, str]]) -> None:
         for source in by_type.get(content_type, ()):
             found = (member_of(source, entry, hash_) for entry, hash_ in stored)
-            store.put_members(source.id, locale, (m for m in found if m is not None))
+            store.listings.put_members(source.id, locale, (m for m in found if m is not None))
 
     return index
 
@@ -208,11 +208,11 @@ def member_indexer(config: SiteConfig) -> Callable[[Store, str, str, list[tuple[
 def rebuild_members(config: SiteConfig, store: Store) -> None:
     """Evaluate every stored entry against every source (a re-plan of the whole site), as a
     full build's pull does while entries arrive; each entry is decoded once."""
-    store.clear_members()
+    store.listings.clear_members()
     index = member_indexer(config)
     for content_type in sorted({source.content_type for source in sources(config)}):
         for locale in config.locales:
-            rows = store.iter_entries(content_type, locale.code)
+            rows = store.content.iter_entries(content_type, locale.code)
             while batch := [(data, hash_) for _, hash_, _, data in itertools.islice(rows, 300)]:
                 with store.batch():
                     index(store, content_type, locale.code, batch)
@@ -231,20 +231,20 @@ def update_members(
         keys = [k for k in by_type.get(source.content_type, []) if k[2] in codes]
         if not keys:
             continue
-        data = store.entries_by_key(keys)
+        data = store.content.entries_by_key(keys)
         for key in keys:
             _, uid, locale = key
-            state = store.entry_state(key)
+            state = store.content.entry_state(key)
             new = (
                 member_of(source, data[key], state[0])
                 if key in data and state is not None
                 else None
             )
-            if new != store.member(source.id, locale, uid):
+            if new != store.listings.member(source.id, locale, uid):
                 if new is None:
-                    store.delete_member(source.id, locale, uid)
+                    store.listings.delete_member(source.id, locale, uid)
                 else:
-                    store.put_member(source.id, locale, new)
+                    store.listings.put_member(source.id, locale, new)
                 changed.add((source.id, locale))
     return changed
 
@@ -270,7 +270,7 @@ class Listings:
             self._groups.move_to_end(cache_key)
             return self._groups[cache_key]
         source = self.sources[source_id]
-        ordered = self.store.members(source_id, locale)
+        ordered = self.store.listings.members(source_id, locale)
         groups: dict[str, Group] = {}
         if source.terms:
             for member in ordered:
@@ -347,7 +347,7 @@ class Listings:
         group = self.groups(page.source, page.locale)[page.term]
         chunks = self.chunks(source, group)
         items_members = chunks[page.number - 1]
-        entries = self.store.entries_by_key(
+        entries = self.store.content.entries_by_key(
             [(source.content_type, m.uid, page.locale) for m in items_members]
         )
         items = [entries[(source.content_type, m.uid, page.locale)] for m in items_members]
@@ -395,7 +395,7 @@ class Listings:
         """How the feed's content field is turned into HTML: "rte", "markdown" or "text"."""
         if field is None:
             return None
-        schema = self.store.content_types().get(content_type, {}).get("schema", [])
+        schema = self.store.content.content_types().get(content_type, {}).get("schema", [])
         for item in schema:
             if item.get("uid") != field:
                 continue

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from sitegen.config import SiteConfig
-from sitegen.content.urls import check_url, output_file
-from sitegen.errors import BuildError
 from sitegen.build.listings import Listings, rebuild_members, update_members
 from sitegen.build.render import Renderer
 from sitegen.build.site_files import (
@@ -25,14 +22,23 @@ from sitegen.build.site_files import (
     render_fixed,
     render_sitemaps,
 )
+from sitegen.config import SiteConfig
+from sitegen.content.urls import check_url, output_file
+from sitegen.errors import BuildError
 from sitegen.store import EntryKey, Page, Store
 
-if TYPE_CHECKING:
-    from sitegen.build.parallel import RenderPool
+Result = tuple[str, str, list[tuple[str, str]]]  # a rendered page: (file, text, dependencies)
 
 
 class Output(Protocol):
     def write(self, relative: str, data: str | bytes) -> None: ...
+
+
+class Pool(Protocol):
+    """Renders pages elsewhere (:class:`sitegen.build.parallel.RenderPool`): batches of
+    results, in the order the files were given."""
+
+    def render(self, files: Iterable[str]) -> Iterator[list[Result]]: ...
 
 
 def rendered_types(
@@ -40,7 +46,7 @@ def rendered_types(
 ) -> frozenset[str]:
     """Content types whose entries become pages: they have url values and a template."""
     result = set()
-    for content_type in store.content_types_with_urls():
+    for content_type in store.content.content_types_with_urls():
         template = config.template_for(content_type)
         if renderer.has_template(template):
             result.add(content_type)
@@ -60,7 +66,7 @@ def rendered_types(
 
 def check_listings(config: SiteConfig, store: Store, renderer: Renderer) -> None:
     """Every listing and feed names a template and a content type that exist."""
-    content_types = store.content_types()
+    content_types = store.content.content_types()
     for item in (*config.listings, *config.feeds):
         if not renderer.has_template(item.template):
             raise BuildError(
@@ -87,8 +93,8 @@ def plan_all(
     """Record every page afresh; returns their files. ``members_ready``: the listings'
     members were made while the content was pulled (a full build)."""
     with store.batch():
-        store.clear_pages()
-        rows = list(store.entries_with_urls(sorted(types), _codes(config)))
+        store.graph.clear_pages()
+        rows = list(store.content.entries_with_urls(sorted(types), _codes(config)))
         files = _add_entry_pages(config, store, rows)
         if not members_ready:
             rebuild_members(config, store)
@@ -123,35 +129,35 @@ def replan(
     rows = sorted(rows)
     old_files: set[str] = set()
     for key in rows:
-        for file in store.pages_of(key):
+        for file in store.graph.pages_of(key):
             old_files.add(file)
-            store.remove_page(file)
+            store.graph.remove_page(file)
     new_files = _add_entry_pages(
-        config, store, store.entries_with_urls(sorted(types), _codes(config), rows)
+        config, store, store.content.entries_with_urls(sorted(types), _codes(config), rows)
     )
     dirty, gone = set(new_files), old_files - new_files
 
     changed = update_members(config, store, rows)
     listings.forget()
     for source, locale in sorted(changed):
-        old = store.pages_of_source(source, locale)
+        old = store.graph.pages_of_source(source, locale)
         new = listings.plan(source, locale)
         dropped = old.keys() - {page.file for page in new}
         for file in dropped:
-            store.remove_page(file)
+            store.graph.remove_page(file)
         for page in new:
             if old.get(page.file) != page.fingerprint:
-                store.remove_page(page.file)
+                store.graph.remove_page(page.file)
                 _add(config, store, page)
                 dirty.add(page.file)
         gone |= dropped
     # the members just planned stay cached: the listing pages to render read them again
-    dirty |= store.dependents("listing", [f"{source}/{locale}" for source, locale in changed])
+    dirty |= store.graph.dependents("listing", [f"{source}/{locale}" for source, locale in changed])
 
     if SITEMAP in site_file_names and (dirty or gone):
-        old_maps = set(store.pages_of_source("sitemap"))
+        old_maps = set(store.graph.pages_of_source("sitemap"))
         for file in old_maps:
-            store.remove_page(file)
+            store.graph.remove_page(file)
         maps = {_add(config, store, page) for page in plan_sitemaps(config, store)}
         dirty |= maps
         gone |= old_maps - maps
@@ -189,7 +195,7 @@ def _add_entry_pages(
 
 
 def _add(config: SiteConfig, store: Store, page: Page) -> str:
-    clash = store.add_page(page)
+    clash = store.graph.add_page(page)
     if clash is not None and clash.file != page.file:
         raise BuildError(
             f"two pages write files that differ only by case, {config.output.name}/{clash.file} "
@@ -236,7 +242,7 @@ def render_pages(
     out: Output,
     files: Iterable[str] | None,
     progress: Any,
-    pool: RenderPool | None = None,
+    pool: Pool | None = None,
 ) -> int:
     """Render pages (all, or the given files) into ``out``, storing what each read.
 
@@ -249,15 +255,17 @@ def render_pages(
 
     def record(rendered: list[tuple[str, Iterable[tuple[str, str]]]]) -> None:
         if fresh:
-            store.load_deps((kind, key, file) for file, deps in rendered for kind, key in deps)
+            store.graph.load_deps(
+                (kind, key, file) for file, deps in rendered for kind, key in deps
+            )
         else:
             for file, deps in rendered:
-                store.set_deps(file, deps)
+                store.graph.set_deps(file, deps)
 
     if pool is None:
-        for batch in store.pages(None if files is None else list(files)):
+        for batch in store.graph.pages(None if files is None else list(files)):
             keys = [(p.content_type, p.uid, p.locale) for p in batch if p.kind == "entry"]
-            entries = store.entries_by_key(keys)
+            entries = store.content.entries_by_key(keys)
             done = []
             with store.batch():  # one transaction per batch of pages, not one per statement
                 for page in batch:
@@ -275,7 +283,7 @@ def render_pages(
 
         def to_render() -> Iterator[str]:
             # streamed to the pool as it is read: a million file names never sit in a list
-            for batch in store.pages(None if files is None else list(files)):
+            for batch in store.graph.pages(None if files is None else list(files)):
                 for page in batch:
                     if page.source == "sitemap":
                         seen["sitemap"] = True
@@ -291,11 +299,11 @@ def render_pages(
             progress.advance(len(results))
         count, sitemap = seen["pages"], bool(seen["sitemap"])
     if fresh:
-        store.end_deps_load()
+        store.graph.end_deps_load()
     if sitemap:
         with store.batch():
             for file, deps in render_sitemaps(config, store, renderer, out).items():
-                store.set_deps(file, deps)
+                store.graph.set_deps(file, deps)
     return count
 
 

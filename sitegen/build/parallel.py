@@ -22,24 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sitegen.config import SiteConfig
 from sitegen.build.listings import Listings
-from sitegen.build.pages import render_page
-from sitegen.build.render import PACKAGE_TEMPLATES, Renderer, static_hash
+from sitegen.build.pages import Result, render_page
+from sitegen.build.render import PACKAGE_TEMPLATES, Renderer, ShippedFiles, static_hash
 from sitegen.build.state import template_sources
+from sitegen.config import SiteConfig
 from sitegen.store import Store
 
 BATCH = 100  # pages per task: large enough to amortize the round trip, small to balance load
-
-Result = tuple[str, str, list[tuple[str, str]]]  # (file, text, dependencies)
-
-
-@dataclass(frozen=True)
-class ShippedFiles:
-    """The site's files, for workers that cannot read the site folder."""
-
-    templates: dict[str, str]  # Jinja name → source, site templates over the package's
-    static_hashes: dict[str, str]  # static path → content hash (for static_url)
 
 
 @dataclass(frozen=True)
@@ -122,7 +112,9 @@ class _Worker:
         if spec.config.assets.download:
             from sitegen.build.assets import AssetUrls
 
-            self.renderer.asset_urls = AssetUrls(self.store.asset_files(), spec.config.base_url)
+            self.renderer.asset_urls = AssetUrls(
+                self.store.content.asset_files(), spec.config.base_url
+            )
 
     def close(self) -> None:
         self.store.close()
@@ -140,9 +132,9 @@ def render_batch(spec: RenderSpec, files: list[str]) -> list[Result]:
         _workers.clear()
         worker = _workers[spec.build_id] = _Worker(spec)
     results = []
-    pages = [page for batch in worker.store.pages(files) for page in batch]
+    pages = [page for batch in worker.store.graph.pages(files) for page in batch]
     keys = [(p.content_type, p.uid, p.locale) for p in pages if p.kind == "entry"]
-    entries = worker.store.entries_by_key(keys)
+    entries = worker.store.content.entries_by_key(keys)
     for page in pages:
         text, deps = render_page(worker.config, worker.renderer, worker.listings, page, entries)
         results.append((page.file, text, sorted(deps)))

@@ -22,7 +22,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -30,8 +29,6 @@ import httpx
 from sitegen.build import sorting
 from sitegen.build.assets import AssetSync, AssetUrls, previous_rows, sync_assets
 from sitegen.build.changes import ContentChanges, apply_sync
-from sitegen.config import SiteConfig, StackConfig
-from sitegen.errors import APIError, BuildError
 from sitegen.build.executors import PARALLEL_MIN_PAGES, check_executor, default_jobs, open_workers
 from sitegen.build.interrupts import HeldSignals
 from sitegen.build.links import LinkCheck, check_site
@@ -41,9 +38,6 @@ from sitegen.build.parallel import RenderPool, make_spec
 from sitegen.build.pull import pull_all
 from sitegen.build.render import PACKAGE_TEMPLATES, Renderer
 from sitegen.build.site_files import site_files
-from sitegen.source.cda import CDAClient
-from sitegen.source.progress import NullProgress, Progress
-from sitegen.source.sync import SyncWalk, is_invalid_token
 from sitegen.build.state import (
     content_fingerprint,
     content_hash,
@@ -52,8 +46,13 @@ from sitegen.build.state import (
     render_fingerprint,
     template_fingerprints,
 )
-from sitegen.store import DamagedState, StateError, Store
 from sitegen.build.write import OverlayOutput, StagedOutput, process_alive, remove_leftovers
+from sitegen.config import SiteConfig, StackConfig
+from sitegen.errors import APIError, BuildError
+from sitegen.source.cda import CDAClient
+from sitegen.source.progress import NullProgress, Progress
+from sitegen.source.sync import SyncWalk, is_invalid_token
+from sitegen.store import DamagedState, StateError, Store
 
 STORE_NAME = "store.sqlite"
 LOCK_NAME = "build.lock"
@@ -84,7 +83,8 @@ class BuildResult:
     triggers: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     assets_downloaded: int = 0  # asset files fetched ([assets] download)
-    link_check: LinkCheck | None = None  # build_site(check_links=True)
+    base_url: str = ""  # the site's, for the link check
+    state: Path | None = None  # the state database that describes the output
 
     @property
     def pages(self) -> int:
@@ -93,6 +93,11 @@ class BuildResult:
     @property
     def written(self) -> int:
         return len(self.added) + len(self.changed)
+
+    def check_links(self) -> LinkCheck:
+        """Check every internal link and asset reference of the output, naming what made each
+        page with a broken one (``sitegen build --check-links``)."""
+        return check_site(self.output, self.base_url, self.state)
 
     def summary(self) -> str:
         """The few lines a person reads after a build: what ran, why, pages, requests, time."""
@@ -150,24 +155,17 @@ def build_site(
     transport: httpx.AsyncBaseTransport | None = None,
     jobs: int | None = None,
     executor: str | None = None,
-    check_links: bool = False,
 ) -> BuildResult:
     """Build the site: incrementally when valid state exists (and not ``full``), else fully.
 
     A full build renders in ``jobs`` processes (default: the number of cores), or on the Dask
     scheduler ``executor`` names (``dask://host:port``); the output is the same either way.
-    ``check_links`` then checks every internal link of the output (``result.link_check``).
     """
     if executor:
         check_executor(executor)
     config.state_dir.mkdir(parents=True, exist_ok=True)
     with _BuildLock(config.state_dir):
-        result = _build(config, full, progress, transport, jobs, executor)
-        if check_links:
-            result.link_check = check_site(
-                result.output, config.base_url, config.state_dir / STORE_NAME
-            )
-        return result
+        return _build(config, full, progress, transport, jobs, executor)
 
 
 def _build(
@@ -322,7 +320,7 @@ def _full(run: _Run) -> BuildResult:
                     out.write(item.output_path, item.source.read_bytes())
             _save_state(run, store, token, types, copied_fingerprints(copied, {}), names)
             pages_by_locale = _pages_by_locale(config, store)
-            entries = store.count_entries()
+            entries = store.content.count_entries()
             store.close()
             with run.held.holding():  # the new site and its state go in place together
                 out.swap()
@@ -407,7 +405,7 @@ def _incremental(run: _Run) -> BuildResult:
         )
         if rerender_all:
             triggers.append("configuration or templated content types changed")
-            old_files = store.all_page_files()
+            old_files = store.graph.all_page_files()
             dirty = plan_all(config, store, types, listings, names)
             gone = old_files - dirty
         else:
@@ -422,16 +420,18 @@ def _incremental(run: _Run) -> BuildResult:
                 triggers.append(f"{_count(len(changed_templates), 'template')} changed")
             if changed_copied:
                 triggers.append(f"{_count(len(changed_copied), 'static file')} changed")
-            dirty = store.dependents("collection", changes.collections)
-            dirty |= store.dependents("url", changes.urls)
-            dirty |= store.dependents("template", changed_templates)
-            dirty |= store.dependents("static", changed_copied)
+            dirty = store.graph.dependents("collection", changes.collections)
+            dirty |= store.graph.dependents("url", changes.urls)
+            dirty |= store.graph.dependents("template", changed_templates)
+            dirty |= store.graph.dependents("static", changed_copied)
             new_files, gone = replan(config, store, types, changes.rows, listings, names)
             dirty = (dirty | new_files) - gone
         with OverlayOutput(config.output) as out:
-            assets = _sync_assets(run, store, out, store.asset_files(), renderer, full=False)
+            assets = _sync_assets(
+                run, store, out, store.content.asset_files(), renderer, full=False
+            )
             if not rerender_all and assets.changed_urls:
-                dirty |= store.dependents("asset_url", assets.changed_urls) - gone
+                dirty |= store.graph.dependents("asset_url", assets.changed_urls) - gone
             run.progress.start("Rendering pages", len(dirty))
             rendered = render_pages(config, store, renderer, listings, out, dirty, run.progress)
             _keep_orders(store)
@@ -448,7 +448,7 @@ def _incremental(run: _Run) -> BuildResult:
                 out.apply()
                 store.commit()
         pages_by_locale = _pages_by_locale(config, store)
-        entries = store.count_entries()
+        entries = store.content.count_entries()
     except BaseException:
         store.rollback()
         raise
@@ -467,7 +467,7 @@ async def _pull_changes(run: _Run, store: Store, client: CDAClient) -> tuple[Con
         async for page in walk.pages():
             items.extend(page)
             run.progress.advance()
-        changes = await apply_sync(run.config, store, client, items)
+        changes = await apply_sync(run.config, store.content, client, items)
     assert walk.next_token is not None
     return changes, walk.next_token
 
@@ -532,11 +532,11 @@ def _keep_orders(store: Store) -> None:
     """Bring every ``entries(sort=…)`` order a page read up to this build's changes, so the
     next build only sorts in what it changes."""
     with store.batch():
-        sorting.refresh_read(store, store.dep_keys(sorting.DEP))
+        sorting.refresh_read(store, store.graph.dep_keys(sorting.DEP))
 
 
 def _pages_by_locale(config: SiteConfig, store: Store) -> dict[str, int]:
-    counts = store.page_count_by_locale()
+    counts = store.graph.page_count_by_locale()
     return {loc.code: counts.get(loc.code, 0) for loc in config.locales}
 
 
@@ -566,6 +566,8 @@ def _result(
         triggers=triggers,
         warnings=run.warnings,
         assets_downloaded=assets.downloaded,
+        base_url=run.config.base_url,
+        state=run.store_path,
     )
 
 

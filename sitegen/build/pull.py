@@ -36,7 +36,7 @@ async def pull_all(
     """
     content_types = await client.content_types()
     progress.advance()
-    store.put_content_types(content_types)
+    store.content.put_content_types(content_types)
     known = {ct["uid"] for ct in content_types}
     for uid in config.content_types:
         if uid not in known:
@@ -47,13 +47,13 @@ async def pull_all(
 
     async def pull_entries(content_type: str, locale: str) -> None:
         async for page in client.entry_pages(content_type, locale):
-            stored = store.put_entries(content_type, locale, page)
+            stored = store.content.put_entries(content_type, locale, page)
             if on_entries is not None:
                 on_entries(store, content_type, locale, stored)
             progress.advance()
 
     async def pull_assets() -> None:
-        store.put_assets(await client.assets())
+        store.content.put_assets(await client.assets())
         progress.advance()
 
     await gather(

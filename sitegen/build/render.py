@@ -12,12 +12,16 @@ import re
 import traceback
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markupsafe import Markup
 
+from sitegen.build.sorting import DEP as SORTED_DEP
+from sitegen.build.sorting import SortFields, sorted_uids
+from sitegen.build.sorting import dep_key as sorted_dep_key
 from sitegen.config import LocaleConfig, SiteConfig
 from sitegen.content.images import image_url, srcset
 from sitegen.content.markdown import render_markdown
@@ -25,15 +29,11 @@ from sitegen.content.order import FIELD_UID, parse_sort
 from sitegen.content.rte import EmbedContext, render_rte
 from sitegen.content.urls import page_url
 from sitegen.errors import BuildError
-from sitegen.build.sorting import DEP as SORTED_DEP
-from sitegen.build.sorting import SortFields, sorted_uids
-from sitegen.build.sorting import dep_key as sorted_dep_key
 from sitegen.store import LazyEntry, Store
 
 if TYPE_CHECKING:
     from sitegen.build.assets import AssetUrls
     from sitegen.build.listings import Listings
-    from sitegen.build.parallel import ShippedFiles
 
 PACKAGE_TEMPLATES = Path(__file__).parent.parent / "templates"  # sitegen/templates/
 ENTRIES_CACHE_SIZE = 16
@@ -59,6 +59,14 @@ class RecordingEnvironment(jinja2.Environment):
         if self.recording is not None and template.name:
             self.recording.add(("template", template.name))
         return template
+
+
+@dataclass(frozen=True)
+class ShippedFiles:
+    """The site's files, for workers that cannot read the site folder."""
+
+    templates: dict[str, str]  # Jinja name → source, site templates over the package's
+    static_hashes: dict[str, str]  # static path → content hash (for static_url)
 
 
 class Renderer:
@@ -229,7 +237,7 @@ class Renderer:
         if key not in self._urls:
             if len(self._urls) > URL_CACHE_SIZE:
                 self._urls.clear()
-            self._urls[key] = self.store.url_of(item["uid"], code, content_type)
+            self._urls[key] = self.store.content.url_of(item["uid"], code, content_type)
         url = self._urls[key]
         if url is None:
             return None
@@ -266,7 +274,7 @@ class Renderer:
             if order:
                 cached = self._sorted_entries(content_type, code, order, limit)
             else:
-                cached = self.store.entries(content_type, code, limit)
+                cached = self.store.content.entries(content_type, code, limit)
             self._entries_cache[key] = cached
             if len(self._entries_cache) > ENTRIES_CACHE_SIZE:
                 self._entries_cache.popitem(last=False)
@@ -281,7 +289,7 @@ class Renderer:
         uids = sorted_uids(
             self.store, content_type, locale, order, limit, keep=not self.store.readonly
         )
-        return self.store.lazy_entries(content_type, locale, uids)
+        return self.store.content.lazy_entries(content_type, locale, uids)
 
     # -- filters -------------------------------------------------------------------------------
 

@@ -67,7 +67,7 @@ def plan_fixed(config: SiteConfig, names: list[str]) -> list[Page]:
 
 def plan_sitemaps(config: SiteConfig, store: Store) -> list[Page]:
     """sitemap.xml, and sitemap-N.xml files when there are more URLs than one file may hold."""
-    count = store.count_sitemap_pages()
+    count = store.sitemap.count_sitemap_pages()
     locale = config.default_locale.code
     pages = [Page(SITEMAP, "file", "", "", locale, "/" + SITEMAP, source="sitemap")]
     if count > SITEMAP_LIMIT:
@@ -101,11 +101,11 @@ def render_sitemaps(
     deps: dict[str, set[tuple[str, str]]] = {}
     custom = (config.templates / SITEMAP).is_file()
     if custom:
-        urls = _urls(config, store.sitemap_pages())
-        store.clear_sitemap_urls()  # not kept up to date meanwhile: made again if it is dropped
+        urls = _urls(config, store.sitemap.sitemap_pages())
+        store.sitemap.clear_sitemap_urls()  # not kept up to date meanwhile: made again if it is dropped
     else:
         refresh_sitemap_urls(config, store)
-        elements = store.sitemap_urls()
+        elements = store.sitemap.sitemap_urls()
 
     def urlset(limit: int | None, url: str, file: str) -> tuple[str, str | None]:
         """The next ``limit`` URLs (None: all) as a urlset file, and their newest lastmod."""
@@ -139,7 +139,7 @@ def refresh_sitemap_urls(config: SiteConfig, store: Store) -> None:
     """Make again the stored <url> elements of the pages that came, went or changed.
 
     Everything is made again (one ordered pass) for a new store, when the settings they show
-    changed, or when too many pages changed to list (``store.touched`` is None).
+    changed, or when too many pages changed to list (``store.graph.touched`` is None).
     """
     settings = dumps(
         [
@@ -149,16 +149,18 @@ def refresh_sitemap_urls(config: SiteConfig, store: Store) -> None:
         ]
     )
     if store.meta(SITEMAP_SETTINGS) != settings:
-        store.clear_sitemap_urls()
+        store.sitemap.clear_sitemap_urls()
         store.set_meta(SITEMAP_SETTINGS, settings)
-    if store.touched is not None and store.has_sitemap_urls():
-        for group in sorted(store.sitemap_groups_of(store.touched)):
-            store.put_sitemap_group(group, _elements(config, store.group_pages(group)))
+    if store.graph.touched is not None and store.sitemap.has_sitemap_urls():
+        for group in sorted(store.sitemap.sitemap_groups_of(store.graph.touched)):
+            store.sitemap.put_sitemap_group(
+                group, _elements(config, store.sitemap.group_pages(group))
+            )
     else:
-        store.clear_sitemap_urls()
-        for group, versions in itertools.groupby(store.sitemap_pages(), key=_group):
-            store.put_sitemap_group(group, _elements(config, list(versions)))
-    store.touched = set()
+        store.sitemap.clear_sitemap_urls()
+        for group, versions in itertools.groupby(store.sitemap.sitemap_pages(), key=_group):
+            store.sitemap.put_sitemap_group(group, _elements(config, list(versions)))
+    store.graph.touched = set()
 
 
 def url_xml(url: dict[str, Any]) -> str:

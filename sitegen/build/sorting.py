@@ -38,7 +38,7 @@ def sorted_uids(
     written (the build process), so the order is kept or brought up to date there."""
     if keep:
         refresh(store, content_type, locale, order)
-        return store.sorted_uids(_spec(order), content_type, locale, limit)
+        return store.orders.sorted_uids(_spec(order), content_type, locale, limit)
     keyed = sorted(_keys(store, content_type, locale, order), key=lambda item: item[1])
     return [uid for uid, _ in keyed[:limit]]
 
@@ -46,18 +46,22 @@ def sorted_uids(
 def refresh(store: Store, content_type: str, locale: str, order: SortFields) -> None:
     """Bring the kept order up to this build: new keys for changed entries, or all anew."""
     spec = _spec(order)
-    stamp = store.sorted_stamp(spec, content_type, locale)
+    stamp = store.orders.sorted_stamp(spec, content_type, locale)
     now = store.build_number()
     if stamp == now + 1:
         return  # already this build's
     if stamp == now:  # the last build's: only this build's changes are missing
         changed = sorted(
-            uid for ct, uid, loc in store.changed_entries if ct == content_type and loc == locale
+            uid
+            for ct, uid, loc in store.content.changed_entries
+            if ct == content_type and loc == locale
         )
         keys = _keys(store, content_type, locale, order, changed) if changed else iter(())
-        store.keep_sorted(spec, content_type, locale, keys, replace=changed)
+        store.orders.keep_sorted(spec, content_type, locale, keys, replace=changed)
     else:
-        store.keep_sorted(spec, content_type, locale, _keys(store, content_type, locale, order))
+        store.orders.keep_sorted(
+            spec, content_type, locale, _keys(store, content_type, locale, order)
+        )
 
 
 def refresh_read(store: Store, keys: Iterable[str]) -> None:
@@ -81,7 +85,7 @@ def _keys(
     """(uid, sort key) of every entry of the collection (or of ``uids``, those stored)."""
     heads = [field.split(".", 1)[0] for field, _ in order]
     descending = [desc for _, desc in order]
-    for uid, values in store.field_values(content_type, locale, heads, uids):
+    for uid, values in store.content.field_values(content_type, locale, heads, uids):
         found = [
             sort_value({head: value}, field)
             for head, value, (field, _) in zip(heads, values, order, strict=True)

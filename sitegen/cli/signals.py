@@ -34,12 +34,20 @@ def stop_on_sigterm() -> dict[str, bool]:
     return stopped
 
 
-def stopped_message(err: KeyboardInterrupt, stopped: dict[str, bool]) -> tuple[str, int]:
-    """The line to print for a stopped build and the exit code (143 SIGTERM, 130 Ctrl-C)."""
+def stopped_message(
+    err: KeyboardInterrupt, stopped: dict[str, bool], *, built: bool = False
+) -> tuple[str, int]:
+    """The line to print for a stopped build and the exit code (143 SIGTERM, 130 Ctrl-C).
+
+    ``built``: the signal came after the build had finished, while its summary, usage or link
+    check was printed; the new site and its state are in place.
+    """
     term = stopped.get("signal") or getattr(err, "signum", None) == signal.SIGTERM
     name = "SIGTERM" if term else "interrupted (Ctrl-C)"
     if isinstance(err, StoppedAfterCommit):
         said = "it came as the new site was put in place: the build finished, then stopped"
+    elif built:
+        said = "it came after the build had finished: the new site is in place"
     else:
         said = "the build stopped; the previous site and build state are as they were"
     return f"{name}: {said}", 143 if term else 130

@@ -1,6 +1,6 @@
 """``sitegen analytics``: usage and other reports from Contentstack's Analytics API (v2).
 
-Configuration and the local-stack shortcut: see sitegen.usage.
+Configuration and the local-stack shortcut: see sitegen.analytics.usage.
 """
 
 from __future__ import annotations

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sitegen.cli.options import fail
 from sitegen.errors import SitegenError
+
+if TYPE_CHECKING:
+    from sitegen.build import BuildResult
+    from sitegen.config import SiteConfig
 
 
 @click.command()
@@ -80,6 +85,7 @@ def build(
     from sitegen.cli.signals import stop_on_sigterm, stopped_message
 
     stopped = stop_on_sigterm()
+    result = None
     try:
         config = load_config(site_dir)
         trigger = describe_netlify_trigger(environment=config.stack.environment)
@@ -88,31 +94,32 @@ def build(
         if preview:
             config = for_preview(config, live_preview)
         with TerminalProgress(quiet=quiet) as progress:
-            result = build_site(
-                config,
-                full=full,
-                progress=progress,
-                jobs=jobs,
-                executor=executor,
-                check_links=check_links or strict,
-            )
+            result = build_site(config, full=full, progress=progress, jobs=jobs, executor=executor)
+        click.echo(result.summary())
+        if usage_days:
+            _usage(config, usage_days)
+        if check_links or strict:
+            _links(result, strict)
     except SitegenError as err:
         fail(err)
     except KeyboardInterrupt as err:
-        message, code = stopped_message(err, stopped)
+        message, code = stopped_message(err, stopped, built=result is not None)
         click.echo(message, err=True)
         sys.exit(code)
-    click.echo(result.summary())
-    if usage_days:
-        from sitegen.analytics.usage import cdn_usage_line
 
-        try:
-            click.echo(cdn_usage_line(config, usage_days))
-        except SitegenError as err:  # the site is built: say why there is no usage, don't fail
-            click.echo(f"CDN usage not shown: {err}")
-    check = result.link_check
-    if check is None:
-        return
+
+def _usage(config: SiteConfig, days: int) -> None:
+    from sitegen.analytics.usage import cdn_usage_line
+
+    try:
+        click.echo(cdn_usage_line(config, days))
+    except SitegenError as err:  # the site is built: say why there is no usage, don't fail
+        click.echo(f"CDN usage not shown: {err}")
+
+
+def _links(result: BuildResult, strict: bool) -> None:
+    """Check the built site's links; with ``strict`` a broken one exits 1 (the site stays)."""
+    check = result.check_links()
     if check.report is None:
         click.echo(f"links not checked: {check.error}", err=True)
         sys.exit(1 if strict else 0)

@@ -1,6 +1,6 @@
 """``sitegen init``: a new site from one of the starters, ready to build (a thin wrapper).
 
-The copying lives in :mod:`sitegen.scaffold`; this module parses arguments and says what to run
+The copying lives in :mod:`sitegen.cli.scaffold`; this module parses arguments and says what to run
 next.
 """
 
