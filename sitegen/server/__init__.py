@@ -1,5 +1,6 @@
-"""Long-running servers behind ``sitegen`` commands (the webhook receiver, the dev server).
+"""Long-running servers behind ``sitegen`` commands: the dev server (:mod:`.dev`) and the
+webhook receiver (:mod:`.hooks`, with Contentstack's payloads in :mod:`.webhook`).
 
-One module each; the click commands in ``sitegen.cli.commands`` start them. Imports stay light so
-that ``sitegen --help`` remains fast.
+The click commands in ``sitegen.cli.commands`` start them. Imports stay light so that
+``sitegen --help`` remains fast.
 """
