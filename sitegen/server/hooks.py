@@ -19,8 +19,8 @@ Every request gets one JSON log line; so do builds, deploys and each line a depl
 prints. Log lines never hold a secret: the signing secret, the Basic Auth credentials, the build
 hook URL and the stack credentials are replaced by ``***`` wherever they would appear.
 
-:class:`HookServer` takes the build function and the deploy runner as arguments, so tests can
-swap either; :meth:`HookServer.run` serves it with uvicorn.
+:class:`HookServer` takes the build function and the deploy runner (:mod:`.deploy`) as
+arguments, so tests can swap either; :meth:`HookServer.run` serves it with uvicorn.
 """
 
 from __future__ import annotations
@@ -31,9 +31,6 @@ import binascii
 import hmac
 import json
 import math
-import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -50,6 +47,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from sitegen.errors import ConfigError, SitegenError
+from sitegen.server.deploy import (
+    AUTH_ENV,
+    SECRET_ENV,
+    Deployer,
+    DeployOutcome,
+    Log,
+    default_deployer,
+)
 from sitegen.server.listen import bind
 from sitegen.server.webhook import (
     SIGNATURE_HEADER,
@@ -62,12 +67,6 @@ from sitegen.server.webhook import (
 if TYPE_CHECKING:
     from sitegen.build import BuildResult
     from sitegen.config import SiteConfig
-
-SECRET_ENV = "SITEGEN_HOOK_SECRET"
-AUTH_ENV = "SITEGEN_HOOK_AUTH"
-DEPLOY_TIMEOUT = 3600.0  # seconds before a deploy command is stopped
-BUILD_HOOK_TIMEOUT = 30.0
-MAX_LINE = 2000  # characters of one line of deploy output kept in the log
 
 
 @dataclass(frozen=True)
@@ -115,16 +114,6 @@ class HookAuth:
         except (binascii.Error, ValueError):
             return False
         return hmac.compare_digest(given, self.basic.encode("utf-8"))
-
-
-@dataclass(frozen=True)
-class DeployOutcome:
-    ok: bool
-    message: str
-
-
-Deployer = Callable[["BuildResult"], DeployOutcome]
-Log = Callable[[dict[str, Any]], None]
 
 
 class HookServer:
@@ -563,121 +552,6 @@ class HookServer:
         finally:
             sock.close()
             self.log({"event": "stop"})
-
-
-# -- deploying ------------------------------------------------------------------------------------
-
-
-def default_deployer(config: SiteConfig, log: Log) -> tuple[Deployer | None, str]:
-    """The deploy runner that ``[hook]`` asks for, and its kind for ``/status``."""
-    if config.hook.deploy_command:
-        report = config.report_file
-        return CommandDeployer(config.hook.deploy_command, config.root, report, log), "command"
-    if config.hook.build_hook_url:
-        return BuildHookDeployer(config.hook.build_hook_url), "build hook"
-    return None, "none"
-
-
-class CommandDeployer:
-    """Runs the deploy command through the shell in the site folder, its output to the log.
-
-    The command gets ``SITEGEN_LAST_BUILD`` (the path of ``last-build.json``) and the server's
-    environment minus the webhook secrets, which a deploy never needs.
-    """
-
-    def __init__(
-        self,
-        command: str,
-        cwd: Path,
-        report: Path,
-        log: Log,
-        *,
-        timeout: float = DEPLOY_TIMEOUT,
-    ):
-        self.command = command
-        self.cwd = cwd
-        self.report = report
-        self.log = log
-        self.timeout = timeout
-
-    def __call__(self, result: BuildResult) -> DeployOutcome:
-        env = {k: v for k, v in os.environ.items() if k not in (SECRET_ENV, AUTH_ENV)}
-        env["SITEGEN_LAST_BUILD"] = str(self.report)
-        t0 = time.monotonic()
-        try:
-            proc = subprocess.Popen(
-                self.command,
-                shell=True,
-                cwd=self.cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                errors="replace",
-                start_new_session=True,  # a timeout stops the command and its children
-            )
-        except OSError as err:
-            return DeployOutcome(False, f"the deploy command could not start: {err}")
-        timed_out = threading.Event()
-
-        def stop() -> None:
-            timed_out.set()
-            with suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGTERM)
-
-        timer = threading.Timer(self.timeout, stop)
-        timer.daemon = True
-        timer.start()
-        try:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                line = line.rstrip("\r\n")
-                if len(line) > MAX_LINE:
-                    line = line[:MAX_LINE] + "…"
-                self.log({"event": "deploy_output", "line": line})
-            code = proc.wait()
-        finally:
-            timer.cancel()
-        seconds = time.monotonic() - t0
-        if timed_out.is_set():
-            return DeployOutcome(False, f"the deploy command was stopped after {self.timeout:g} s")
-        if code != 0:
-            return DeployOutcome(False, f"the deploy command exited with status {code}")
-        return DeployOutcome(True, f"the deploy command succeeded in {seconds:.2f} s")
-
-
-class BuildHookDeployer:
-    """POSTs a short summary of the build to the build hook URL (a secret: never shown)."""
-
-    def __init__(self, url: str, *, timeout: float = BUILD_HOOK_TIMEOUT):
-        self._url = url
-        self.timeout = timeout
-
-    def __repr__(self) -> str:
-        return "BuildHookDeployer(url=***)"
-
-    def __call__(self, result: BuildResult) -> DeployOutcome:
-        import httpx
-
-        summary = {
-            "source": "sitegen hook serve",
-            "kind": result.kind,
-            "added": len(result.added),
-            "changed": len(result.changed),
-            "removed": len(result.removed),
-            "triggers": list(result.triggers),
-        }
-        try:
-            response = httpx.post(self._url, json=summary, timeout=self.timeout)
-        except httpx.HTTPError as err:
-            # the exception text may quote the URL: name only its kind
-            return DeployOutcome(
-                False, f"the build hook could not be reached ({type(err).__name__})"
-            )
-        if not 200 <= response.status_code < 300:
-            return DeployOutcome(False, f"the build hook answered HTTP {response.status_code}")
-        return DeployOutcome(True, f"the build hook answered HTTP {response.status_code}")
 
 
 # -- helpers --------------------------------------------------------------------------------------
