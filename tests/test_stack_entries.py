@@ -278,6 +278,31 @@ async def test_include_named_references_and_locale_of_references(stack_dir):
         assert fr["author"][0]["title"] == "Jeanne Doe"  # resolved in the same locale
 
 
+async def test_include_in_the_delivery_sdks_nested_form(stack_dir):
+    # @contentstack/delivery-sdk's includeReference("author") sends include[][]=author
+    async with local_client(stack_dir) as client:
+        post_a = (await entries(client, **{"include[][]": "author"}))["entries"][0]
+        assert post_a["author"][0]["name"] == "Jane"
+        assert post_a["related"] == [{"uid": "post_b", "_content_type_uid": "blog_post"}]
+
+
+async def test_a_trailing_slash_is_answered_not_redirected(stack_dir):
+    async with local_client(stack_dir) as client:
+        for path in (
+            "/v3/content_types/",
+            "/v3/content_types/blog_post/",
+            "/v3/content_types/blog_post/entries/",
+            "/v3/content_types/blog_post/entries/post_a/",
+            "/v3/assets/",
+            "/v3/stacks/sync/",
+        ):
+            params = {**ENV, "init": "true"} if "sync" in path else ENV
+            slashed = await client.get(path, params=params)
+            plain = await client.get(path.rstrip("/"), params=params)
+            assert slashed.status_code == 200, (path, slashed.status_code, slashed.headers)
+            assert slashed.json().keys() == plain.json().keys(), path
+
+
 async def test_file_fields_become_assets(stack_dir):
     async with local_client(stack_dir) as client:
         post_a = (await entries(client))["entries"][0]

@@ -24,9 +24,11 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sitegen.content.query import matches, project
 from sitegen.errors import StackFolderError
@@ -254,6 +256,24 @@ def _endpoint(
     return endpoint
 
 
+class _TrailingSlash:
+    """``/v3/content_types/blog/entries/`` is ``…/entries``, as on the CDA: the legacy SDK always
+    sends the slash (and the reference's examples show it), so it is answered, not redirected."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            trimmed = path.rstrip("/") or "/"
+            raw = scope.get("raw_path")
+            scope = {**scope, "path": trimmed}
+            if raw is not None:
+                scope["raw_path"] = raw.rstrip(b"/") or b"/"
+        await self.app(scope, receive, send)
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", 404)
     return JSONResponse(
@@ -290,7 +310,11 @@ def create_app(
         Route("/v3/stacks/sync", _endpoint(service, stack_sync, usage)),
     ]
     routes += analytics_routes(AnalyticsService(usage))
-    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(_TrailingSlash)],
+        exception_handlers={404: _not_found, 405: _not_found},
+    )
     app.state.service = service
     app.state.usage = usage
     if faults is not None:  # outermost, so that it sees the server's own `send` (drops)

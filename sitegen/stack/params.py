@@ -34,7 +34,9 @@ JsonDict = dict[str, Any]
 
 MAX_LIMIT = 100
 PROJECTION_RE = re.compile(r"^(only|except)\[([^\]]+)\]\[\d*\]$")
-INCLUDE_RE = re.compile(r"^include\[\d*\]$")
+# include[]=author, include[0]=author, and include[][]=author: the delivery SDK's
+# includeReference() form, which query-string parsers (qs, Rails, PHP) read as include[] too
+INCLUDE_RE = re.compile(r"^include(\[\d*\]){1,2}$")
 
 
 def int_param(
