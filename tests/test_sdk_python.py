@@ -174,3 +174,20 @@ def test_errors_come_back_as_contentstack_bodies(served, stack):
     assert stack.content_type("blog_post").entry("nope").fetch()["error_code"] == 141
     wrong = contentstack.Stack(API_KEY, "wrong", "production", host=served.host)
     assert wrong.content_type().find()["error_code"] == 104
+
+
+# -- global fields -------------------------------------------------------------------------------
+
+
+def test_global_fields(stack):
+    listed = stack.global_field().find()["global_fields"]
+    assert [gf["uid"] for gf in listed] == ["seo"]
+    seo = stack.global_field("seo").fetch()["global_field"]
+    assert seo["title"] == "SEO" and seo["schema"][0]["uid"] == "meta_description"
+    assert {"created_at", "updated_at", "_version"} <= set(seo)
+    assert stack.global_field("nope").fetch()["error_code"] == 118
+    # a content type that uses it carries its schema inline, as on the CDA
+    post = stack.content_type("blog_post").fetch()["content_type"]
+    field = next(f for f in post["schema"] if f["uid"] == "seo")
+    assert field["data_type"] == "global_field" and field["reference_to"] == "seo"
+    assert field["schema"] == seo["schema"]

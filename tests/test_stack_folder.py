@@ -184,3 +184,38 @@ def test_not_a_folder(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(StackFolderError, match=r"stack\.json"):
         load_stack(tmp_path / "empty")
+
+
+def test_global_fields_are_inlined_where_content_types_name_them(tmp_path):
+    root = copy_stack(tmp_path)
+    fields = [{"uid": "meta", "data_type": "text"}]
+    write_json(root / "global_fields/seo.json", {"uid": "seo", "title": "SEO", "schema": fields})
+    ct = read_json(root / "content_types/author.json")
+    ct["schema"].append({"uid": "seo", "data_type": "global_field", "reference_to": "seo"})
+    write_json(root / "content_types/author.json", ct)
+    stack = load_stack(root)
+    assert sorted(stack.global_fields) == ["seo"]
+    inlined = next(f for f in stack.content_types["author"]["schema"] if f["uid"] == "seo")
+    assert inlined["schema"] == fields and inlined["reference_to"] == "seo"
+
+    ct["schema"][-1]["reference_to"] = "nope"
+    write_json(root / "content_types/author.json", ct)
+    with pytest.raises(
+        StackFolderError, match=r"author\.json: global field \"seo\" refers to \"nope\""
+    ):
+        load_stack(root)
+    ct["schema"][-1] = {"uid": "seo", "data_type": "global_field"}
+    write_json(root / "content_types/author.json", ct)
+    with pytest.raises(StackFolderError, match='needs "reference_to"'):
+        load_stack(root)
+
+
+def test_global_fields_that_include_each_other_are_refused(tmp_path):
+    root = copy_stack(tmp_path)
+    for uid, other in (("a", "b"), ("b", "a")):
+        schema = [{"uid": "x", "data_type": "global_field", "reference_to": other}]
+        write_json(root / f"global_fields/{uid}.json", {"uid": uid, "title": uid, "schema": schema})
+    with pytest.raises(
+        StackFolderError, match=r"global fields include each other in a loop \(a -> b -> a\)"
+    ):
+        load_stack(root)

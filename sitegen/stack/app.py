@@ -34,6 +34,7 @@ from sitegen.content.query import matches, project
 from sitegen.errors import StackFolderError
 from sitegen.stack.analytics import AnalyticsService, UsageLog, analytics_routes, response_size
 from sitegen.stack.faults import FaultInjector, Faults
+from sitegen.stack.global_fields import global_field, global_fields
 from sitegen.stack.params import (
     MAX_LIMIT,
     authorize,
@@ -59,6 +60,7 @@ from sitegen.stack.responses import (
     unknown_asset,
     unknown_content_type,
     unknown_entry,
+    unknown_global_field,
 )
 from sitegen.stack.service import StackService
 from sitegen.stack.sync import continue_sync, next_page, start_sync
@@ -103,6 +105,32 @@ def get_content_type(service: StackService, request: Request) -> Response:
     if found is None:
         raise unknown_content_type(uid)
     return JSONResponse({"content_type": found})
+
+
+def list_global_fields(service: StackService, request: Request) -> Response:
+    """GET /v3/global_fields: rescans first, as content type lists do."""
+    authorize(service.stack, request)
+    service.refresh(preview=is_preview(request))
+    qp = request.query_params
+    skip = int_param(qp, "skip", 0, what="global fields")
+    limit = int_param(qp, "limit", MAX_LIMIT, maximum=MAX_LIMIT, what="global fields")
+    query = query_param(qp, "global fields")
+    found = [gf for gf in global_fields(service.stack) if not query or matches(gf, query)]
+    body: JsonDict = {"global_fields": found[skip : skip + limit]}
+    if bool_param(qp, "include_count"):
+        body["count"] = len(found)
+    return JSONResponse(body)
+
+
+def get_global_field(service: StackService, request: Request) -> Response:
+    """GET /v3/global_fields/{uid}."""
+    authorize(service.stack, request)
+    service.catalog()
+    uid = request.path_params["uid"]
+    found = global_field(service.stack, uid)
+    if found is None:
+        raise unknown_global_field(uid)
+    return JSONResponse({"global_field": found})
 
 
 def list_entries(service: StackService, request: Request) -> Response:
@@ -302,6 +330,8 @@ def create_app(
         Route("/v3/content_types", _endpoint(service, list_content_types, usage)),
         Route("/v3/content_types/{uid}", _endpoint(service, get_content_type, usage)),
         Route("/v3/content_types/{ct}/entries", _endpoint(service, list_entries, usage)),
+        Route("/v3/global_fields", _endpoint(service, list_global_fields, usage)),
+        Route("/v3/global_fields/{uid}", _endpoint(service, get_global_field, usage)),
         Route("/v3/content_types/{ct}/entries/{uid}", _endpoint(service, get_entry, usage)),
         Route("/v3/assets", _endpoint(service, list_assets, usage)),
         Route("/v3/assets/{uid}", _endpoint(service, get_asset, usage)),

@@ -20,11 +20,12 @@ LEAF_TYPES = frozenset(
 CONTAINER_TYPES = frozenset({"group", "global_field", "blocks"})
 
 
-def parse_content_type(path: Path, uid: str) -> JsonDict:
+def parse_content_type(path: Path, uid: str, kind: str = "content type") -> JsonDict:
+    """A content type file (or, with ``kind="global field"``, a global field file), checked."""
     shown = str(path)
     data = read_json(path, shown)
     if not isinstance(data, dict):
-        raise StackFolderError(f"{shown}: a content type file must hold a JSON object.")
+        raise StackFolderError(f"{shown}: a {kind} file must hold a JSON object.")
     ct_uid = require_str(data, "uid", shown)
     if ct_uid != uid:
         raise StackFolderError(
@@ -32,7 +33,7 @@ def parse_content_type(path: Path, uid: str) -> JsonDict:
         )
     if not UID_RE.match(uid):
         raise StackFolderError(
-            f'{shown}: content type uid "{uid}" may only use letters, digits, "_", "-".'
+            f'{shown}: {kind} uid "{uid}" may only use letters, digits, "_", "-".'
         )
     require_str(data, "title", shown)
     schema = data.get("schema")
@@ -79,6 +80,12 @@ def _check_schema(schema: list[Any], shown: str, where: str) -> None:
             ):
                 raise StackFolderError(
                     f'{shown}: reference field "{uid}" needs "reference_to": [content type uids].'
+                )
+        elif data_type == "global_field" and "schema" not in fdef:
+            if not isinstance(fdef.get("reference_to"), str):
+                raise StackFolderError(
+                    f'{shown}: global field "{uid}" needs "reference_to": "<global field uid>" '
+                    '(a file in global_fields/), or its own "schema".'
                 )
         elif data_type in NESTING_TYPES:
             sub = fdef.get("schema")

@@ -31,7 +31,11 @@ JsonDict = dict[str, Any]
 
 STACK_FILE = "stack.json"
 CONTENT_TYPES_DIR = "content_types"
+GLOBAL_FIELDS_DIR = "global_fields"
 ENTRIES_DIR = "entries"
+TAXONOMIES_DIR = "taxonomies"
+# the folders load_stack reads whole (definitions, not content): a change there reloads them
+CONFIG_DIRS = (CONTENT_TYPES_DIR, GLOBAL_FIELDS_DIR, TAXONOMIES_DIR)
 ASSETS_DIR = "assets"
 
 LOCALE_RE = re.compile(r"^[A-Za-z0-9-]+$")
@@ -104,7 +108,7 @@ class Listing:
         return {
             path: stat
             for path, stat in self.files.items()
-            if path == STACK_FILE or path.startswith(CONTENT_TYPES_DIR + "/")
+            if path == STACK_FILE or path.split("/", 1)[0] in CONFIG_DIRS
         }
 
 
@@ -148,6 +152,8 @@ class LocalStack:
     environments: list[str]
     locales: list[Locale]
     content_types: dict[str, JsonDict]
+    # global_fields/<uid>.json: schemas content types reuse ("data_type": "global_field")
+    global_fields: dict[str, JsonDict] = field(default_factory=dict)
     # Preview requests (header preview_token) must carry exactly this; None: any non-empty one.
     preview_token: str | None = field(default=None, repr=False)
     config_stats: dict[str, FileStat] = field(default_factory=dict)
@@ -568,18 +574,68 @@ def load_stack(path: Path | str) -> LocalStack:
         content_types={},
         config_stats=config_stats,
     )
-    for file_name, stat in _scan_dir(root / CONTENT_TYPES_DIR):
-        rel = f"{CONTENT_TYPES_DIR}/{file_name}"
-        if stat is None or not file_name.endswith(".json"):
-            raise StackFolderError(
-                f"{root / rel}: {CONTENT_TYPES_DIR}/ holds only <content_type_uid>.json files; "
-                "move this out."
-            )
-        config_stats[rel] = stat
-        ct = parse_content_type(root / rel, file_name[: -len(".json")])
-        stack.content_types[ct["uid"]] = ct
+    for folder, kind, found in (
+        (GLOBAL_FIELDS_DIR, "global field", stack.global_fields),
+        (CONTENT_TYPES_DIR, "content type", stack.content_types),
+    ):
+        for file_name, stat in _scan_dir(root / folder):
+            rel = f"{folder}/{file_name}"
+            if stat is None or not file_name.endswith(".json"):
+                raise StackFolderError(
+                    f"{root / rel}: {folder}/ holds only <{kind.replace(' ', '_')}_uid>.json "
+                    "files; move this out."
+                )
+            config_stats[rel] = stat
+            parsed = parse_content_type(root / rel, file_name[: -len(".json")], kind)
+            found[parsed["uid"]] = parsed
+    for gf_uid, gf in stack.global_fields.items():
+        gf["schema"] = _inline_global_fields(
+            stack, gf["schema"], f"{GLOBAL_FIELDS_DIR}/{gf_uid}.json", [gf_uid]
+        )
+    for ct_uid, ct in stack.content_types.items():
+        ct["schema"] = _inline_global_fields(
+            stack, ct["schema"], f"{CONTENT_TYPES_DIR}/{ct_uid}.json", []
+        )
     _check_reference_targets(stack)
     return stack
+
+
+def _inline_global_fields(
+    stack: LocalStack, schema: list[JsonDict], rel: str, using: list[str]
+) -> list[JsonDict]:
+    """The schema with each global field that names one by ``reference_to`` given its schema.
+
+    Contentstack's content type answers carry the global field's schema inside the field, so
+    the rest of the stack (validation, includes, delivery) walks one nested schema.
+    """
+    out: list[JsonDict] = []
+    for fdef in schema:
+        data_type = fdef.get("data_type")
+        if data_type == "global_field" and "schema" not in fdef:
+            target = fdef["reference_to"]
+            found = stack.global_fields.get(target)
+            if found is None:
+                raise StackFolderError(
+                    f'{stack.shown(rel)}: global field "{fdef["uid"]}" refers to "{target}", '
+                    f"which has no {GLOBAL_FIELDS_DIR}/{target}.json; add it or fix reference_to."
+                )
+            if target in using:
+                chain = " -> ".join([*using, target])
+                raise StackFolderError(
+                    f"{stack.shown(rel)}: global fields include each other in a loop ({chain})."
+                )
+            inner = _inline_global_fields(stack, found["schema"], rel, [*using, target])
+            fdef = {**fdef, "schema": inner}
+        elif data_type in ("group", "global_field") and isinstance(fdef.get("schema"), list):
+            fdef = {**fdef, "schema": _inline_global_fields(stack, fdef["schema"], rel, using)}
+        elif data_type == "blocks":
+            blocks = [
+                {**b, "schema": _inline_global_fields(stack, b["schema"], rel, using)}
+                for b in fdef.get("blocks") or []
+            ]
+            fdef = {**fdef, "blocks": blocks}
+        out.append(fdef)
+    return out
 
 
 def _parse_locales(value: Any, shown: str) -> list[Locale]:

@@ -51,6 +51,16 @@ def unknown_content_type(uid: str) -> CDAError:
     )
 
 
+def unknown_global_field(uid: str) -> CDAError:
+    """The answer for a global field that does not exist (worded as for content types)."""
+    return CDAError(
+        422,
+        118,
+        f"The Global Field '{uid}' was not found. Please try again.",
+        {"uid": ["is not valid."]},
+    )
+
+
 def unknown_entry() -> CDAError:
     """The CDA's answer for an entry that does not exist (or is not published there)."""
     return CDAError(422, 141, "The requested object doesn't exist.", {"uid": ["is not valid."]})

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sitegen.stack.drafts import DraftCatalog
 from sitegen.stack.folder import (
-    CONTENT_TYPES_DIR,
+    CONFIG_DIRS,
     STACK_FILE,
     FileStat,
     Listing,
@@ -37,15 +37,16 @@ def _config_stats(root: Path) -> dict[str, FileStat]:
         stats[STACK_FILE] = (st.st_size, st.st_mtime_ns)
     except FileNotFoundError:
         pass
-    try:
-        with os.scandir(root / CONTENT_TYPES_DIR) as it:
-            for item in it:
-                if item.name.startswith("."):
-                    continue
-                st = item.stat()
-                stats[f"{CONTENT_TYPES_DIR}/{item.name}"] = (st.st_size, st.st_mtime_ns)
-    except FileNotFoundError:
-        pass
+    for folder in CONFIG_DIRS:
+        try:
+            with os.scandir(root / folder) as it:
+                for item in it:
+                    if item.name.startswith("."):
+                        continue
+                    st = item.stat()
+                    stats[f"{folder}/{item.name}"] = (st.st_size, st.st_mtime_ns)
+        except FileNotFoundError:
+            pass
     return stats
 
 
