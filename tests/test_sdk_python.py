@@ -191,3 +191,88 @@ def test_global_fields(stack):
     field = next(f for f in post["schema"] if f["uid"] == "seo")
     assert field["data_type"] == "global_field" and field["reference_to"] == "seo"
     assert field["schema"] == seo["schema"]
+
+
+# -- taxonomies ----------------------------------------------------------------------------------
+
+
+def tagged(entry, taxonomy="topics"):
+    return {t["term_uid"] for t in entry.get("taxonomies", []) if t["taxonomy_uid"] == taxonomy}
+
+
+def test_taxonomies_and_terms(stack):
+    listed = stack.taxonomy().include_count().find()
+    assert [t["uid"] for t in listed["taxonomies"]] == ["topics"] and listed["count"] == 1
+    topics = stack.taxonomy("topics").fetch()  # the SDK unwraps {"taxonomy": …}
+    assert topics["uid"] == "topics" and topics["name"] == "Topics" and topics["terms_count"] == 11
+    assert stack.taxonomy("topics").locale("fr-fr").fetch()["name"] == "Sujets"
+    terms = stack.taxonomy("topics").term().find()["terms"]
+    assert [t["uid"] for t in terms][:4] == ["design", "typography", "accessibility", "engineering"]
+    roots = stack.taxonomy("topics").term().depth(1).find()["terms"]
+    assert [t["uid"] for t in roots] == ["design", "engineering", "studio-life"]
+    frontend = stack.taxonomy("topics").term("frontend").fetch()
+    assert frontend["uid"] == "frontend" and frontend["parent_uid"] == "engineering"
+    assert frontend["depth"] == 2 and frontend["taxonomy_uid"] == "topics"
+    assert stack.taxonomy("nope").fetch()["error_code"] == 141
+    assert stack.taxonomy("topics").term("nope").fetch()["error_code"] == 141
+
+
+def test_term_hierarchy_and_locales(stack):
+    term = stack.taxonomy("topics").term
+    assert [t["uid"] for t in term("web-performance").ancestors()] == ["frontend", "engineering"]
+    assert [t["uid"] for t in term("web-performance").depth(1).ancestors()] == ["frontend"]
+    below = [t["uid"] for t in term("engineering").descendants()]
+    assert below == ["frontend", "web-performance", "infrastructure"]
+    assert [t["uid"] for t in term("engineering").depth(1).descendants()] == [
+        "frontend",
+        "infrastructure",
+    ]
+    assert {t["locale"] for t in term("typography").locales()} == {"en-us", "fr-fr"}
+    french = stack.taxonomy("topics").term().locale("fr-fr").find()["terms"]
+    assert french and all(t["locale"] == "fr-fr" for t in french)
+    assert "design" not in {t["uid"] for t in french}  # not translated
+    mixed = stack.taxonomy("topics").term().locale("fr-fr").include_fallback().find()["terms"]
+    assert {t["locale"] for t in mixed} == {"fr-fr", "en-us"} and len(mixed) == 11
+
+
+def test_entries_by_taxonomy_with_every_operator(stack):
+    def find(filter_):
+        return entries_of(filter_.find({"limit": 100}))
+
+    taxonomy = stack.taxonomy
+    typography = find(taxonomy().in_("taxonomies.topics", ["typography"]))
+    assert typography and all("typography" in tagged(e) for e in typography)
+    assert all(e["_content_type_uid"] == "blog_post" for e in typography)
+    eq_below = {
+        e["uid"] for e in find(taxonomy().equal_and_below("taxonomies.topics", "engineering"))
+    }
+    below = {e["uid"] for e in find(taxonomy().below("taxonomies.topics", "engineering"))}
+    one_level = {
+        e["uid"] for e in find(taxonomy().equal_and_below("taxonomies.topics", "engineering", 1))
+    }
+    perf = {e["uid"] for e in find(taxonomy().in_("taxonomies.topics", ["web-performance"]))}
+    assert perf and perf <= below <= eq_below and one_level <= eq_below
+    only_engineering = {
+        e["uid"] for e in find(taxonomy().in_("taxonomies.topics", ["engineering"]))
+    }
+    assert eq_below == below | only_engineering  # $eq_below is the term and $below
+    above = find(taxonomy().above("taxonomies.topics", "web-performance"))
+    assert above and all(tagged(e) & {"frontend", "engineering"} for e in above)
+    eq_above = find(taxonomy().equal_and_above("taxonomies.topics", "web-performance", 1))
+    assert all(tagged(e) & {"frontend", "web-performance"} for e in eq_above)
+    tagged_at_all = find(taxonomy().exists("taxonomies.topics"))
+    assert len(tagged_at_all) == 100  # every post is tagged (limit 100)
+    either = find(
+        taxonomy().or_(
+            {"taxonomies.topics": {"$in": ["typography"]}},
+            {"taxonomies.topics": {"$in": ["studio"]}},
+        )
+    )
+    assert either and all(tagged(e) & {"typography", "studio"} for e in either)
+
+
+def test_hierarchy_operators_on_a_content_types_entries(stack):
+    query = posts(stack)
+    query.parameters["taxonomies.topics"] = {"$eq_below": "design", "levels": 1}
+    found = entries_of(query.limit(100).find())
+    assert found and all(tagged(e) & {"design", "typography", "accessibility"} for e in found)

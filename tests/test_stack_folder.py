@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from sitegen.errors import StackFolderError
@@ -218,4 +220,51 @@ def test_global_fields_that_include_each_other_are_refused(tmp_path):
     with pytest.raises(
         StackFolderError, match=r"global fields include each other in a loop \(a -> b -> a\)"
     ):
+        load_stack(root)
+
+
+def _with_topics(root):
+    terms = [{"uid": "eng", "name": "Engineering", "terms": [{"uid": "web", "name": "Web"}]}]
+    write_json(root / "taxonomies/topics.json", {"name": "Topics", "terms": terms})
+    ct = read_json(root / "content_types/author.json")
+    ct["schema"].append(
+        {"uid": "taxonomies", "data_type": "taxonomy", "taxonomies": [{"taxonomy_uid": "topics"}]}
+    )
+    write_json(root / "content_types/author.json", ct)
+
+
+def test_taxonomies_are_read_and_entry_tags_checked(tmp_path):
+    root = copy_stack(tmp_path)
+    _with_topics(root)
+    stack = load_stack(root)
+    topics = stack.taxonomies["topics"]
+    assert topics.terms["web"].parent == "eng" and topics.terms["web"].depth == 2
+    entry = root / "entries/author/jane.en-us.json"
+    data = read_json(entry)
+    write_json(entry, {**data, "taxonomies": [{"taxonomy_uid": "topics", "term_uid": "web"}]})
+    stack.validate_all()
+    write_json(entry, {**data, "taxonomies": [{"taxonomy_uid": "topics", "term_uid": "nope"}]})
+    with pytest.raises(
+        StackFolderError, match=r'jane\.en-us\.json: taxonomy field "taxonomies" names term "nope"'
+    ):
+        load_stack(root).validate_all()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "problem"),
+    [
+        (
+            "topics",
+            {"name": "T", "terms": [{"uid": "a", "name": "A"}, {"uid": "a", "name": "B"}]},
+            'term "a" appears twice',
+        ),
+        ("entries", {"name": "T", "terms": []}, 'taxonomy uid "entries"'),
+        ("topics", {"name": "T", "terms": [{"uid": "a"}]}, 'term "a" needs a non-empty "name"'),
+        ("topics", {"name": "T", "names": {"xx-yy": "?"}}, '"xx-yy", which is not a locale'),
+    ],
+)
+def test_taxonomy_file_problems_name_the_file(tmp_path, name, data, problem):
+    root = copy_stack(tmp_path)
+    write_json(root / f"taxonomies/{name}.json", data)
+    with pytest.raises(StackFolderError, match=rf"taxonomies/{name}\.json: .*{re.escape(problem)}"):
         load_stack(root)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from sitegen.content.query import (
@@ -152,3 +154,58 @@ def test_projection_only_and_except_keep_uid():
     assert trimmed["bank_offers"] == {"card_type": "Debit Card"}
     assert trimmed["uid"] == "a"
     assert "price" in doc  # the input is not modified
+
+
+def fake_terms(taxonomy, operator, term, levels):
+    """A two-level tree: engineering > frontend > perf (levels cut the depth)."""
+    assert taxonomy == "topics"
+    below = ["frontend", "perf"][:levels] if term == "engineering" else []
+    if term == "frontend":
+        below = ["perf"]
+    found = set(below) if "below" in operator else {"engineering"} if term == "frontend" else set()
+    return frozenset(found | ({term} if operator.startswith("$eq_") else set()))
+
+
+TAGGED = [
+    {"uid": "p1", "taxonomies": [{"taxonomy_uid": "topics", "term_uid": "perf"}]},
+    {"uid": "p2", "taxonomies": [{"taxonomy_uid": "topics", "term_uid": "engineering"}]},
+    {"uid": "p3", "taxonomies": [{"taxonomy_uid": "other", "term_uid": "perf"}]},
+    {"uid": "p4"},
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"taxonomies.topics": {"$in": ["perf"]}}, ["p1"]),
+        ({"taxonomies.topics": {"$exists": True}}, ["p1", "p2"]),
+        ({"taxonomies.topics": {"$eq_below": "engineering"}}, ["p1", "p2"]),
+        ({"taxonomies.topics": {"$below": "engineering"}}, ["p1"]),
+        ({"taxonomies.topics": {"$eq_below": "engineering", "levels": 1}}, ["p2"]),
+        ({"taxonomies.topics": {"$above": "frontend"}}, ["p2"]),
+        ({"taxonomies.topics": {"$eq_above": "perf"}}, ["p1"]),
+    ],
+)
+def test_taxonomy_paths_and_hierarchy_operators(query, expected):
+    ctx = MatchContext(terms=fake_terms)
+    assert [d["uid"] for d in TAGGED if matches(d, parse_query(json.dumps(query)), ctx)] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"title": {"$eq_below": "x"}}',
+        '{"taxonomies.topics": {"$eq_below": "x", "levels": 0}}',
+        '{"taxonomies.topics": {"$eq_below": "x", "levels": 11}}',
+        '{"taxonomies.topics": {"$below": 3}}',
+        '{"taxonomies.topics": {"$in": ["x"], "levels": 2}}',
+    ],
+)
+def test_malformed_hierarchy_queries_are_rejected(text):
+    with pytest.raises(QueryError):
+        parse_query(text)
+
+
+def test_hierarchy_operators_without_taxonomies_are_an_error_not_a_silent_miss():
+    with pytest.raises(QueryError, match="taxonomies"):
+        matches(TAGGED[0], parse_query('{"taxonomies.topics": {"$below": "x"}}'))

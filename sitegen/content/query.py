@@ -21,11 +21,17 @@ JsonDict = dict[str, Any]
 ReferenceLookup = Callable[[list[Any]], list[tuple[str, JsonDict]]]
 # The uids of the documents that hold a reference to any of the given uids (see pinned_uids).
 Referrers = Callable[[frozenset[str]], frozenset[str]]
+# (taxonomy uid, hierarchy operator, term uid, levels) → the term uids the operator names.
+TermSets = Callable[[str, str, str, int], frozenset[str]]
 
 COMPARISONS = {"$lt", "$lte", "$gt", "$gte"}
 FIELD_OPERATORS = {"$eq", "$ne", "$in", "$nin", "$exists", "$regex", "$options"} | COMPARISONS
 REFERENCE_OPERATORS = {"$in_query", "$nin_query"}
 LOGICAL = {"$and", "$or"}
+# Taxonomy hierarchy operators, on `taxonomies.<taxonomy uid>`, with a sibling `levels` (1-10)
+HIERARCHY = {"$eq_below", "$below", "$eq_above", "$above"}
+TAXONOMY_FIELD = "taxonomies"
+DEFAULT_LEVELS = 10
 REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
 
 
@@ -43,6 +49,7 @@ class MatchContext:
 
     content_type_uid: str | None = None
     references: ReferenceLookup | None = None
+    terms: TermSets | None = None
 
 
 def parse_query(text: str | None) -> JsonDict:
@@ -80,7 +87,22 @@ def _is_operator_dict(condition: Any) -> bool:
 
 
 def _check_operators(field: str, ops: JsonDict) -> None:
+    hierarchy = [op for op in ops if op in HIERARCHY]
+    if hierarchy and not field.startswith(TAXONOMY_FIELD + "."):
+        raise QueryError(f'{hierarchy[0]} works on "taxonomies.<taxonomy uid>", not "{field}".')
     for op, value in ops.items():
+        if op == "levels":
+            if not hierarchy:
+                raise QueryError(
+                    f'levels on "{field}" needs $eq_below, $below, $eq_above or $above.'
+                )
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10:
+                raise QueryError(f'levels on "{field}" takes a whole number from 1 to 10.')
+            continue
+        if op in HIERARCHY:
+            if not isinstance(value, str) or not value:
+                raise QueryError(f'{op} on "{field}" takes a term uid.')
+            continue
         if op in REFERENCE_OPERATORS:
             check_query(value, f"{field}.{op}")
             continue
@@ -193,6 +215,14 @@ def _compare(op: str, a: Any, b: Any) -> bool:
 def _values_for(doc: JsonDict, field: str, ctx: MatchContext) -> list[Any]:
     if field == "_content_type_uid" and "_content_type_uid" not in doc:
         return [ctx.content_type_uid] if ctx.content_type_uid else []
+    if field.startswith(TAXONOMY_FIELD + ".") and isinstance(doc.get(TAXONOMY_FIELD), list):
+        # taxonomies.<uid>: the terms of that taxonomy the entry is tagged with
+        taxonomy = field[len(TAXONOMY_FIELD) + 1 :]
+        return [
+            tag.get("term_uid")
+            for tag in doc[TAXONOMY_FIELD]
+            if isinstance(tag, dict) and tag.get("taxonomy_uid") == taxonomy
+        ]
     return path_values(doc, field)
 
 
@@ -216,9 +246,15 @@ def _field_matches(values: list[Any], condition: Any, field: str, ctx: MatchCont
         return any(_same(c, condition) for c in _candidates(values))
     candidates = _candidates(values)
     for op, arg in condition.items():
-        if op == "$options":
+        if op in ("$options", "levels"):
             continue
-        if op == "$eq":
+        if op in HIERARCHY:
+            if ctx.terms is None:
+                raise QueryError(f"{op} needs the stack's taxonomies, which this query cannot see.")
+            taxonomy = field[len(TAXONOMY_FIELD) + 1 :]
+            levels = condition.get("levels", DEFAULT_LEVELS)
+            ok = _any_in(candidates, list(ctx.terms(taxonomy, op, arg, levels)))
+        elif op == "$eq":
             ok = any(_same(c, arg) for c in candidates)
         elif op == "$ne":
             ok = not any(_same(c, arg) for c in candidates)
@@ -239,7 +275,10 @@ def _field_matches(values: list[Any], condition: Any, field: str, ctx: MatchCont
             if pins is not None:  # no need to look up entries the inner query cannot match
                 stubs = [s for s in stubs if isinstance(s.get("uid"), str) and s["uid"] in pins]
             found = ctx.references(stubs) if ctx.references else []
-            hit = any(matches(entry, arg, MatchContext(ct, ctx.references)) for ct, entry in found)
+            hit = any(
+                matches(entry, arg, MatchContext(ct, ctx.references, ctx.terms))
+                for ct, entry in found
+            )
             ok = hit if op == "$in_query" else not hit
         if not ok:
             return False

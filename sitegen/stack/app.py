@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sitegen.content.query import matches, project
 from sitegen.errors import StackFolderError
+from sitegen.stack import taxonomy_endpoints as tx
 from sitegen.stack.analytics import AnalyticsService, UsageLog, analytics_routes, response_size
 from sitegen.stack.faults import FaultInjector, Faults
 from sitegen.stack.global_fields import global_field, global_fields
@@ -331,6 +332,22 @@ def create_app(
         Route("/v3/content_types/{uid}", _endpoint(service, get_content_type, usage)),
         Route("/v3/content_types/{ct}/entries", _endpoint(service, list_entries, usage)),
         Route("/v3/global_fields", _endpoint(service, list_global_fields, usage)),
+        Route("/v3/taxonomies", _endpoint(service, tx.list_taxonomies, usage)),
+        Route("/v3/taxonomies/entries", _endpoint(service, tx.taxonomy_entries, usage)),
+        Route("/v3/taxonomies/{uid}", _endpoint(service, tx.get_taxonomy, usage)),
+        Route("/v3/taxonomies/{uid}/terms", _endpoint(service, tx.list_terms, usage)),
+        Route("/v3/taxonomies/{uid}/terms/{term}", _endpoint(service, tx.get_term, usage)),
+        Route(
+            "/v3/taxonomies/{uid}/terms/{term}/locales", _endpoint(service, tx.term_locales, usage)
+        ),
+        Route(
+            "/v3/taxonomies/{uid}/terms/{term}/ancestors",
+            _endpoint(service, tx.term_ancestors, usage),
+        ),
+        Route(
+            "/v3/taxonomies/{uid}/terms/{term}/descendants",
+            _endpoint(service, tx.term_descendants, usage),
+        ),
         Route("/v3/global_fields/{uid}", _endpoint(service, get_global_field, usage)),
         Route("/v3/content_types/{ct}/entries/{uid}", _endpoint(service, get_entry, usage)),
         Route("/v3/assets", _endpoint(service, list_assets, usage)),

@@ -26,6 +26,7 @@ from sitegen.errors import StackFolderError
 from sitegen.stack.content_types import UID_RE, parse_content_type
 from sitegen.stack.jsonfile import read_json, require_str
 from sitegen.stack.schema import as_list, is_json_rte, iter_leaves, walk_schema
+from sitegen.stack.taxonomies import Taxonomy, check_tags, parse_taxonomy
 
 JsonDict = dict[str, Any]
 
@@ -154,6 +155,8 @@ class LocalStack:
     content_types: dict[str, JsonDict]
     # global_fields/<uid>.json: schemas content types reuse ("data_type": "global_field")
     global_fields: dict[str, JsonDict] = field(default_factory=dict)
+    # taxonomies/<uid>.json: term trees entries are tagged with
+    taxonomies: dict[str, Taxonomy] = field(default_factory=dict)
     # Preview requests (header preview_token) must carry exactly this; None: any non-empty one.
     preview_token: str | None = field(default=None, repr=False)
     config_stats: dict[str, FileStat] = field(default_factory=dict)
@@ -403,6 +406,8 @@ class LocalStack:
                     refs.add(uid)
             elif data_type == "reference":
                 self._check_reference(shown, fdef, value, path)
+            elif data_type == "taxonomy":
+                check_tags(self.taxonomies, fdef, value, shown, path)
             elif is_json_rte(fdef):
                 for doc in as_list(value):
                     if not isinstance(doc, dict) or doc.get("type") != "doc":
@@ -588,6 +593,15 @@ def load_stack(path: Path | str) -> LocalStack:
             config_stats[rel] = stat
             parsed = parse_content_type(root / rel, file_name[: -len(".json")], kind)
             found[parsed["uid"]] = parsed
+    for file_name, stat in _scan_dir(root / TAXONOMIES_DIR):
+        rel = f"{TAXONOMIES_DIR}/{file_name}"
+        if stat is None or not file_name.endswith(".json"):
+            raise StackFolderError(
+                f"{root / rel}: {TAXONOMIES_DIR}/ holds only <taxonomy_uid>.json files; move this out."
+            )
+        config_stats[rel] = stat
+        taxonomy = parse_taxonomy(root / rel, file_name[: -len(".json")], stack.locale_codes)
+        stack.taxonomies[taxonomy.uid] = taxonomy
     for gf_uid, gf in stack.global_fields.items():
         gf["schema"] = _inline_global_fields(
             stack, gf["schema"], f"{GLOBAL_FIELDS_DIR}/{gf_uid}.json", [gf_uid]

@@ -404,6 +404,11 @@ class Catalog:
             self._lists[key] = found
         return found
 
+    def term_sets(self, taxonomy: str, operator: str, term: str, levels: int) -> frozenset[str]:
+        """The terms a hierarchy operator names (none for an unknown taxonomy or term)."""
+        found = self.stack.taxonomies.get(taxonomy)
+        return found.hierarchy(operator, term, levels) if found else frozenset()
+
     def query_entries(
         self, ct: str, locale: str, fallback: bool, query: JsonDict, sort: Sort
     ) -> Sequence[JsonDict]:
@@ -421,7 +426,7 @@ class Catalog:
         key = ("query", ct, locale, fallback, json.dumps(query, sort_keys=True), sort)
         found = self._lists.get(key)
         if found is None:
-            ctx = MatchContext(ct, lambda stubs: self._lookup_refs(stubs, locale))
+            ctx = MatchContext(ct, lambda stubs: self._lookup_refs(stubs, locale), self.term_sets)
             if not query and sort is None:
                 return self._listing(ct, locale, fallback)  # not cached twice
             pins = pinned_uids(query, lambda uids: self._referrers(ct, uids)) if query else None
