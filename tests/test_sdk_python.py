@@ -186,10 +186,14 @@ def test_global_fields(stack):
     assert seo["title"] == "SEO" and seo["schema"][0]["uid"] == "meta_description"
     assert {"created_at", "updated_at", "_version"} <= set(seo)
     assert stack.global_field("nope").fetch()["error_code"] == 118
-    # a content type that uses it carries its schema inline, as on the CDA
+    # a content type that uses it names it; its schema comes inline only when asked for
     post = stack.content_type("blog_post").fetch()["content_type"]
     field = next(f for f in post["schema"] if f["uid"] == "seo")
     assert field["data_type"] == "global_field" and field["reference_to"] == "seo"
+    assert "schema" not in field
+    listed = stack.content_type().find({"include_global_field_schema": "true"})["content_types"]
+    post = next(ct for ct in listed if ct["uid"] == "blog_post")
+    field = next(f for f in post["schema"] if f["uid"] == "seo")
     assert field["schema"] == seo["schema"]
 
 

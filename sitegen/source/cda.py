@@ -218,9 +218,16 @@ class CDAClient:
     # -- endpoints ---------------------------------------------------------------------------
 
     async def content_types(self) -> list[dict[str, Any]]:
-        """Every content type of the stack (their schemas tell where references and RTE live)."""
+        """Every content type of the stack (their schemas tell where references and RTE live).
+
+        Global fields come with their schema only when asked (CDA reference, "All Content
+        Types": ``include_global_field_schema``); without it a field inside one is invisible.
+        """
+        params = [("include_global_field_schema", "true")]
         return [
-            item async for page in self.pages("/content_types", "content_types") for item in page
+            item
+            async for page in self.pages("/content_types", "content_types", params)
+            for item in page
         ]
 
     async def assets(self, locale: str | None = None) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -35,7 +36,11 @@ from sitegen.errors import StackFolderError
 from sitegen.stack import taxonomy_endpoints as tx
 from sitegen.stack.analytics import AnalyticsService, UsageLog, analytics_routes, response_size
 from sitegen.stack.faults import FaultInjector, Faults
-from sitegen.stack.global_fields import global_field, global_fields
+from sitegen.stack.global_fields import (
+    global_field,
+    global_fields,
+    without_global_field_schemas,
+)
 from sitegen.stack.params import (
     MAX_LIMIT,
     authorize,
@@ -92,7 +97,8 @@ def list_content_types(service: StackService, request: Request) -> Response:
     limit = int_param(qp, "limit", MAX_LIMIT, maximum=MAX_LIMIT, what="content types")
     query = query_param(qp, "content types")
     found = [ct for ct in catalog.content_types() if not query or matches(ct, query)]
-    body: JsonDict = {"content_types": found[skip : skip + limit]}
+    shown = [_content_type(ct, qp) for ct in found[skip : skip + limit]]
+    body: JsonDict = {"content_types": shown}
     if bool_param(qp, "include_count"):
         body["count"] = len(found)
     return JSONResponse(body)
@@ -105,7 +111,14 @@ def get_content_type(service: StackService, request: Request) -> Response:
     found = service.catalog().content_type(uid)
     if found is None:
         raise unknown_content_type(uid)
-    return JSONResponse({"content_type": found})
+    return JSONResponse({"content_type": _content_type(found, request.query_params)})
+
+
+def _content_type(ct: JsonDict, qp: QueryParams) -> JsonDict:
+    """A content type as asked for: global field schemas only with include_global_field_schema."""
+    if bool_param(qp, "include_global_field_schema"):
+        return ct
+    return {**ct, "schema": without_global_field_schemas(ct["schema"])}
 
 
 def list_global_fields(service: StackService, request: Request) -> Response:
@@ -155,7 +168,7 @@ def list_entries(service: StackService, request: Request) -> Response:
     if bool_param(qp, "include_count"):
         body["count"] = len(found)
     if bool_param(qp, "include_content_type"):
-        body["content_type"] = catalog.content_type(ct)
+        body["content_type"] = _content_type(catalog.content_type(ct), qp)
     return JSONResponse(body)
 
 
@@ -172,7 +185,7 @@ def get_entry(service: StackService, request: Request) -> Response:
         raise unknown_entry()
     body: JsonDict = {"entry": catalog.render_entry(entry, ct, opts)}
     if bool_param(request.query_params, "include_content_type"):
-        body["content_type"] = catalog.content_type(ct)
+        body["content_type"] = _content_type(catalog.content_type(ct), request.query_params)
     return JSONResponse(body)
 
 

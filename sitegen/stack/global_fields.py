@@ -36,3 +36,25 @@ def _delivered(stack: LocalStack, uid: str) -> JsonDict:
     record["updated_at"] = when
     record["_version"] = 1
     return record
+
+
+def without_global_field_schemas(schema: list[JsonDict]) -> list[JsonDict]:
+    """A content type's schema as the CDA answers it by default: a global field it names by
+    ``reference_to`` comes without its schema unless the request says
+    ``include_global_field_schema=true`` (CDA reference, "All Content Types")."""
+    out: list[JsonDict] = []
+    for fdef in schema:
+        if fdef.get("data_type") == "global_field" and isinstance(fdef.get("reference_to"), str):
+            fdef = {k: v for k, v in fdef.items() if k != "schema"}
+        elif isinstance(fdef.get("schema"), list):
+            fdef = {**fdef, "schema": without_global_field_schemas(fdef["schema"])}
+        elif fdef.get("data_type") == "blocks":
+            fdef = {
+                **fdef,
+                "blocks": [
+                    {**b, "schema": without_global_field_schemas(b.get("schema") or [])}
+                    for b in fdef.get("blocks") or []
+                ],
+            }
+        out.append(fdef)
+    return out
