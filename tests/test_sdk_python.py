@@ -280,3 +280,27 @@ def test_hierarchy_operators_on_a_content_types_entries(stack):
     query.parameters["taxonomies.topics"] = {"$eq_below": "design", "levels": 1}
     found = entries_of(query.limit(100).find())
     assert found and all(tagged(e) & {"design", "typography", "accessibility"} for e in found)
+
+
+# -- include_dimension, include_branch -----------------------------------------------------------
+
+
+def test_asset_dimensions_and_branch(stack):
+    plain = stack.asset(uid="avatar-aiko-tanaka").fetch()["asset"]
+    assert "dimension" not in plain and "_branch" not in plain
+    sized = stack.asset(uid="avatar-aiko-tanaka").include_dimension().fetch()["asset"]
+    assert sized["dimension"] == {"height": 96, "width": 96}
+    listed = stack.asset_query().include_dimension().include_branch().find()["assets"]
+    hero = next(a for a in listed if a["uid"] == "hero-harbour")
+    assert hero["dimension"] == {"height": 600, "width": 1200} and hero["_branch"] == "main"
+
+
+def test_entries_and_content_types_name_their_branch(stack):
+    entry = posts(stack).include_branch().limit(1).find()["entries"][0]
+    assert entry["_branch"] == "main"
+    one = stack.content_type("blog_post").entry("typography-for-forms").include_branch().fetch()
+    assert one["entry"]["_branch"] == "main"
+    types = stack.content_type().find({"include_branch": "true"})["content_types"]
+    assert all(ct["_branch"] == "main" for ct in types)
+    term = stack.taxonomy("topics").term("frontend").include_branch().fetch()
+    assert term["_branch"] == "main"

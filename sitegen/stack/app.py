@@ -54,6 +54,7 @@ from sitegen.stack.params import (
     require_environment,
     sort_param,
     sync_filter,
+    with_branch,
 )
 from sitegen.stack.resolve import DeliveryOptions
 from sitegen.stack.responses import (
@@ -116,9 +117,9 @@ def get_content_type(service: StackService, request: Request) -> Response:
 
 def _content_type(ct: JsonDict, qp: QueryParams) -> JsonDict:
     """A content type as asked for: global field schemas only with include_global_field_schema."""
-    if bool_param(qp, "include_global_field_schema"):
-        return ct
-    return {**ct, "schema": without_global_field_schemas(ct["schema"])}
+    if not bool_param(qp, "include_global_field_schema"):
+        ct = {**ct, "schema": without_global_field_schemas(ct["schema"])}
+    return with_branch(dict(ct), qp)
 
 
 def list_global_fields(service: StackService, request: Request) -> Response:
@@ -130,7 +131,7 @@ def list_global_fields(service: StackService, request: Request) -> Response:
     limit = int_param(qp, "limit", MAX_LIMIT, maximum=MAX_LIMIT, what="global fields")
     query = query_param(qp, "global fields")
     found = [gf for gf in global_fields(service.stack) if not query or matches(gf, query)]
-    body: JsonDict = {"global_fields": found[skip : skip + limit]}
+    body: JsonDict = {"global_fields": [with_branch(gf, qp) for gf in found[skip : skip + limit]]}
     if bool_param(qp, "include_count"):
         body["count"] = len(found)
     return JSONResponse(body)
@@ -144,7 +145,7 @@ def get_global_field(service: StackService, request: Request) -> Response:
     found = global_field(service.stack, uid)
     if found is None:
         raise unknown_global_field(uid)
-    return JSONResponse({"global_field": found})
+    return JSONResponse({"global_field": with_branch(found, request.query_params)})
 
 
 def list_entries(service: StackService, request: Request) -> Response:
@@ -163,7 +164,9 @@ def list_entries(service: StackService, request: Request) -> Response:
     if bool_param(qp, "count"):
         return JSONResponse({"entries": len(found)})
     body: JsonDict = {
-        "entries": [catalog.render_entry(e, ct, opts) for e in found[skip : skip + limit]]
+        "entries": [
+            with_branch(catalog.render_entry(e, ct, opts), qp) for e in found[skip : skip + limit]
+        ]
     }
     if bool_param(qp, "include_count"):
         body["count"] = len(found)
@@ -183,7 +186,9 @@ def get_entry(service: StackService, request: Request) -> Response:
     entry = catalog.find_entry(ct, uid, opts.locale, opts.fallback)
     if entry is None:
         raise unknown_entry()
-    body: JsonDict = {"entry": catalog.render_entry(entry, ct, opts)}
+    body: JsonDict = {
+        "entry": with_branch(catalog.render_entry(entry, ct, opts), request.query_params)
+    }
     if bool_param(request.query_params, "include_content_type"):
         body["content_type"] = _content_type(catalog.content_type(ct), request.query_params)
     return JSONResponse(body)
@@ -202,7 +207,10 @@ def list_assets(service: StackService, request: Request) -> Response:
     if bool_param(qp, "count"):
         return JSONResponse({"assets": len(found)})
     only, exclude = projection(qp)
-    rendered = [catalog.render_asset(a, opts) for a in found[skip : skip + limit]]
+    rendered = [
+        _asset_extras(service, catalog.render_asset(a, opts), qp)
+        for a in found[skip : skip + limit]
+    ]
     if only.get("BASE") or exclude.get("BASE"):
         rendered = [project(a, only.get("BASE", []), exclude.get("BASE", [])) for a in rendered]
     body: JsonDict = {"assets": rendered}
@@ -221,7 +229,17 @@ def get_asset(service: StackService, request: Request) -> Response:
     opts = DeliveryOptions(
         environment=env, locale=locale_param(service.stack, request.query_params)
     )
-    return JSONResponse({"asset": catalog.render_asset(asset, opts)})
+    rendered = _asset_extras(service, catalog.render_asset(asset, opts), request.query_params)
+    return JSONResponse({"asset": rendered})
+
+
+def _asset_extras(service: StackService, asset: JsonDict, qp: QueryParams) -> JsonDict:
+    """``include_dimension`` (an image's height and width) and ``include_branch``."""
+    if bool_param(qp, "include_dimension"):
+        size = service.dimension(asset["uid"], asset.get("filename"))
+        if size is not None:
+            asset["dimension"] = {"height": size[1], "width": size[0]}
+    return with_branch(asset, qp)
 
 
 def asset_file(service: StackService, request: Request) -> Response:

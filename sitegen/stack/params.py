@@ -33,6 +33,7 @@ from sitegen.stack.responses import (
 JsonDict = dict[str, Any]
 
 MAX_LIMIT = 100
+MAIN_BRANCH = "main"  # a folder is one branch; Contentstack's default branch is "main"
 PROJECTION_RE = re.compile(r"^(only|except)\[([^\]]+)\]\[\d*\]$")
 # include[]=author, include[0]=author, and include[][]=author: the delivery SDK's
 # includeReference() form, which query-string parsers (qs, Rails, PHP) read as include[] too
@@ -60,6 +61,14 @@ def int_param(
 def bool_param(qp: QueryParams, name: str) -> bool:
     """A flag such as include_count=true."""
     return (qp.get(name) or "").lower() in ("true", "1")
+
+
+def with_branch(item: JsonDict, qp: QueryParams) -> JsonDict:
+    """``include_branch=true`` adds ``_branch``, the branch the item lives in (CDA reference:
+    "set the include_branch query parameter to true to include the _branch top-level key")."""
+    if bool_param(qp, "include_branch"):
+        item["_branch"] = MAIN_BRANCH
+    return item
 
 
 def sort_param(qp: QueryParams) -> Sort:

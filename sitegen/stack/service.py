@@ -16,8 +16,10 @@ import os
 import threading
 from pathlib import Path
 
+from sitegen.stack.dimensions import image_size
 from sitegen.stack.drafts import DraftCatalog
 from sitegen.stack.folder import (
+    ASSETS_DIR,
     CONFIG_DIRS,
     STACK_FILE,
     FileStat,
@@ -61,6 +63,22 @@ class StackService:
         self._catalog: Catalog | None = None
         self._listing: Listing | None = None  # of the last rescan, for the draft catalog
         self._drafts: DraftCatalog | None = None
+        self._dimensions: dict[tuple[str, int, int], tuple[int, int] | None] = {}
+
+    def dimension(self, uid: str, filename: str | None) -> tuple[int, int] | None:
+        """(width, height) of an asset's image file in the folder, or None (no file there, or
+        not an image); kept per file size and modification time."""
+        if not filename:
+            return None
+        path = self.stack_dir / ASSETS_DIR / uid / filename
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        if key not in self._dimensions:
+            self._dimensions[key] = image_size(path)
+        return self._dimensions[key]
 
     def close(self) -> None:
         """Release the history database."""

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from sitegen.content.timestamps import format_time
 from sitegen.stack.folder import TAXONOMIES_DIR
 from sitegen.stack.params import (
+    MAIN_BRANCH,
     MAX_LIMIT,
     authorize,
     bool_param,
@@ -28,6 +29,7 @@ from sitegen.stack.params import (
     query_param,
     require_environment,
     sort_param,
+    with_branch,
 )
 from sitegen.stack.records import environment_uid, user_uid
 from sitegen.stack.resolve import default_order
@@ -98,7 +100,7 @@ class _View:
             },
         }
         if self.branch:
-            fields["_branch"] = "main"
+            fields["_branch"] = MAIN_BRANCH
         return fields
 
     def delivered_taxonomy(self, taxonomy: Taxonomy) -> JsonDict | None:
@@ -230,6 +232,7 @@ def taxonomy_entries(service: StackService, request: Request) -> Response:
     for entry in ordered[skip : skip + limit]:
         ct = by_id[id(entry)]
         rendered = {**catalog.render_entry(entry, ct, opts), "_content_type_uid": ct}
+        with_branch(rendered, qp)
         entries.append(rendered)
     body: JsonDict = {"entries": entries}
     if bool_param(qp, "include_count"):
