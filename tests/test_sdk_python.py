@@ -304,3 +304,25 @@ def test_entries_and_content_types_name_their_branch(stack):
     assert all(ct["_branch"] == "main" for ct in types)
     term = stack.taxonomy("topics").term("frontend").include_branch().fetch()
     assert term["_branch"] == "main"
+
+
+# -- tags and typeahead --------------------------------------------------------------------------
+
+
+def test_tags_and_typeahead(stack):
+    def uids(query):
+        return {e["uid"] for e in entries_of(query.find())}
+
+    assert uids(posts(stack).tags("case-study")) == {
+        "debugging-a-layout-shift-in-production",
+        "redesigning-a-ferry-timetable",
+    }
+    assert uids(posts(stack).tags("how-to", "performance")) == {
+        "typography-for-forms",
+        "web-font-loading-honestly",
+        "debugging-a-layout-shift-in-production",
+    }
+    assert uids(posts(stack).tags("nothing-has-this")) == set()
+    found = entries_of(posts(stack).search("FERRY TIMETABLE").find())
+    assert found and all("ferry timetable" in json.dumps(e).lower() for e in found)
+    assert "redesigning-a-ferry-timetable" in {e["uid"] for e in found}

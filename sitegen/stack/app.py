@@ -46,6 +46,7 @@ from sitegen.stack.params import (
     authorize,
     bool_param,
     delivery_options,
+    holds_text,
     int_param,
     is_preview,
     locale_param,
@@ -54,7 +55,9 @@ from sitegen.stack.params import (
     require_environment,
     sort_param,
     sync_filter,
+    typeahead_filter,
     with_branch,
+    with_tags,
 )
 from sitegen.stack.resolve import DeliveryOptions
 from sitegen.stack.responses import (
@@ -159,8 +162,11 @@ def list_entries(service: StackService, request: Request) -> Response:
     opts = delivery_options(service.stack, request, env)
     skip = int_param(qp, "skip", 0)
     limit = int_param(qp, "limit", MAX_LIMIT, maximum=MAX_LIMIT)
-    query = query_param(qp, "entries")
+    query = with_tags(qp, query_param(qp, "entries"))
     found = catalog.query_entries(ct, opts.locale, opts.fallback, query, sort_param(qp))
+    needle = typeahead_filter(qp)
+    if needle:
+        found = [e for e in found if holds_text(e, needle)]
     if bool_param(qp, "count"):
         return JSONResponse({"entries": len(found)})
     body: JsonDict = {
@@ -202,7 +208,7 @@ def list_assets(service: StackService, request: Request) -> Response:
     opts = DeliveryOptions(environment=env, locale=locale_param(service.stack, qp))
     skip = int_param(qp, "skip", 0, what="assets")
     limit = int_param(qp, "limit", MAX_LIMIT, maximum=MAX_LIMIT, what="assets")
-    query = query_param(qp, "assets")
+    query = with_tags(qp, query_param(qp, "assets"))
     found = catalog.query_assets(query, sort_param(qp))
     if bool_param(qp, "count"):
         return JSONResponse({"assets": len(found)})

@@ -37,6 +37,7 @@ MAIN_BRANCH = "main"  # a folder is one branch; Contentstack's default branch is
 PROJECTION_RE = re.compile(r"^(only|except)\[([^\]]+)\]\[\d*\]$")
 # include[]=author, include[0]=author, and include[][]=author: the delivery SDK's
 # includeReference() form, which query-string parsers (qs, Rails, PHP) read as include[] too
+TAGS_RE = re.compile(r"^tags\[\d*\]$")
 INCLUDE_RE = re.compile(r"^include(\[\d*\]){1,2}$")
 
 
@@ -97,6 +98,48 @@ def query_param(qp: QueryParams, what: str) -> JsonDict:
         return parse_query(qp.get("query"))
     except QueryError as err:
         raise bad_parameter(err.param, str(err), what) from None
+
+
+def with_tags(qp: QueryParams, query: JsonDict) -> JsonDict:
+    """The query narrowed by ``tags``: entries (or assets) carrying any of the tags named.
+
+    The Python SDK sends ``tags=a,b`` (``Query.tags``), array encoders ``tags[]=a&tags[]=b``;
+    the legacy JS SDK documents the parameter as "an array of tags to search objects". Which
+    of several tags must match is not documented: any of them, as ``{"tags": {"$in": …}}``.
+    """
+    tags = [
+        tag.strip()
+        for key, value in qp.multi_items()
+        if key == "tags" or TAGS_RE.match(key)
+        for tag in value.split(",")
+        if tag.strip()
+    ]
+    if not tags:
+        return query
+    condition: JsonDict = {"tags": {"$in": tags}}
+    return {"$and": [query, condition]} if query else condition
+
+
+def typeahead_filter(qp: QueryParams) -> str | None:
+    """``typeahead=text`` (the SDKs' deprecated ``search()``): entries holding the text, in any
+    field, ignoring case (the legacy SDK: "the object that possess the text")."""
+    value = (qp.get("typeahead") or "").strip()
+    return value.casefold() or None
+
+
+def holds_text(value: Any, needle: str) -> bool:
+    """Whether any string inside a JSON value contains ``needle`` (already casefolded)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if needle in item.casefold():
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def locale_param(stack: LocalStack, qp: QueryParams) -> str:
