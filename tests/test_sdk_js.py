@@ -29,6 +29,7 @@ CHECKS = [
     "assets with dimensions",
     "global fields",
     "taxonomies: entries by hierarchy",
+    "entry variants by Personalize alias",
     "sync",
 ]
 

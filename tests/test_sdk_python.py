@@ -326,3 +326,35 @@ def test_tags_and_typeahead(stack):
     found = entries_of(posts(stack).search("FERRY TIMETABLE").find())
     assert found and all("ferry timetable" in json.dumps(e).lower() for e in found)
     assert "redesigning-a-ferry-timetable" in {e["uid"] for e in found}
+
+
+# -- entry variants ------------------------------------------------------------------------------
+
+
+def test_entry_variants_by_uid_and_by_personalize_alias(stack):
+    home = stack.content_type("home").entry("home")
+    base = home.fetch()["entry"]
+    assert "_variant" not in base and "variants" not in base["publish_details"]
+    for name in ("returning_readers", "cs_personalize_0_0"):
+        shown = stack.content_type("home").entry("home").variants(name).fetch()["entry"]
+        assert shown["hero"]["eyebrow"] == "Welcome back"
+        assert shown["title"] == base["title"]  # fields the variant leaves alone
+        assert shown["_variant"]["_uid"] == "returning_readers"
+        assert shown["_variant"]["_change_set"] == ["hero"]
+        assert shown["_variant"]["_base_entry_version"] == base["_version"]
+        details = shown["publish_details"]["variants"]["returning_readers"]
+        assert details["alias"] == "cs_personalize_0_0" and details["locale"] == "en-us"
+    listed = stack.content_type("home").variants("returning_readers").find()["entries"]
+    assert listed[0]["hero"]["eyebrow"] == "Welcome back"
+    # a variant without changes for an entry leaves it as it is
+    plain = (
+        stack.content_type("blog_post")
+        .entry("typography-for-forms")
+        .variants("returning_readers")
+        .fetch()
+    )
+    assert "_variant" not in plain["entry"]
+    refused = stack.content_type("home").entry("home").variants("nope").fetch()
+    assert refused["error_code"] == 141 and "x-cs-variant-uid" in refused["errors"]
+    too_many = stack.content_type("home").entry("home").variants(["a", "b", "c", "d"]).fetch()
+    assert "at most 3" in json.dumps(too_many)

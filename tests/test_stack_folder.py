@@ -268,3 +268,26 @@ def test_taxonomy_file_problems_name_the_file(tmp_path, name, data, problem):
     write_json(root / f"taxonomies/{name}.json", data)
     with pytest.raises(StackFolderError, match=rf"taxonomies/{name}\.json: .*{re.escape(problem)}"):
         load_stack(root)
+
+
+def test_variant_groups_are_read_with_their_personalize_aliases(tmp_path):
+    root = copy_stack(tmp_path)
+    group = {
+        "name": "Audience",
+        "content_types": ["author"],
+        "personalize_metadata": {"experience_short_uid": "3"},
+        "variants": [
+            {"uid": "new", "name": "New", "personalize_metadata": {"variant_short_uid": "1"}}
+        ],
+    }
+    write_json(root / "variant_groups/audience.json", group)
+    stack = load_stack(root)
+    assert stack.variants["new"].alias == "cs_personalize_3_1"
+    write_json(root / "variant_groups/other.json", {**group, "name": "Other"})
+    with pytest.raises(
+        StackFolderError, match=r'other\.json: variant "new" is also in group "audience"'
+    ):
+        load_stack(root)
+    write_json(root / "variant_groups/other.json", {**group, "content_types": ["nope"]})
+    with pytest.raises(StackFolderError, match=r'other\.json: content type "nope"'):
+        load_stack(root)

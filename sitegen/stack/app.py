@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from sitegen.content.query import matches, project
 from sitegen.errors import StackFolderError
 from sitegen.stack import taxonomy_endpoints as tx
+from sitegen.stack import variants
 from sitegen.stack.analytics import AnalyticsService, UsageLog, analytics_routes, response_size
 from sitegen.stack.faults import FaultInjector, Faults
 from sitegen.stack.global_fields import (
@@ -75,6 +76,7 @@ from sitegen.stack.responses import (
 from sitegen.stack.service import StackService
 from sitegen.stack.sync import continue_sync, next_page, start_sync
 from sitegen.stack.tokens import TokenError
+from sitegen.stack.variants import Variant
 
 JsonDict = dict[str, Any]
 
@@ -169,9 +171,11 @@ def list_entries(service: StackService, request: Request) -> Response:
         found = [e for e in found if holds_text(e, needle)]
     if bool_param(qp, "count"):
         return JSONResponse({"entries": len(found)})
+    chosen = _variants(service, request)
     body: JsonDict = {
         "entries": [
-            with_branch(catalog.render_entry(e, ct, opts), qp) for e in found[skip : skip + limit]
+            with_branch(_with_variants(service, catalog.render_entry(e, ct, opts), ct, chosen), qp)
+            for e in found[skip : skip + limit]
         ]
     }
     if bool_param(qp, "include_count"):
@@ -193,11 +197,45 @@ def get_entry(service: StackService, request: Request) -> Response:
     if entry is None:
         raise unknown_entry()
     body: JsonDict = {
-        "entry": with_branch(catalog.render_entry(entry, ct, opts), request.query_params)
+        "entry": with_branch(
+            _with_variants(
+                service, catalog.render_entry(entry, ct, opts), ct, _variants(service, request)
+            ),
+            request.query_params,
+        )
     }
     if bool_param(request.query_params, "include_content_type"):
         body["content_type"] = _content_type(catalog.content_type(ct), request.query_params)
     return JSONResponse(body)
+
+
+def _variants(service: StackService, request: Request) -> list[Variant]:
+    """The entry variants the x-cs-variant-uid header names (checked; none without it)."""
+    found = variants.requested(request.headers.get(variants.HEADER), service.stack.variants)
+    if isinstance(found, str):
+        raise bad_parameter(variants.HEADER, found)
+    return found
+
+
+def _with_variants(
+    service: StackService, entry: JsonDict, ct: str, chosen: list[Variant]
+) -> JsonDict:
+    """The entry as the chosen variants show it, in its delivered locale."""
+    if not chosen:
+        return entry
+    schema = service.stack.content_types[ct]["schema"]
+    locale = str(entry.get("locale"))
+    changes = []
+    for variant in chosen:
+        if variant.content_types and ct not in variant.content_types:
+            continue
+        fields = variants.read_changes(
+            service.stack.root, variant, ct, entry["uid"], locale, schema
+        )
+        if fields is not None:
+            changes.append((variant, fields))
+    publish = {k: v for k, v in (entry.get("publish_details") or {}).items() if k != "variants"}
+    return variants.apply(entry, changes, publish)
 
 
 def list_assets(service: StackService, request: Request) -> Response:

@@ -27,6 +27,7 @@ from sitegen.stack.content_types import UID_RE, parse_content_type
 from sitegen.stack.jsonfile import read_json, require_str
 from sitegen.stack.schema import as_list, is_json_rte, iter_leaves, walk_schema
 from sitegen.stack.taxonomies import Taxonomy, check_tags, parse_taxonomy
+from sitegen.stack.variants import VARIANT_GROUPS_DIR, Variant, parse_variant_group
 
 JsonDict = dict[str, Any]
 
@@ -36,7 +37,7 @@ GLOBAL_FIELDS_DIR = "global_fields"
 ENTRIES_DIR = "entries"
 TAXONOMIES_DIR = "taxonomies"
 # the folders load_stack reads whole (definitions, not content): a change there reloads them
-CONFIG_DIRS = (CONTENT_TYPES_DIR, GLOBAL_FIELDS_DIR, TAXONOMIES_DIR)
+CONFIG_DIRS = (CONTENT_TYPES_DIR, GLOBAL_FIELDS_DIR, TAXONOMIES_DIR, VARIANT_GROUPS_DIR)
 ASSETS_DIR = "assets"
 
 LOCALE_RE = re.compile(r"^[A-Za-z0-9-]+$")
@@ -157,6 +158,8 @@ class LocalStack:
     global_fields: dict[str, JsonDict] = field(default_factory=dict)
     # taxonomies/<uid>.json: term trees entries are tagged with
     taxonomies: dict[str, Taxonomy] = field(default_factory=dict)
+    # variant_groups/<uid>.json: the entry variants of Personalize, by variant uid
+    variants: dict[str, Variant] = field(default_factory=dict)
     # Preview requests (header preview_token) must carry exactly this; None: any non-empty one.
     preview_token: str | None = field(default=None, repr=False)
     config_stats: dict[str, FileStat] = field(default_factory=dict)
@@ -611,6 +614,21 @@ def load_stack(path: Path | str) -> LocalStack:
             stack, ct["schema"], f"{CONTENT_TYPES_DIR}/{ct_uid}.json", []
         )
     _check_reference_targets(stack)
+    for file_name, stat in _scan_dir(root / VARIANT_GROUPS_DIR):
+        rel = f"{VARIANT_GROUPS_DIR}/{file_name}"
+        if stat is None or not file_name.endswith(".json"):
+            raise StackFolderError(
+                f"{root / rel}: {VARIANT_GROUPS_DIR}/ holds only <group_uid>.json files; move this out."
+            )
+        config_stats[rel] = stat
+        group = file_name[: -len(".json")]
+        for variant in parse_variant_group(root / rel, group, set(stack.content_types)):
+            if variant.uid in stack.variants:
+                raise StackFolderError(
+                    f'{root / rel}: variant "{variant.uid}" is also in group '
+                    f'"{stack.variants[variant.uid].group}"; variant uids are unique in a stack.'
+                )
+            stack.variants[variant.uid] = variant
     return stack
 
 

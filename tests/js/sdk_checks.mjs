@@ -97,6 +97,14 @@ const checks = {
     const only = await stack.taxonomy().where("taxonomies.topics", QueryOperation.INCLUDES, ["typography"]).find();
     assert.ok(only.entries.length > 0 && only.entries.every((e) => tagged(e).has("typography")));
   },
+  async "entry variants by Personalize alias"() {
+    const base = await stack.contentType("home").entry("home").fetch();
+    const shown = await stack.contentType("home").entry("home").variants("cs_personalize_0_0").fetch();
+    assert.equal(shown.hero.eyebrow, "Welcome back");
+    assert.notEqual(base.hero.eyebrow, "Welcome back");
+    assert.equal(shown._variant._uid, "returning_readers");
+    assert.ok(shown.publish_details.variants.returning_readers);
+  },
   async "sync"() {
     const all = await stack.sync({}, true);
     assert.ok(all.items.length > 100);
