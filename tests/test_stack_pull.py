@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -299,7 +300,8 @@ def test_sync_pagination_pages_are_all_written(tmp_path: Path):
     site = make_site(tmp_path / "site", posts=250)
     result = run(str(tmp_path / "snap"), "--site", str(site))
     assert result.exit_code == 0, result.output
-    assert "254 entries (en-us 253, fr-fr 1)" in result.output and "4 CDA requests" in result.output
+    # content types, global fields, 3 sync pages, taxonomies (the fixture has none)
+    assert "254 entries (en-us 253, fr-fr 1)" in result.output and "6 CDA requests" in result.output
     assert len(list((tmp_path / "snap/entries/post").iterdir())) == 250
 
 
@@ -427,3 +429,24 @@ def test_an_entry_unpublished_while_the_walk_restarts_is_not_kept(tmp_path: Path
     assert faults.count("expired_pagination") == 1 and first_page
     posts = {p.name for p in (tmp_path / "snap/entries/post").iterdir()}
     assert f"{first_page[0]}.en-us.json" not in posts and len(posts) == 249
+
+
+def test_global_fields_and_taxonomies_are_snapshotted(tmp_path: Path):
+    example = Path(__file__).parent.parent / "example_site"
+    site = tmp_path / "site"
+    shutil.copytree(
+        example, site, ignore=shutil.ignore_patterns("public", ".sitegen", ".*.history.sqlite*")
+    )
+    snap = tmp_path / "snap"
+    result = run(str(snap), "--site", str(site), *("--locale", "en-us", "--locale", "fr-fr"))
+    assert result.exit_code == 0, result.output
+    for rel in ("global_fields/seo.json", "taxonomies/topics.json"):
+        assert json.loads((snap / rel).read_text()) == json.loads(
+            (site / "stack" / rel).read_text()
+        )
+    post = json.loads((snap / "content_types/blog_post.json").read_text())
+    seo = next(f for f in post["schema"] if f["uid"] == "seo")
+    assert seo["reference_to"] == "seo" and "schema" not in seo  # named, as in the original
+    entry = json.loads((snap / "entries/blog_post/typography-for-forms.en-us.json").read_text())
+    assert entry["taxonomies"] == [{"taxonomy_uid": "topics", "term_uid": "typography"}]
+    assert load_stack(snap).taxonomies["topics"].terms["web-performance"].parent == "frontend"

@@ -45,12 +45,16 @@ from sitegen.stack.folder import (
     ASSETS_DIR,
     CONTENT_TYPES_DIR,
     ENTRIES_DIR,
+    GLOBAL_FIELDS_DIR,
     LOCALE_RE,
     STACK_FILE,
     SYSTEM_ENTRY_KEYS,
+    TAXONOMIES_DIR,
     load_stack,
 )
+from sitegen.stack.global_fields import without_global_field_schemas
 from sitegen.stack.schema import as_list, is_json_rte, map_leaves
+from sitegen.stack.taxonomies import taxonomy_file
 
 JsonDict = dict[str, Any]
 
@@ -330,6 +334,7 @@ class _Writer:
     progress: Progress
     external_http: httpx.AsyncClient | None = None
     content_types: dict[str, JsonDict] = field(default_factory=dict)
+    global_fields: dict[str, JsonDict] = field(default_factory=dict)
     # (content type, uid, locale) -> asset uids its file fields name
     entries: dict[tuple[str, str, str], frozenset[str]] = field(default_factory=dict)
     assets: dict[str, JsonDict] = field(default_factory=dict)
@@ -359,6 +364,7 @@ class _Writer:
         name: str,
     ) -> None:
         self.progress.start("Content types")
+        await self.pull_global_fields()
         await self.pull_content_types()
         self.progress.start("Syncing content")
         walk = SyncWalk(self.client, on_restart=self.forget_synced)
@@ -371,6 +377,7 @@ class _Writer:
             self.warn(f"left out entries in locales not given with --locale: {skipped}")
         self.drop_dangling_assets()
         self.locale_codes = self.choose_locales(locales, fallbacks)
+        await self.pull_taxonomies()
         await self.download(download_assets)
         self.write_stack_json(name, fallbacks)
 
@@ -410,8 +417,102 @@ class _Writer:
                 'in a local stack (letters, digits, "_" and "-")'
             )
         data = {key: ct[key] for key in CONTENT_TYPE_KEYS if key in ct}
-        self.content_types[uid] = data
+        self.content_types[uid] = data  # global fields inline: entries are read along them
+        if self.global_fields:  # the file names them, as the stack it came from does
+            data = {**data, "schema": without_global_field_schemas(data.get("schema") or [])}
         self.write_json(f"{CONTENT_TYPES_DIR}/{uid}.json", data)
+
+    async def _optional_list(
+        self, path: str, key: str, params: list[Any] | None = None
+    ) -> list[JsonDict] | None:
+        """Every item of a list endpoint a stack may not offer (a 404 or 422: None)."""
+        found: list[JsonDict] = []
+        skip = 0
+        while True:
+            try:
+                body = await self.client.get(
+                    path,
+                    [
+                        *(params or []),
+                        ("include_count", "true"),
+                        ("skip", skip),
+                        ("limit", PAGE_SIZE),
+                    ],
+                )
+            except APIError as err:
+                if err.status in (404, 422):
+                    return None
+                raise
+            page = body.get(key)
+            if not isinstance(page, list) or not all(isinstance(item, dict) for item in page):
+                raise APIError(f"GET /v3{path}: the response has no list of '{key}'")
+            found += page
+            skip += len(page)
+            count = body.get("count")
+            if (
+                not page
+                or (isinstance(count, int) and skip >= count)
+                or (not isinstance(count, int) and len(page) < PAGE_SIZE)
+            ):
+                return found
+
+    async def pull_global_fields(self) -> None:
+        """global_fields/<uid>.json for each global field the stack delivers."""
+        found = await self._optional_list("/global_fields", "global_fields")
+        for gf in found or []:
+            uid = _check_uid(gf.get("uid"), "global field")
+            data = {key: gf[key] for key in CONTENT_TYPE_KEYS if key in gf}
+            self.global_fields[uid] = data
+            self.write_json(f"{GLOBAL_FIELDS_DIR}/{uid}.json", data)
+
+    async def pull_taxonomies(self) -> None:
+        """taxonomies/<uid>.json: each term tree, with its names in every kept locale."""
+        taxonomies = await self._optional_list("/taxonomies", "taxonomies")
+        if taxonomies is None:
+            self.warn("the stack offers no taxonomies (/v3/taxonomies refused); none were pulled")
+            return
+        master = self.locale_codes[0] if self.locale_codes else None
+        for taxonomy in taxonomies:
+            uid = _check_uid(taxonomy.get("uid"), "taxonomy")
+            terms = await self._optional_list(f"/taxonomies/{uid}/terms", "terms") or []
+            parents: dict[str, str | None] = {}
+            for term in terms:
+                term_uid = _check_uid(term.get("uid"), f"term of taxonomy {uid}")
+                if "parent_uid" in term:
+                    parents[term_uid] = term["parent_uid"]
+                else:  # the CDA's term may not say: ask for its nearest ancestor
+                    above = await self._optional_list(
+                        f"/taxonomies/{uid}/terms/{term_uid}/ancestors", "terms", [("depth", 1)]
+                    )
+                    parents[term_uid] = above[0]["uid"] if above else None
+            names: dict[str, tuple[str | None, dict[str, str]]] = {}
+            for code in self.locale_codes:
+                if code == master:
+                    continue
+                try:  # not named in that locale: the CDA says it is not there
+                    body = await self.client.get(f"/taxonomies/{uid}", [("locale", code)])
+                except APIError as err:
+                    if err.status not in (404, 422):
+                        raise
+                    body = {}
+                localized = body.get("taxonomy") if isinstance(body.get("taxonomy"), dict) else {}
+                there = (
+                    await self._optional_list(
+                        f"/taxonomies/{uid}/terms", "terms", [("locale", code)]
+                    )
+                    or []
+                )
+                names[code] = (
+                    localized.get("name") if localized.get("locale") == code else None,
+                    {
+                        t["uid"]: t["name"]
+                        for t in there
+                        if t.get("locale") == code and t.get("name")
+                    },
+                )
+            self.write_json(
+                f"{TAXONOMIES_DIR}/{uid}.json", taxonomy_file(taxonomy, terms, parents, names)
+            )
 
     def apply(self, item: Any, locales: list[str] | None) -> None:
         """One Sync API item: write, replace or remove the file it is about."""
@@ -770,7 +871,7 @@ def _check_uid(uid: Any, what: str) -> str:
     """A uid that is safe as a file name (the format's rule), or a SnapshotError."""
     if not isinstance(uid, str) or not UID_RE.match(uid):
         raise SnapshotError(
-            f"the Sync API delivered {what} with uid {_short(uid)}, which cannot be a file name "
+            f"the stack delivered {what} with uid {_short(uid)}, which cannot be a file name "
             'in a local stack (letters, digits, "_" and "-")'
         )
     return uid

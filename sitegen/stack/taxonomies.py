@@ -256,3 +256,41 @@ def delivered_term(
         "locale": locale,
         **system,
     }
+
+
+def taxonomy_file(
+    taxonomy: JsonDict,
+    terms: list[JsonDict],
+    parents: dict[str, str | None],
+    names: dict[str, tuple[str | None, dict[str, str]]],
+) -> JsonDict:
+    """A taxonomy file's content from what the CDA delivered (``stack pull``).
+
+    ``terms`` in the master locale, in the CDA's order; ``parents`` each term's parent uid;
+    ``names`` per locale the taxonomy's name there and each term's name there.
+    """
+    children: dict[str | None, list[JsonDict]] = {}
+    for term in terms:
+        node: JsonDict = {"uid": term["uid"], "name": term.get("name") or term["uid"]}
+        localized = {
+            code: found[1][term["uid"]] for code, found in names.items() if term["uid"] in found[1]
+        }
+        if localized:
+            node["names"] = localized
+        children.setdefault(parents.get(term["uid"]), []).append(node)
+
+    def attach(nodes: list[JsonDict]) -> list[JsonDict]:
+        for node in nodes:
+            below = children.get(node["uid"])
+            if below:
+                node["terms"] = attach(below)
+        return nodes
+
+    data: JsonDict = {"name": taxonomy.get("name") or taxonomy["uid"]}
+    if taxonomy.get("description"):
+        data["description"] = taxonomy["description"]
+    localized_names = {code: found[0] for code, found in names.items() if found[0]}
+    if localized_names:
+        data["names"] = localized_names
+    data["terms"] = attach(children.get(None, []))
+    return data
