@@ -358,3 +358,12 @@ def test_entry_variants_by_uid_and_by_personalize_alias(stack):
     assert refused["error_code"] == 141 and "x-cs-variant-uid" in refused["errors"]
     too_many = stack.content_type("home").entry("home").variants(["a", "b", "c", "d"]).fetch()
     assert "at most 3" in json.dumps(too_many)
+
+
+def test_asset_urls_are_absolute_as_on_the_cda(served, stack):
+    one = stack.asset(uid="avatar-aiko-tanaka").fetch()["asset"]
+    assert one["url"] == f"https://{served.host}/assets/avatar-aiko-tanaka/aiko-tanaka.png"
+    relative = stack.asset(uid="avatar-aiko-tanaka").relative_urls().fetch()["asset"]
+    assert relative["url"] == "/assets/avatar-aiko-tanaka/aiko-tanaka.png"
+    cover = posts(stack).limit(1).find()["entries"][0]["cover"]
+    assert cover["url"].startswith(f"https://{served.host}/assets/")

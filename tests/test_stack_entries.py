@@ -230,7 +230,7 @@ async def test_include_all_depth_one(stack_dir):
     assert no_include["author"] == [{"uid": "jane", "_content_type_uid": "author"}]
     jane = post_a["author"][0]
     assert (jane["uid"], jane["name"], jane["_content_type_uid"]) == ("jane", "Jane", "author")
-    assert jane["photo"]["url"] == "/assets/jane_photo/jane.jpg"  # files inside references too
+    assert jane["photo"]["url"] == "http://local-stack/assets/jane_photo/jane.jpg"  # files inside references too
     # Jane's own reference stays a stub at depth 1 (it would point back at post_a anyway).
     assert jane["favourite_post"] == [{"uid": "post_a", "_content_type_uid": "blog_post"}]
     post_b = post_a["related"][0]
@@ -308,15 +308,29 @@ async def test_file_fields_become_assets(stack_dir):
         post_a = (await entries(client))["entries"][0]
     cover = post_a["cover"]
     assert cover["uid"] == "hero_img"
-    assert cover["url"] == "/assets/hero_img/hero.png"
+    assert cover["url"] == "http://local-stack/assets/hero_img/hero.png"
     assert cover["filename"] == "hero.png"
     assert cover["content_type"] == "image/png"
     assert cover["file_size"] == "18"
     assert cover["publish_details"]["locale"] == "en-us"
     assert [a["uid"] for a in post_a["gallery"]] == ["hero_img", "jane_photo"]
     assert post_a["seo"]["image"]["uid"] == "jane_photo"
-    assert post_a["sections"][0]["hero"]["image"]["url"] == "/assets/hero_img/hero.png"
+    assert post_a["sections"][0]["hero"]["image"]["url"] == "http://local-stack/assets/hero_img/hero.png"
     assert post_a["sections"][1]["quote"]["text"].startswith("<p>Quoted")
+
+
+async def test_asset_urls_are_absolute_unless_relative_urls_is_asked(stack_dir):
+    # the CDA answers absolute asset URLs; the SDKs' relative_urls() asks for the path only
+    async with local_client(stack_dir) as client:
+        absolute = (await entries(client))["entries"][0]["cover"]["url"]
+        relative = (await entries(client, relative_urls="true"))["entries"][0]["cover"]["url"]
+        listed = (await client.get("/v3/assets", params=ENV)).json()["assets"]
+    assert absolute == "http://local-stack/assets/hero_img/hero.png"
+    assert relative == "/assets/hero_img/hero.png"
+    hero = next(a for a in listed if a["uid"] == "hero_img")
+    assert hero["url"] == absolute
+    remote = next(a for a in listed if a["uid"] == "doc_pdf")
+    assert remote["url"] == "https://example.com/files/guide.pdf"  # a URL of its own is kept
 
 
 async def test_embedded_items_for_json_and_html_rte(stack_dir):
@@ -329,7 +343,7 @@ async def test_embedded_items_for_json_and_html_rte(stack_dir):
     body = [(i["uid"], i["_content_type_uid"]) for i in items["body"]]
     assert body == [("john", "author"), ("hero_img", "sys_assets")]
     assert items["body"][0]["name"] == "John"
-    assert items["body"][1]["url"] == "/assets/hero_img/hero.png"
+    assert items["body"][1]["url"] == "http://local-stack/assets/hero_img/hero.png"
     summary = [(i["uid"], i["_content_type_uid"]) for i in items["summary"]]
     assert summary == [("jane", "author"), ("doc_pdf", "sys_assets")]
     assert items["summary"][1]["url"] == "https://example.com/files/guide.pdf"

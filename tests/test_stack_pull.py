@@ -134,9 +134,9 @@ def leftovers(parent: Path, name: str) -> list[str]:
 
 
 def cda_get(base: str, path: str, params: dict[str, Any], headers: dict[str, str]) -> Any:
-    response = httpx.get(
-        f"{base}/v3{path}", params={"environment": "production", **params}, headers=headers
-    )
+    """A CDA answer with asset URLs relative: the two stacks compared run on different ports."""
+    query = {"environment": "production", "relative_urls": "true", **params}
+    response = httpx.get(f"{base}/v3{path}", params=query, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
 

@@ -73,13 +73,13 @@ async def test_initial_sync_in_pages_of_100(stack_dir):
     assert post_a["data"]["_version"] == 1
     # Published items carry the raw entry: references unresolved, file fields as assets.
     assert post_a["data"]["author"] == [{"uid": "jane", "_content_type_uid": "author"}]
-    assert post_a["data"]["cover"]["url"] == "/assets/hero_img/hero.png"
+    assert post_a["data"]["cover"]["url"] == "http://local-stack/assets/hero_img/hero.png"
     assert post_a["data"]["body"]["type"] == "doc"
     asset = next(i for i in items if i["data"]["uid"] == "hero_img")
     assert asset["type"] == "asset_published"
     assert asset["content_type_uid"] == "sys_assets"
     assert asset["data"]["filename"] == "hero.png"
-    assert asset["data"]["url"] == "/assets/hero_img/hero.png"
+    assert asset["data"]["url"] == "http://local-stack/assets/hero_img/hero.png"
 
 
 async def test_initial_sync_filters(stack_dir):

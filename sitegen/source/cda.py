@@ -82,6 +82,11 @@ class CDAClient:
             follow_redirects=True,
             event_hooks={"request": [credentials_stay_home(stack.base_url)]},
         )
+        home = httpx.URL(stack.base_url)
+        # a local stack (sitegen stack serve, or in-process) answers its own assets' URLs on its
+        # own origin, as the CDA answers absolute URLs; the build wants them site-relative, the
+        # form it copies the files for. Contentstack's asset hosts are never the CDA's.
+        self._own_assets = f'"{home.scheme}://{home.netloc.decode()}/assets/'.encode()
 
     async def __aenter__(self) -> CDAClient:
         return self
@@ -114,6 +119,8 @@ class CDAClient:
                 try:
                     response = await self._http.get(url, params=query)
                     body = response.content
+                    if self._own_assets in body:
+                        body = body.replace(self._own_assets, b'"/assets/')
                 except (httpx.TimeoutException, httpx.TransportError) as err:
                     problem: str | None = _describe_transport_error(err)
                     response = None

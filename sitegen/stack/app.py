@@ -60,6 +60,7 @@ from sitegen.stack.params import (
     with_branch,
     with_tags,
 )
+from sitegen.stack.records import absolute_asset_urls
 from sitegen.stack.resolve import DeliveryOptions
 from sitegen.stack.responses import (
     CDAError,
@@ -350,7 +351,7 @@ def _endpoint(
             return folder_error(str(err)).response()
 
     async def endpoint(request: Request) -> Response:
-        response = await answer(request)
+        response = _with_absolute_asset_urls(await answer(request), request)
         if usage is not None:  # the request log behind the local Analytics API
             await run_in_threadpool(
                 usage.record, "cdn", response.status_code, response_size(response)
@@ -376,6 +377,19 @@ class _TrailingSlash:
             if raw is not None:
                 scope["raw_path"] = raw.rstrip(b"/") or b"/"
         await self.app(scope, receive, send)
+
+
+def _with_absolute_asset_urls(response: Response, request: Request) -> Response:
+    """Local asset URLs made absolute on this server, as the CDA answers them, unless the
+    request says ``relative_urls=true``."""
+    if not isinstance(response, JSONResponse):
+        return response
+    body = response.body
+    if b'"url":"/assets/' not in body or bool_param(request.query_params, "relative_urls"):
+        return response
+    origin = str(request.base_url).rstrip("/")
+    text = absolute_asset_urls(body.decode("utf-8"), origin)
+    return Response(text, status_code=response.status_code, media_type="application/json")
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

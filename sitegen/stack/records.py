@@ -7,6 +7,7 @@ adds them to every entry it serves, so both build the same shapes here.
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -38,6 +39,22 @@ def environment_uid(stack_name: str, environment: str) -> str:
 def local_asset_url(uid: str, filename: str) -> str:
     """Site-relative URL of an asset whose bytes live in the folder (sitegen copies them)."""
     return f"/assets/{uid}/{filename}"
+
+
+# In answers serialized compactly: an asset object as asset_record writes it ("filename" just
+# before "url"), whose url is a local one. Text in entry fields never has this shape.
+LOCAL_ASSET_URL = re.compile(r'("filename":"(?:[^"\\]|\\.)*","url":")(/assets/)')
+
+
+def absolute_asset_urls(body: str, origin: str) -> str:
+    """A serialized answer with the URLs of local assets made absolute on ``origin``.
+
+    Contentstack answers absolute asset URLs unless asked for ``relative_urls=true`` (the
+    SDKs' ``relative_urls()`` / ``relativeUrls()``); the folder stores them site-relative, so
+    the server adds its own origin as it answers. Works on the text, so no cached object is
+    changed.
+    """
+    return LOCAL_ASSET_URL.sub(lambda m: m.group(1) + origin + m.group(2), body)
 
 
 def entry_record(
