@@ -43,13 +43,13 @@ from sitegen.stack.global_fields import (
     without_global_field_schemas,
 )
 from sitegen.stack.params import (
-    MAX_LIMIT,
     authorize,
     bool_param,
     delivery_options,
     holds_text,
     int_param,
     is_preview,
+    limit_param,
     locale_param,
     projection,
     query_param,
@@ -101,7 +101,7 @@ def list_content_types(service: StackService, request: Request) -> Response:
     catalog = service.refresh(preview=is_preview(request))
     qp = request.query_params
     skip = int_param(qp, "skip", 0, what="content types")
-    limit = int_param(qp, "limit", MAX_LIMIT, maximum=MAX_LIMIT, what="content types")
+    limit = limit_param(qp, "content types")
     query = query_param(qp, "content types")
     found = [ct for ct in catalog.content_types() if not query or matches(ct, query)]
     shown = [_content_type(ct, qp) for ct in found[skip : skip + limit]]
@@ -134,7 +134,7 @@ def list_global_fields(service: StackService, request: Request) -> Response:
     service.refresh(preview=is_preview(request))
     qp = request.query_params
     skip = int_param(qp, "skip", 0, what="global fields")
-    limit = int_param(qp, "limit", MAX_LIMIT, maximum=MAX_LIMIT, what="global fields")
+    limit = limit_param(qp, "global fields")
     query = query_param(qp, "global fields")
     found = [gf for gf in global_fields(service.stack) if not query or matches(gf, query)]
     body: JsonDict = {"global_fields": [with_branch(gf, qp) for gf in found[skip : skip + limit]]}
@@ -164,7 +164,7 @@ def list_entries(service: StackService, request: Request) -> Response:
     qp = request.query_params
     opts = delivery_options(service.stack, request, env)
     skip = int_param(qp, "skip", 0)
-    limit = int_param(qp, "limit", MAX_LIMIT, maximum=MAX_LIMIT)
+    limit = limit_param(qp)
     query = with_tags(qp, query_param(qp, "entries"))
     found = catalog.query_entries(ct, opts.locale, opts.fallback, query, sort_param(qp))
     needle = typeahead_filter(qp)
@@ -211,11 +211,8 @@ def get_entry(service: StackService, request: Request) -> Response:
 
 
 def _variants(service: StackService, request: Request) -> list[Variant]:
-    """The entry variants the x-cs-variant-uid header names (checked; none without it)."""
-    found = variants.requested(request.headers.get(variants.HEADER), service.stack.variants)
-    if isinstance(found, str):
-        raise bad_parameter(variants.HEADER, found)
-    return found
+    """The entry variants the x-cs-variant-uid header names (none without it)."""
+    return variants.requested(request.headers.get(variants.HEADER), service.stack.variants)
 
 
 def _with_variants(
@@ -246,7 +243,7 @@ def list_assets(service: StackService, request: Request) -> Response:
     qp = request.query_params
     opts = DeliveryOptions(environment=env, locale=locale_param(service.stack, qp))
     skip = int_param(qp, "skip", 0, what="assets")
-    limit = int_param(qp, "limit", MAX_LIMIT, maximum=MAX_LIMIT, what="assets")
+    limit = limit_param(qp, "assets")
     query = with_tags(qp, query_param(qp, "assets"))
     found = catalog.query_assets(query, sort_param(qp))
     if bool_param(qp, "count"):

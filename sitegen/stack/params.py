@@ -59,6 +59,12 @@ def int_param(
     return value
 
 
+def limit_param(qp: QueryParams, what: str = "entries") -> int:
+    """``limit``: at most 100 items a page. A larger value is capped, not refused: a live test of
+    Contentstack's legacy JS SDK asks for ``limit(10000)`` and expects at most 100 back."""
+    return min(int_param(qp, "limit", MAX_LIMIT, what=what), MAX_LIMIT)
+
+
 def bool_param(qp: QueryParams, name: str) -> bool:
     """A flag such as include_count=true."""
     return (qp.get(name) or "").lower() in ("true", "1")

@@ -19,12 +19,12 @@ from sitegen.content.timestamps import format_time
 from sitegen.stack.folder import TAXONOMIES_DIR
 from sitegen.stack.params import (
     MAIN_BRANCH,
-    MAX_LIMIT,
     authorize,
     bool_param,
     delivery_options,
     int_param,
     is_preview,
+    limit_param,
     locale_param,
     query_param,
     require_environment,
@@ -128,7 +128,7 @@ class _View:
 
 def _page(qp: Any, items: list[JsonDict], key: str) -> JsonDict:
     skip = int_param(qp, "skip", 0, what=key)
-    limit = int_param(qp, "limit", MAX_LIMIT, maximum=MAX_LIMIT, what=key)
+    limit = limit_param(qp, key)
     body: JsonDict = {key: items[skip : skip + limit]}
     if bool_param(qp, "include_count"):
         body["count"] = len(items)
@@ -225,7 +225,7 @@ def taxonomy_entries(service: StackService, request: Request) -> Response:
     by_id = {id(entry): ct for ct, entry in found}
     ordered = default_order(entry for _, entry in found) if sort is None else [e for _, e in found]
     skip = int_param(qp, "skip", 0)
-    limit = int_param(qp, "limit", MAX_LIMIT, maximum=MAX_LIMIT)
+    limit = limit_param(qp)
     if bool_param(qp, "count"):
         return JSONResponse({"entries": len(ordered)})
     entries = []

@@ -12,11 +12,13 @@ In the folder:
   changes in that entry and locale (whole top-level fields, as Contentstack's change sets list
   them); the rest comes from the base entry.
 
-A delivery request with the header ``x-cs-variant-uid: a,b,c`` (variant uids or aliases, at most
-three) gets each entry with the variants it has applied in order, so the last one named wins
-where two change the same field (CDA reference, "Entry Variants"). An entry a variant changed
-carries ``_variant`` (``_uid``, ``_change_set``, ``_base_entry_version``: the management API's
-variant shape) and ``publish_details.variants`` (per variant: its alias and publish details).
+A delivery request with the header ``x-cs-variant-uid: a,b,c`` (variant uids or aliases) gets
+each entry with the variants it has applied in order, so the last one named wins where two
+change the same field (the CDA reference, "Entry Variants"; newer Contentstack pages say the
+first wins, and the local reference is what this follows). Three are applied at most: more are
+dropped, as the CDA drops them; a name the stack does not know changes nothing. An entry a
+variant changed carries ``publish_details.variants``: per variant uid its ``alias``,
+``version`` and publish details, the shape @contentstack/utils' ``getVariantAliases`` reads.
 """
 
 from __future__ import annotations
@@ -83,21 +85,14 @@ def parse_variant_group(path: Path, uid: str, content_types: set[str]) -> list[V
     return found
 
 
-def requested(header: str | None, variants: dict[str, Variant]) -> list[Variant] | str:
-    """The variants a request names, in order; or why the header is refused."""
+def requested(header: str | None, variants: dict[str, Variant]) -> list[Variant]:
+    """The known variants among the first three a request names, in order."""
     if not header:
         return []
-    names = [n.strip() for n in header.split(",") if n.strip()]
-    if len(names) > MAX_VARIANTS:
-        return f"names {len(names)} variants; at most {MAX_VARIANTS} may be applied at once"
+    names = [n.strip() for n in header.split(",") if n.strip()][:MAX_VARIANTS]
     by_alias = {v.alias: v for v in variants.values() if v.alias}
-    found = []
-    for name in names:
-        variant = variants.get(name) or by_alias.get(name)
-        if variant is None:
-            return f'names "{name}", which is neither a variant uid nor a Personalize alias'
-        found.append(variant)
-    return found
+    found = [variants.get(name) or by_alias.get(name) for name in names]
+    return [v for v in found if v is not None]
 
 
 def variant_file(root: Path, variant: str, ct: str, uid: str, locale: str) -> Path:
@@ -134,16 +129,8 @@ def apply(
     if not changes:
         return entry
     out = dict(entry)
-    changed: list[str] = []
     for _, fields in changes:
         out.update(fields)
-        changed += [f for f in fields if f not in changed]
-    last = changes[-1][0]
-    out["_variant"] = {
-        "_uid": last.uid,
-        "_change_set": changed,
-        "_base_entry_version": entry.get("_version", 1),
-    }
     details = dict(out.get("publish_details") or {})
     details["variants"] = {
         variant.uid: {**publish, "alias": variant.alias or variant.uid, "version": 1}
