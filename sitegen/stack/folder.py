@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -586,25 +586,11 @@ def load_stack(path: Path | str) -> LocalStack:
         (GLOBAL_FIELDS_DIR, "global field", stack.global_fields),
         (CONTENT_TYPES_DIR, "content type", stack.content_types),
     ):
-        for file_name, stat in _scan_dir(root / folder):
-            rel = f"{folder}/{file_name}"
-            if stat is None or not file_name.endswith(".json"):
-                raise StackFolderError(
-                    f"{root / rel}: {folder}/ holds only <{kind.replace(' ', '_')}_uid>.json "
-                    "files; move this out."
-                )
-            config_stats[rel] = stat
-            parsed = parse_content_type(root / rel, file_name[: -len(".json")], kind)
+        for path, uid in _definition_files(root, folder, kind, config_stats):
+            parsed = parse_content_type(path, uid, kind)
             found[parsed["uid"]] = parsed
-    for file_name, stat in _scan_dir(root / TAXONOMIES_DIR):
-        rel = f"{TAXONOMIES_DIR}/{file_name}"
-        if stat is None or not file_name.endswith(".json"):
-            raise StackFolderError(
-                f"{root / rel}: {TAXONOMIES_DIR}/ holds only <taxonomy_uid>.json files; move this out."
-            )
-        config_stats[rel] = stat
-        taxonomy = parse_taxonomy(root / rel, file_name[: -len(".json")], stack.locale_codes)
-        stack.taxonomies[taxonomy.uid] = taxonomy
+    for path, uid in _definition_files(root, TAXONOMIES_DIR, "taxonomy", config_stats):
+        stack.taxonomies[uid] = parse_taxonomy(path, uid, stack.locale_codes)
     for gf_uid, gf in stack.global_fields.items():
         gf["schema"] = _inline_global_fields(
             stack, gf["schema"], f"{GLOBAL_FIELDS_DIR}/{gf_uid}.json", [gf_uid]
@@ -614,22 +600,31 @@ def load_stack(path: Path | str) -> LocalStack:
             stack, ct["schema"], f"{CONTENT_TYPES_DIR}/{ct_uid}.json", []
         )
     _check_reference_targets(stack)
-    for file_name, stat in _scan_dir(root / VARIANT_GROUPS_DIR):
-        rel = f"{VARIANT_GROUPS_DIR}/{file_name}"
-        if stat is None or not file_name.endswith(".json"):
-            raise StackFolderError(
-                f"{root / rel}: {VARIANT_GROUPS_DIR}/ holds only <group_uid>.json files; move this out."
-            )
-        config_stats[rel] = stat
-        group = file_name[: -len(".json")]
-        for variant in parse_variant_group(root / rel, group, set(stack.content_types)):
+    for path, group in _definition_files(root, VARIANT_GROUPS_DIR, "group", config_stats):
+        for variant in parse_variant_group(path, group, set(stack.content_types)):
             if variant.uid in stack.variants:
                 raise StackFolderError(
-                    f'{root / rel}: variant "{variant.uid}" is also in group '
+                    f'{path}: variant "{variant.uid}" is also in group '
                     f'"{stack.variants[variant.uid].group}"; variant uids are unique in a stack.'
                 )
             stack.variants[variant.uid] = variant
     return stack
+
+
+def _definition_files(
+    root: Path, folder: str, kind: str, config_stats: dict[str, FileStat]
+) -> Iterator[tuple[Path, str]]:
+    """(path, uid) of each ``<uid>.json`` in one of the definition folders, recorded in
+    ``config_stats`` (their changes reload the stack); anything else there is an error."""
+    for file_name, stat in _scan_dir(root / folder):
+        rel = f"{folder}/{file_name}"
+        if stat is None or not file_name.endswith(".json"):
+            raise StackFolderError(
+                f"{root / rel}: {folder}/ holds only <{kind.replace(' ', '_')}_uid>.json files; "
+                "move this out."
+            )
+        config_stats[rel] = stat
+        yield root / rel, file_name[: -len(".json")]
 
 
 def _inline_global_fields(

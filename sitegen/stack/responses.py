@@ -61,6 +61,13 @@ def unknown_global_field(uid: str) -> CDAError:
     )
 
 
+def unknown_taxonomy_item(kind: str, uid: str) -> CDAError:
+    """A taxonomy or term the stack does not have (or has no name for in the locale asked)."""
+    return CDAError(
+        404, 141, f"The {kind} '{uid}' was not found. Please try again.", {"uid": ["is not valid."]}
+    )
+
+
 def unknown_entry() -> CDAError:
     """The CDA's answer for an entry that does not exist (or is not published there)."""
     return CDAError(422, 141, "The requested object doesn't exist.", {"uid": ["is not valid."]})

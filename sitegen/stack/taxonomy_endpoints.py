@@ -33,7 +33,7 @@ from sitegen.stack.params import (
 )
 from sitegen.stack.records import environment_uid, user_uid
 from sitegen.stack.resolve import default_order
-from sitegen.stack.responses import CDAError, bad_parameter
+from sitegen.stack.responses import CDAError, bad_parameter, unknown_taxonomy_item
 from sitegen.stack.service import StackService
 from sitegen.stack.taxonomies import (
     Taxonomy,
@@ -46,18 +46,11 @@ JsonDict = dict[str, Any]
 
 
 def unknown_taxonomy(uid: str) -> CDAError:
-    return CDAError(
-        404,
-        141,
-        f"The taxonomy '{uid}' was not found. Please try again.",
-        {"uid": ["is not valid."]},
-    )
+    return unknown_taxonomy_item("taxonomy", uid)
 
 
 def unknown_term(uid: str) -> CDAError:
-    return CDAError(
-        404, 141, f"The term '{uid}' was not found. Please try again.", {"uid": ["is not valid."]}
-    )
+    return unknown_taxonomy_item("term", uid)
 
 
 class _View:
