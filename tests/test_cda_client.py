@@ -144,7 +144,8 @@ def test_pagination_asks_for_the_count_then_fetches_remaining_pages():
                 return [p async for p in cda.entry_pages("blog", "fr-fr")]
 
         pages = asyncio.run(go())
-    assert [len(p) for p in pages] == [100, 100, 50]
+    # the last two pages are asked for at once, and the script answers in arrival order
+    assert len(pages[0]) == 100 and sorted(len(p) for p in pages) == [50, 100, 100]
     first, *rest = [s.path for s in server.seen]
     assert "include_count=true" in first and "skip=0" in first
     for param in (

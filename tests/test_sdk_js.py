@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.stack_fixtures import copy_example_stack
 from tests.tls_stack import make_certificates, serve_tls
 
 HERE = Path(__file__).parent / "js"
-EXAMPLE_STACK = Path(__file__).parent.parent / "example_site" / "stack"
 CHECKS = [
     "content types",
     "query with count, limit and skip",
@@ -30,6 +30,7 @@ CHECKS = [
     "global fields",
     "taxonomies: entries by hierarchy",
     "entry variants by Personalize alias",
+    "branches and aliases",
     "sync",
 ]
 
@@ -51,7 +52,7 @@ def node() -> str:
 
 def test_the_delivery_sdk_sees_a_cda(tmp_path):
     executable = node()
-    shutil.copytree(EXAMPLE_STACK, tmp_path / "stack")
+    copy_example_stack(tmp_path / "stack")
     certificates = make_certificates(tmp_path / "tls")
     with serve_tls(tmp_path / "stack", certificates) as served:
         env = {**os.environ, "NODE_EXTRA_CA_CERTS": str(certificates.ca)}

@@ -9,16 +9,14 @@ never through requests we make by hand. The example site's stack is the content.
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import contentstack
 import pytest
 from contentstack.basequery import QueryOperation
 
+from tests.stack_fixtures import EXAMPLE_STACK, copy_example_stack
 from tests.tls_stack import make_certificates, serve_tls
 
-EXAMPLE_STACK = Path(__file__).parent.parent / "example_site" / "stack"
 API_KEY = "local_example_key"
 DELIVERY_TOKEN = "local_example_token"
 
@@ -27,7 +25,7 @@ DELIVERY_TOKEN = "local_example_token"
 def served(tmp_path_factory):
     root = tmp_path_factory.mktemp("sdk")
     stack_dir = root / "stack"
-    shutil.copytree(EXAMPLE_STACK, stack_dir)
+    copy_example_stack(stack_dir)
     certificates = make_certificates(root / "tls")
     with serve_tls(stack_dir, certificates) as served:
         yield served
@@ -304,6 +302,27 @@ def test_entries_and_content_types_name_their_branch(stack):
     assert all(ct["_branch"] == "main" for ct in types)
     term = stack.taxonomy("topics").term("frontend").include_branch().fetch()
     assert term["_branch"] == "main"
+
+
+def test_branches_and_aliases(served, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(served.certificates.ca))
+
+    def on(branch):
+        return contentstack.Stack(
+            API_KEY, DELIVERY_TOKEN, "production", host=served.host, branch=branch
+        )
+
+    uid = "typography-for-forms"
+    for branch, title in (
+        (None, "Typography for forms"),
+        ("main", "Typography for forms"),
+        ("develop", "Typography for forms (develop)"),
+        ("staging", "Typography for forms (develop)"),
+    ):
+        got = on(branch).content_type("blog_post").entry(uid).include_branch().fetch()["entry"]
+        assert (got["title"], got["_branch"]) == (title, "develop" if "(" in title else "main")
+    refused = on("mai").content_type("blog_post").query().find()
+    assert refused["error_code"] == 901 and "branch 'mai'" in refused["error_message"]
 
 
 # -- tags and typeahead --------------------------------------------------------------------------

@@ -33,8 +33,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sitegen.content.query import matches, project
 from sitegen.errors import StackFolderError
+from sitegen.stack import branches, variants
 from sitegen.stack import taxonomy_endpoints as tx
-from sitegen.stack import variants
 from sitegen.stack.analytics import AnalyticsService, UsageLog, analytics_routes, response_size
 from sitegen.stack.faults import FaultInjector, Faults
 from sitegen.stack.global_fields import (
@@ -70,6 +70,7 @@ from sitegen.stack.responses import (
     missing_environment,
     sync_needs_delivery_token,
     unknown_asset,
+    unknown_branch,
     unknown_content_type,
     unknown_entry,
     unknown_global_field,
@@ -104,7 +105,7 @@ def list_content_types(service: StackService, request: Request) -> Response:
     limit = limit_param(qp, "content types")
     query = query_param(qp, "content types")
     found = [ct for ct in catalog.content_types() if not query or matches(ct, query)]
-    shown = [_content_type(ct, qp) for ct in found[skip : skip + limit]]
+    shown = [_content_type(ct, qp, service.stack.branch) for ct in found[skip : skip + limit]]
     body: JsonDict = {"content_types": shown}
     if bool_param(qp, "include_count"):
         body["count"] = len(found)
@@ -118,14 +119,15 @@ def get_content_type(service: StackService, request: Request) -> Response:
     found = service.catalog().content_type(uid)
     if found is None:
         raise unknown_content_type(uid)
-    return JSONResponse({"content_type": _content_type(found, request.query_params)})
+    shown = _content_type(found, request.query_params, service.stack.branch)
+    return JSONResponse({"content_type": shown})
 
 
-def _content_type(ct: JsonDict, qp: QueryParams) -> JsonDict:
+def _content_type(ct: JsonDict, qp: QueryParams, branch: str) -> JsonDict:
     """A content type as asked for: global field schemas only with include_global_field_schema."""
     if not bool_param(qp, "include_global_field_schema"):
         ct = {**ct, "schema": without_global_field_schemas(ct["schema"])}
-    return with_branch(dict(ct), qp)
+    return with_branch(dict(ct), qp, branch)
 
 
 def list_global_fields(service: StackService, request: Request) -> Response:
@@ -137,7 +139,8 @@ def list_global_fields(service: StackService, request: Request) -> Response:
     limit = limit_param(qp, "global fields")
     query = query_param(qp, "global fields")
     found = [gf for gf in global_fields(service.stack) if not query or matches(gf, query)]
-    body: JsonDict = {"global_fields": [with_branch(gf, qp) for gf in found[skip : skip + limit]]}
+    shown = [with_branch(gf, qp, service.stack.branch) for gf in found[skip : skip + limit]]
+    body: JsonDict = {"global_fields": shown}
     if bool_param(qp, "include_count"):
         body["count"] = len(found)
     return JSONResponse(body)
@@ -151,7 +154,8 @@ def get_global_field(service: StackService, request: Request) -> Response:
     found = global_field(service.stack, uid)
     if found is None:
         raise unknown_global_field(uid)
-    return JSONResponse({"global_field": with_branch(found, request.query_params)})
+    shown = with_branch(found, request.query_params, service.stack.branch)
+    return JSONResponse({"global_field": shown})
 
 
 def list_entries(service: StackService, request: Request) -> Response:
@@ -175,14 +179,18 @@ def list_entries(service: StackService, request: Request) -> Response:
     chosen = _variants(service, request)
     body: JsonDict = {
         "entries": [
-            with_branch(_with_variants(service, catalog.render_entry(e, ct, opts), ct, chosen), qp)
+            with_branch(
+                _with_variants(service, catalog.render_entry(e, ct, opts), ct, chosen),
+                qp,
+                service.stack.branch,
+            )
             for e in found[skip : skip + limit]
         ]
     }
     if bool_param(qp, "include_count"):
         body["count"] = len(found)
     if bool_param(qp, "include_content_type"):
-        body["content_type"] = _content_type(catalog.content_type(ct), qp)
+        body["content_type"] = _content_type(catalog.content_type(ct), qp, service.stack.branch)
     return JSONResponse(body)
 
 
@@ -203,10 +211,13 @@ def get_entry(service: StackService, request: Request) -> Response:
                 service, catalog.render_entry(entry, ct, opts), ct, _variants(service, request)
             ),
             request.query_params,
+            service.stack.branch,
         )
     }
     if bool_param(request.query_params, "include_content_type"):
-        body["content_type"] = _content_type(catalog.content_type(ct), request.query_params)
+        body["content_type"] = _content_type(
+            catalog.content_type(ct), request.query_params, service.stack.branch
+        )
     return JSONResponse(body)
 
 
@@ -281,20 +292,30 @@ def _asset_extras(service: StackService, asset: JsonDict, qp: QueryParams) -> Js
         size = service.dimension(asset["uid"], asset.get("filename"))
         if size is not None:
             asset["dimension"] = {"height": size[1], "width": size[0]}
-    return with_branch(asset, qp)
+    return with_branch(asset, qp, service.stack.branch)
 
 
 def asset_file(service: StackService, request: Request) -> Response:
-    """GET /assets/{uid}/{filename}: the bytes of a local asset (no credentials, like a CDN)."""
-    catalog = service.catalog()
+    """GET /assets/{uid}/{filename}: the bytes of a local asset (no credentials, like a CDN).
+
+    Asset URLs name no branch, as Contentstack's do not: a request without a ``branch`` header
+    (a browser's) is answered from the first branch, main first, that has the file."""
     uid, filename = request.path_params["uid"], request.path_params["filename"]
-    asset = catalog.asset(uid)
-    if asset is None or asset.get("filename") != filename:
-        raise HTTPException(404)
-    path = service.stack.root / "assets" / uid / filename
-    if not path.is_file():
-        raise HTTPException(404)
-    return FileResponse(path, media_type=asset.get("content_type") or None)
+    sources = [service]
+    if branches.HEADER not in request.headers:
+        root = service.stack_dir
+        sources += [
+            found
+            for uid_ in branches.branch_uids(root)[1:]
+            if (found := service.branch(uid_)) is not None
+        ]
+    for source in sources:
+        with source.lock:
+            asset = source.catalog().asset(uid)
+            path = source.stack.root / "assets" / uid / filename
+        if asset is not None and asset.get("filename") == filename and path.is_file():
+            return FileResponse(path, media_type=asset.get("content_type") or None)
+    raise HTTPException(404)
 
 
 def stack_sync(service: StackService, request: Request) -> Response:
@@ -332,11 +353,21 @@ Handler = Callable[[StackService, Request], Response]
 
 
 def _endpoint(
-    service: StackService, handler: Handler, usage: UsageLog | None = None
+    service: StackService, handler: Handler, usage: UsageLog | None = None, *, locked: bool = True
 ) -> Callable[[Request], Awaitable[Response]]:
+    """The handler run for the branch the request names, under that branch's lock unless
+    ``locked`` is False (a handler that locks what it reads itself). A branch's lock may be
+    taken before main's, never after it."""
+
     def run(request: Request) -> Response:
-        with service.lock:
-            return handler(service, request)
+        name = request.headers.get(branches.HEADER)
+        chosen = service.branch(name)
+        if chosen is None:
+            raise unknown_branch(name or "")
+        if not locked:
+            return handler(chosen, request)
+        with chosen.lock:
+            return handler(chosen, request)
 
     async def answer(request: Request) -> Response:
         try:
@@ -438,8 +469,8 @@ def create_app(
         Route("/v3/content_types/{ct}/entries/{uid}", _endpoint(service, get_entry, usage)),
         Route("/v3/assets", _endpoint(service, list_assets, usage)),
         Route("/v3/assets/{uid}", _endpoint(service, get_asset, usage)),
-        Route("/v3/assets/{uid}/{filename}", _endpoint(service, asset_file, usage)),
-        Route("/assets/{uid}/{filename}", _endpoint(service, asset_file, usage)),
+        Route("/v3/assets/{uid}/{filename}", _endpoint(service, asset_file, usage, locked=False)),
+        Route("/assets/{uid}/{filename}", _endpoint(service, asset_file, usage, locked=False)),
         Route("/v3/stacks/sync", _endpoint(service, stack_sync, usage)),
     ]
     routes += analytics_routes(AnalyticsService(usage))

@@ -23,6 +23,7 @@ from typing import Any
 
 from sitegen.content.timestamps import format_time, parse_time
 from sitegen.errors import StackFolderError
+from sitegen.stack.branches import BRANCH_STACK_KEYS, BRANCHES_DIR, MAIN_BRANCH, parse_aliases
 from sitegen.stack.content_types import UID_RE, parse_content_type
 from sitegen.stack.jsonfile import read_json, require_str
 from sitegen.stack.schema import as_list, is_json_rte, iter_leaves, walk_schema
@@ -44,7 +45,15 @@ LOCALE_RE = re.compile(r"^[A-Za-z0-9-]+$")
 DRAFT_SUFFIX = ".draft.json"
 
 STACK_KEYS = frozenset(
-    {"name", "api_key", "delivery_token", "preview_token", "environments", "locales"}
+    {
+        "name",
+        "api_key",
+        "delivery_token",
+        "preview_token",
+        "environments",
+        "locales",
+        "branch_aliases",
+    }
 )
 ASSET_KEYS = frozenset(
     {"title", "filename", "content_type", "description", "url", "tags", "file_size"}
@@ -105,14 +114,6 @@ class Listing:
             )
         return self._asset_uids
 
-    def config_stats(self) -> dict[str, FileStat]:
-        """Stats of stack.json and the content type files, which :func:`load_stack` reads."""
-        return {
-            path: stat
-            for path, stat in self.files.items()
-            if path == STACK_FILE or path.split("/", 1)[0] in CONFIG_DIRS
-        }
-
 
 @dataclass(frozen=True)
 class EntryFile:
@@ -162,6 +163,9 @@ class LocalStack:
     variants: dict[str, Variant] = field(default_factory=dict)
     # Preview requests (header preview_token) must carry exactly this; None: any non-empty one.
     preview_token: str | None = field(default=None, repr=False)
+    # The branch this folder is (branches.py), and in main, the aliases of stack.json
+    branch: str = MAIN_BRANCH
+    branch_aliases: dict[str, str] = field(default_factory=dict)
     config_stats: dict[str, FileStat] = field(default_factory=dict)
     _entry_paths: dict[tuple[str, str], EntryPath] = field(default_factory=dict, repr=False)
 
@@ -200,7 +204,8 @@ class LocalStack:
         listing = Listing()
         root = self.root
         stack_file = root / STACK_FILE
-        listing.files[STACK_FILE] = _stat(stack_file)
+        if self.branch == MAIN_BRANCH or stack_file.exists():  # a branch's is optional
+            listing.files[STACK_FILE] = _stat(stack_file)
         for name, stat in _scan_dir(root / CONTENT_TYPES_DIR):
             if stat is None or not name.endswith(".json"):
                 continue
@@ -541,47 +546,17 @@ def _scan_dir(path: Path) -> Iterable[tuple[str, FileStat | None]]:
     return sorted(found)
 
 
-def load_stack(path: Path | str) -> LocalStack:
-    """Read stack.json and the content types of a local stack folder and validate them."""
+def load_stack(path: Path | str, *, main: LocalStack | None = None) -> LocalStack:
+    """Read stack.json and the content types of a local stack folder and validate them.
+
+    With ``main``, the folder is a branch of that stack (branches/<uid>/): it shares main's
+    credentials and environments, and its own stack.json is optional.
+    """
     root = Path(path)
     if not root.is_dir():
         raise StackFolderError(f"{root}: is not a folder; point sitegen at a local stack folder.")
-    stack_rel = STACK_FILE
-    shown = str(root / stack_rel)
-    config_stats: dict[str, FileStat] = {stack_rel: _stat(root / stack_rel)}
-    data = read_json(root / stack_rel, shown)
-    if not isinstance(data, dict):
-        raise StackFolderError(f"{shown}: must hold a JSON object.")
-    unknown = sorted(set(data) - STACK_KEYS)
-    if unknown:
-        raise StackFolderError(
-            f"{shown}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(STACK_KEYS))}."
-        )
-    name = require_str(data, "name", shown)
-    api_key = require_str(data, "api_key", shown, optional=True)
-    delivery_token = require_str(data, "delivery_token", shown, optional=True)
-    preview_token = require_str(data, "preview_token", shown, optional=True)
-    environments = data.get("environments")
-    if (
-        not isinstance(environments, list)
-        or not environments
-        or not all(isinstance(e, str) and UID_RE.match(e) for e in environments)
-    ):
-        raise StackFolderError(
-            f'{shown}: "environments" must be a non-empty list of names such as ["production"].'
-        )
-    locales = _parse_locales(data.get("locales"), shown)
-    stack = LocalStack(
-        root=root,
-        name=name or "",
-        api_key=api_key,
-        delivery_token=delivery_token,
-        preview_token=preview_token,
-        environments=list(environments),
-        locales=locales,
-        content_types={},
-        config_stats=config_stats,
-    )
+    stack = _stack_settings(root) if main is None else _branch_settings(root, main)
+    config_stats = stack.config_stats
     for folder, kind, found in (
         (GLOBAL_FIELDS_DIR, "global field", stack.global_fields),
         (CONTENT_TYPES_DIR, "content type", stack.content_types),
@@ -609,6 +584,95 @@ def load_stack(path: Path | str) -> LocalStack:
                 )
             stack.variants[variant.uid] = variant
     return stack
+
+
+def _stack_settings(root: Path) -> LocalStack:
+    """The settings of a stack's main folder, from its stack.json (required)."""
+    shown = str(root / STACK_FILE)
+    config_stats: dict[str, FileStat] = {STACK_FILE: _stat(root / STACK_FILE)}
+    data = _stack_json(root, STACK_KEYS)
+    name = require_str(data, "name", shown)
+    environments = _parse_environments(data.get("environments"), shown)
+    return LocalStack(
+        root=root,
+        name=name or "",
+        api_key=require_str(data, "api_key", shown, optional=True),
+        delivery_token=require_str(data, "delivery_token", shown, optional=True),
+        preview_token=require_str(data, "preview_token", shown, optional=True),
+        environments=environments,
+        locales=_parse_locales(data.get("locales"), shown),
+        content_types={},
+        config_stats=config_stats,
+        branch_aliases=parse_aliases(data.get("branch_aliases"), root, shown),
+    )
+
+
+def _branch_settings(root: Path, main: LocalStack) -> LocalStack:
+    """The settings of a branch folder: main's, with the branch's own locales if it names them."""
+    shown = str(root / STACK_FILE)
+    config_stats: dict[str, FileStat] = {}
+    data: JsonDict = {}
+    if (root / BRANCHES_DIR).exists():
+        raise StackFolderError(
+            f"{root / BRANCHES_DIR}: branches do not nest; every branch is a folder of the "
+            f"main folder's {BRANCHES_DIR}/."
+        )
+    if (root / STACK_FILE).is_file():
+        config_stats[STACK_FILE] = _stat(root / STACK_FILE)
+        data = _stack_json(root, BRANCH_STACK_KEYS, branch=True)
+    if "environments" in data:
+        extra = set(_parse_environments(data["environments"], shown)) - set(main.environments)
+        if extra:
+            raise StackFolderError(
+                f"{shown}: environment(s) {', '.join(sorted(extra))} are not in the stack's "
+                f"{main.shown(STACK_FILE)}; branches share the stack's environments."
+            )
+    locales = _parse_locales(data["locales"], shown) if "locales" in data else main.locales
+    return LocalStack(
+        root=root,
+        name=main.name,  # uids derived from the name (users, environments) are the stack's
+        api_key=main.api_key,
+        delivery_token=main.delivery_token,
+        preview_token=main.preview_token,
+        environments=main.environments,
+        locales=locales,
+        content_types={},
+        config_stats=config_stats,
+        branch=root.name,
+    )
+
+
+def _stack_json(root: Path, allowed: frozenset[str], *, branch: bool = False) -> JsonDict:
+    """stack.json as an object whose keys are all ``allowed``."""
+    shown = str(root / STACK_FILE)
+    data = read_json(root / STACK_FILE, shown)
+    if not isinstance(data, dict):
+        raise StackFolderError(f"{shown}: must hold a JSON object.")
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        why = (
+            " (a branch shares the stack's credentials, environments and aliases: set them in "
+            "the main folder's stack.json)"
+            if branch
+            else ""
+        )
+        raise StackFolderError(
+            f"{shown}: unknown key(s) {', '.join(unknown)}; allowed: "
+            f"{', '.join(sorted(allowed))}{why}."
+        )
+    return data
+
+
+def _parse_environments(value: Any, shown: str) -> list[str]:
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(e, str) and UID_RE.match(e) for e in value)
+    ):
+        raise StackFolderError(
+            f'{shown}: "environments" must be a non-empty list of names such as ["production"].'
+        )
+    return list(value)
 
 
 def _definition_files(

@@ -33,7 +33,6 @@ from sitegen.stack.responses import (
 JsonDict = dict[str, Any]
 
 MAX_LIMIT = 100
-MAIN_BRANCH = "main"  # a folder is one branch; Contentstack's default branch is "main"
 PROJECTION_RE = re.compile(r"^(only|except)\[([^\]]+)\]\[\d*\]$")
 # include[]=author, include[0]=author, and include[][]=author: the delivery SDK's
 # includeReference() form, which query-string parsers (qs, Rails, PHP) read as include[] too
@@ -70,11 +69,12 @@ def bool_param(qp: QueryParams, name: str) -> bool:
     return (qp.get(name) or "").lower() in ("true", "1")
 
 
-def with_branch(item: JsonDict, qp: QueryParams) -> JsonDict:
-    """``include_branch=true`` adds ``_branch``, the branch the item lives in (CDA reference:
-    "set the include_branch query parameter to true to include the _branch top-level key")."""
+def with_branch(item: JsonDict, qp: QueryParams, branch: str) -> JsonDict:
+    """``include_branch=true`` adds ``_branch``, the uid of the branch the item lives in (CDA
+    reference: "set the include_branch query parameter to true to include the _branch top-level
+    key"); asked through an alias, it is the alias's branch."""
     if bool_param(qp, "include_branch"):
-        item["_branch"] = MAIN_BRANCH
+        item["_branch"] = branch
     return item
 
 

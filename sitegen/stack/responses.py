@@ -3,7 +3,7 @@
 Contentstack sends an HTTP status plus ``{"error_message", "error_code", "errors"}``; clients
 (ours included) key on the status and error_code, so the codes here follow Contentstack where it
 is known (412 api key, 401 delivery token, 422/118 content type, 422/141 entry, query and sync
-token, 422/145 asset) and never echo a credential.
+token, 422/145 asset, 422/901 branch) and never echo a credential.
 """
 
 from __future__ import annotations
@@ -48,6 +48,17 @@ def unknown_content_type(uid: str) -> CDAError:
         118,
         f"The Content Type '{uid}' was not found. Please try again.",
         {"uid": ["is not valid."]},
+    )
+
+
+def unknown_branch(name: str) -> CDAError:
+    """A ``branch`` header naming no branch or alias of the stack: the CDA answers a branch the
+    token cannot read so (contentstack/types-generator's tests, with branch 'mai')."""
+    return CDAError(
+        422,
+        901,
+        "Access denied. You have insufficient permissions to perform operation on this "
+        f"branch '{name}'.",
     )
 
 

@@ -5,6 +5,9 @@ the rescan. A rescan is a stat pass (plus reading the files whose stat moved). W
 assets changed (here or in another process sharing the history) the catalog forgets just those
 and what was derived from them; only a change of stack.json or a content type replaces it.
 
+Each branch of the stack (branches.py) is a service of its own, with its own history, made on
+first use by the main folder's service.
+
 Preview requests are answered from a separate draft catalog (drafts.py), built on first use
 after a rescan and dropped whenever the recorded state or a draft file changed: it shares no
 cache with the delivery catalog.
@@ -16,6 +19,7 @@ import os
 import threading
 from pathlib import Path
 
+from sitegen.stack import branches
 from sitegen.stack.dimensions import image_size
 from sitegen.stack.drafts import DraftCatalog
 from sitegen.stack.folder import (
@@ -53,17 +57,71 @@ def _config_stats(root: Path) -> dict[str, FileStat]:
 
 
 class StackService:
-    """One local stack folder served over the CDA; all access goes through `lock`."""
+    """One branch of a local stack folder served over the CDA; all access goes through `lock`.
 
-    def __init__(self, stack_dir: Path | str, history_path: Path | str | None = None):
+    The service of the main folder (``main`` None) owns the services of the other branches.
+    """
+
+    def __init__(
+        self,
+        stack_dir: Path | str,
+        history_path: Path | str | None = None,
+        *,
+        main: StackService | None = None,
+    ):
         self.stack_dir = Path(stack_dir)
-        self.stack: LocalStack = load_stack(self.stack_dir)
+        self.main = main
+        self._main_stack: LocalStack | None = None  # what a branch was loaded with
+        self.stack: LocalStack = self._load()
         self.history = History(history_path or default_history_path(self.stack_dir))
         self.lock = threading.RLock()
         self._catalog: Catalog | None = None
         self._listing: Listing | None = None  # of the last rescan, for the draft catalog
         self._drafts: DraftCatalog | None = None
         self._dimensions: dict[tuple[str, int, int], tuple[int, int] | None] = {}
+        self._branches: dict[str, StackService] = {}
+
+    def _load(self) -> LocalStack:
+        if self.main is None:
+            return load_stack(self.stack_dir)
+        self._main_stack = self.main.settings()
+        return load_stack(self.stack_dir, main=self._main_stack)
+
+    def settings(self) -> LocalStack:
+        """The stack's settings as its stack.json now says (reloaded if it changed)."""
+        with self.lock:
+            self._reload_if_changed()
+            return self.stack
+
+    def _reload_if_changed(self) -> bool:
+        """Reload the settings and definitions if a file of them (or main's) changed."""
+        main_moved = self.main is not None and self.main.settings() is not self._main_stack
+        if not main_moved and _config_stats(self.stack_dir) == self.stack.config_stats:
+            return False
+        self.stack = self._load()
+        return True
+
+    def branch(self, name: str | None) -> StackService | None:
+        """The service of the branch a ``branch`` header names (a uid or an alias; this one
+        without a header), or None when the stack has no such branch."""
+        if self.main is not None:
+            return self.main.branch(name)
+        with self.lock:
+            uid = branches.resolve(name, self.stack_dir, self.settings().branch_aliases)
+            if uid is None:
+                return None
+            if uid == branches.MAIN_BRANCH:
+                return self
+            found = self._branches.get(uid)
+            if found is None:
+                history = self.history.path
+                found = StackService(
+                    branches.branch_folder(self.stack_dir, uid),
+                    history.with_name(f"{history.stem}.branch-{uid}{history.suffix}"),
+                    main=self,
+                )
+                self._branches[uid] = found
+            return found
 
     def dimension(self, uid: str, filename: str | None) -> tuple[int, int] | None:
         """(width, height) of an asset's image file in the folder, or None (no file there, or
@@ -81,7 +139,12 @@ class StackService:
         return self._dimensions[key]
 
     def close(self) -> None:
-        """Release the history database."""
+        """Release the history databases (of every branch served)."""
+        with self.lock:
+            opened = list(self._branches.values())
+            self._branches.clear()
+        for service in opened:
+            service.close()
         with self.lock:
             self.history.close()
 
@@ -89,10 +152,7 @@ class StackService:
         """Rescan the folder and return the catalog to answer from (the draft view's for a
         preview request)."""
         with self.lock:
-            reloaded = False
-            if _config_stats(self.stack_dir) != self.stack.config_stats:
-                self.stack = load_stack(self.stack_dir)
-                reloaded = True
+            reloaded = self._reload_if_changed()
             listing = self.stack.list_files()
             changed = self.history.scan(self.stack, listing)
             if reloaded or self._catalog is None:

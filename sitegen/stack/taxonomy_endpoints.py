@@ -18,7 +18,6 @@ from starlette.responses import JSONResponse, Response
 from sitegen.content.timestamps import format_time
 from sitegen.stack.folder import TAXONOMIES_DIR
 from sitegen.stack.params import (
-    MAIN_BRANCH,
     authorize,
     bool_param,
     delivery_options,
@@ -93,7 +92,7 @@ class _View:
             },
         }
         if self.branch:
-            fields["_branch"] = MAIN_BRANCH
+            fields["_branch"] = self.stack.branch
         return fields
 
     def delivered_taxonomy(self, taxonomy: Taxonomy) -> JsonDict | None:
@@ -225,7 +224,7 @@ def taxonomy_entries(service: StackService, request: Request) -> Response:
     for entry in ordered[skip : skip + limit]:
         ct = by_id[id(entry)]
         rendered = {**catalog.render_entry(entry, ct, opts), "_content_type_uid": ct}
-        with_branch(rendered, qp)
+        with_branch(rendered, qp, service.stack.branch)
         entries.append(rendered)
     body: JsonDict = {"entries": entries}
     if bool_param(qp, "include_count"):

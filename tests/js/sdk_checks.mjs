@@ -10,14 +10,17 @@ import { DOMParser } from "linkedom";
 globalThis.DOMParser = DOMParser; // Utils.render parses HTML-RTE with the DOM's parser
 
 const port = Number(process.argv[2]);
-const stack = contentstack.stack({
-  apiKey: "local_example_key",
-  deliveryToken: "local_example_token",
-  environment: "production",
-  host: "127.0.0.1",
-  port,
-  retryLimit: 1,
-});
+const onBranch = (branch) =>
+  contentstack.stack({
+    apiKey: "local_example_key",
+    deliveryToken: "local_example_token",
+    environment: "production",
+    host: "127.0.0.1",
+    port,
+    retryLimit: 1,
+    ...(branch ? { branch } : {}),
+  });
+const stack = onBranch(null);
 const posts = () => stack.contentType("blog_post").entry();
 const tagged = (e) =>
   new Set((e.taxonomies || []).filter((t) => t.taxonomy_uid === "topics").map((t) => t.term_uid));
@@ -103,6 +106,18 @@ const checks = {
     assert.equal(shown.hero.eyebrow, "Welcome back");
     assert.notEqual(base.hero.eyebrow, "Welcome back");
     assert.ok(shown.publish_details.variants.returning_readers);
+  },
+  async "branches and aliases"() {
+    const uid = "typography-for-forms";
+    const read = (branch) =>
+      onBranch(branch).contentType("blog_post").entry(uid).includeBranch().fetch();
+    const main = await read(null);
+    assert.deepEqual([main.title, main._branch], ["Typography for forms", "main"]);
+    const develop = await read("develop");
+    assert.deepEqual([develop.title, develop._branch], ["Typography for forms (develop)", "develop"]);
+    const staging = await read("staging"); // an alias of develop
+    assert.deepEqual([staging.title, staging._branch], ["Typography for forms (develop)", "develop"]);
+    await assert.rejects(read("mai"), (err) => err.error_code === 901 && err.status === 422);
   },
   async "sync"() {
     const all = await stack.sync({}, true);

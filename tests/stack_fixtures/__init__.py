@@ -15,6 +15,7 @@ import httpx
 from sitegen.stack import create_app
 
 FIXTURES = Path(__file__).parent
+EXAMPLE_STACK = FIXTURES.parent.parent / "example_site" / "stack"
 API_KEY = "test_api_key"
 DELIVERY_TOKEN = "test_delivery_token"
 HEADERS = {"api_key": API_KEY, "access_token": DELIVERY_TOKEN}
@@ -25,6 +26,33 @@ def copy_stack(tmp_path: Path, name: str = "basic") -> Path:
     """A writable copy of a committed fixture folder, at tmp_path/stack."""
     dest = tmp_path / "stack"
     shutil.copytree(FIXTURES / name, dest)
+    return dest
+
+
+def add_branch(stack_dir: Path, uid: str, aliases: dict[str, str] | None = None) -> Path:
+    """branches/<uid>/ as a copy of the main folder's content (its stack.json left out, so the
+    branch shares main's), and ``aliases`` written into stack.json; returns the branch folder."""
+    branch = stack_dir / "branches" / uid
+    branch.mkdir(parents=True)
+    for item in stack_dir.iterdir():
+        if item.name in ("branches", "stack.json") or item.name.startswith("."):
+            continue
+        shutil.copytree(item, branch / item.name)
+    if aliases:
+        settings = json.loads((stack_dir / "stack.json").read_text(encoding="utf-8"))
+        settings["branch_aliases"] = aliases
+        write_json(stack_dir / "stack.json", settings)
+    return branch
+
+
+def copy_example_stack(dest: Path) -> Path:
+    """The example site's stack at ``dest``, with a ``develop`` branch (alias ``staging``) in
+    which the post typography-for-forms is retitled "… (develop)", for the SDK tests."""
+    shutil.copytree(EXAMPLE_STACK, dest)
+    develop = add_branch(dest, "develop", {"staging": "develop"})
+    post = develop / "entries" / "blog_post" / "typography-for-forms.en-us.json"
+    data = read_json(post)
+    write_json(post, {**data, "title": data["title"] + " (develop)"})
     return dest
 
 
