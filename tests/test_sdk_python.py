@@ -304,6 +304,19 @@ def test_entries_and_content_types_name_their_branch(stack):
     assert term["_branch"] == "main"
 
 
+def test_metadata_and_last_activity(stack):
+    entry = posts(stack).include_metadata().limit(1).find()["entries"][0]
+    assert entry["_metadata"] == {"extensions": {}}  # a folder has no extensions
+    assert "_metadata" not in posts(stack).limit(1).find()["entries"][0]
+    asset = stack.asset_query().include_metadata().find()["assets"][0]
+    assert asset["_metadata"] == {"extensions": {}}
+    types = stack.content_type().find({"only_last_activity": "true"})["content_types"]
+    post = next(ct for ct in types if ct["uid"] == "blog_post")
+    (env,) = post["last_activity"]["environments"]
+    newest = max(e["updated_at"] for e in posts(stack).limit(100).find()["entries"])
+    assert {"locale": "en-us", "time": newest} in env["details"]
+
+
 def test_branches_and_aliases(served, monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(served.certificates.ca))
 

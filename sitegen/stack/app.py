@@ -58,9 +58,10 @@ from sitegen.stack.params import (
     sync_filter,
     typeahead_filter,
     with_branch,
+    with_metadata,
     with_tags,
 )
-from sitegen.stack.records import absolute_asset_urls
+from sitegen.stack.records import absolute_asset_urls, environment_uid
 from sitegen.stack.resolve import DeliveryOptions
 from sitegen.stack.responses import (
     CDAError,
@@ -105,6 +106,8 @@ def list_content_types(service: StackService, request: Request) -> Response:
     limit = limit_param(qp, "content types")
     query = query_param(qp, "content types")
     found = [ct for ct in catalog.content_types() if not query or matches(ct, query)]
+    if bool_param(qp, "only_last_activity"):
+        return _last_activities(service, found, request)
     shown = [_content_type(ct, qp, service.stack.branch) for ct in found[skip : skip + limit]]
     body: JsonDict = {"content_types": shown}
     if bool_param(qp, "include_count"):
@@ -121,6 +124,26 @@ def get_content_type(service: StackService, request: Request) -> Response:
         raise unknown_content_type(uid)
     shown = _content_type(found, request.query_params, service.stack.branch)
     return JSONResponse({"content_type": shown})
+
+
+def _last_activities(service: StackService, found: list[JsonDict], request: Request) -> Response:
+    """``only_last_activity=true`` (the legacy JS SDK's ``getLastActivities()``): the content
+    types that have published entries, each with ``last_activity`` (per environment, the
+    newest publish time per locale), the shape of the delivery SDK's test mocks."""
+    env = require_environment(service.stack, request)
+    env_uid = environment_uid(service.stack.name, env)
+    shown = []
+    for ct in found:
+        newest: dict[str, str] = {}
+        for _, locale, updated_at in service.history.published_entries(ct["uid"]):
+            if updated_at > newest.get(locale, ""):
+                newest[locale] = updated_at
+        if not newest:
+            continue
+        details = [{"locale": code, "time": newest[code]} for code in sorted(newest)]
+        activity = {"environments": [{"uid": env_uid, "details": details}]}
+        shown.append({"uid": ct["uid"], "title": ct["title"], "last_activity": activity})
+    return JSONResponse({"content_types": shown})
 
 
 def _content_type(ct: JsonDict, qp: QueryParams, branch: str) -> JsonDict:
@@ -177,16 +200,11 @@ def list_entries(service: StackService, request: Request) -> Response:
     if bool_param(qp, "count"):
         return JSONResponse({"entries": len(found)})
     chosen = _variants(service, request)
-    body: JsonDict = {
-        "entries": [
-            with_branch(
-                _with_variants(service, catalog.render_entry(e, ct, opts), ct, chosen),
-                qp,
-                service.stack.branch,
-            )
-            for e in found[skip : skip + limit]
-        ]
-    }
+    shown = [
+        _delivered(service, catalog.render_entry(e, ct, opts), ct, chosen, qp)
+        for e in found[skip : skip + limit]
+    ]
+    body: JsonDict = {"entries": shown}
     if bool_param(qp, "include_count"):
         body["count"] = len(found)
     if bool_param(qp, "include_content_type"):
@@ -205,20 +223,23 @@ def get_entry(service: StackService, request: Request) -> Response:
     entry = catalog.find_entry(ct, uid, opts.locale, opts.fallback)
     if entry is None:
         raise unknown_entry()
-    body: JsonDict = {
-        "entry": with_branch(
-            _with_variants(
-                service, catalog.render_entry(entry, ct, opts), ct, _variants(service, request)
-            ),
-            request.query_params,
-            service.stack.branch,
-        )
-    }
+    rendered = catalog.render_entry(entry, ct, opts)
+    chosen = _variants(service, request)
+    body: JsonDict = {"entry": _delivered(service, rendered, ct, chosen, request.query_params)}
     if bool_param(request.query_params, "include_content_type"):
         body["content_type"] = _content_type(
             catalog.content_type(ct), request.query_params, service.stack.branch
         )
     return JSONResponse(body)
+
+
+def _delivered(
+    service: StackService, entry: JsonDict, ct: str, chosen: list[Variant], qp: QueryParams
+) -> JsonDict:
+    """A rendered entry with the chosen variants applied and the keys the request asked for
+    (``_branch``, ``_metadata``)."""
+    entry = _with_variants(service, entry, ct, chosen)
+    return with_metadata(with_branch(entry, qp, service.stack.branch), qp)
 
 
 def _variants(service: StackService, request: Request) -> list[Variant]:
@@ -287,12 +308,13 @@ def get_asset(service: StackService, request: Request) -> Response:
 
 
 def _asset_extras(service: StackService, asset: JsonDict, qp: QueryParams) -> JsonDict:
-    """``include_dimension`` (an image's height and width) and ``include_branch``."""
+    """``include_dimension`` (an image's height and width), ``include_branch`` and
+    ``include_metadata``."""
     if bool_param(qp, "include_dimension"):
         size = service.dimension(asset["uid"], asset.get("filename"))
         if size is not None:
             asset["dimension"] = {"height": size[1], "width": size[0]}
-    return with_branch(asset, qp, service.stack.branch)
+    return with_metadata(with_branch(asset, qp, service.stack.branch), qp)
 
 
 def asset_file(service: StackService, request: Request) -> Response:

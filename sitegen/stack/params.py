@@ -69,6 +69,15 @@ def bool_param(qp: QueryParams, name: str) -> bool:
     return (qp.get(name) or "").lower() in ("true", "1")
 
 
+def with_metadata(item: JsonDict, qp: QueryParams) -> JsonDict:
+    """``include_metadata=true`` adds ``_metadata``: on Contentstack, what custom-field
+    extensions stored about the entry or asset (``{"extensions": {"<uid>": [...]}}``, CDA
+    reference). A folder has no extensions, so the object is there and empty."""
+    if bool_param(qp, "include_metadata"):
+        item["_metadata"] = {"extensions": {}}
+    return item
+
+
 def with_branch(item: JsonDict, qp: QueryParams, branch: str) -> JsonDict:
     """``include_branch=true`` adds ``_branch``, the uid of the branch the item lives in (CDA
     reference: "set the include_branch query parameter to true to include the _branch top-level

@@ -29,6 +29,7 @@ from sitegen.stack.params import (
     require_environment,
     sort_param,
     with_branch,
+    with_metadata,
 )
 from sitegen.stack.records import environment_uid, user_uid
 from sitegen.stack.resolve import default_order
@@ -224,7 +225,7 @@ def taxonomy_entries(service: StackService, request: Request) -> Response:
     for entry in ordered[skip : skip + limit]:
         ct = by_id[id(entry)]
         rendered = {**catalog.render_entry(entry, ct, opts), "_content_type_uid": ct}
-        with_branch(rendered, qp, service.stack.branch)
+        with_metadata(with_branch(rendered, qp, service.stack.branch), qp)
         entries.append(rendered)
     body: JsonDict = {"entries": entries}
     if bool_param(qp, "include_count"):
