@@ -450,3 +450,56 @@ def test_global_fields_and_taxonomies_are_snapshotted(tmp_path: Path):
     entry = json.loads((snap / "entries/blog_post/typography-for-forms.en-us.json").read_text())
     assert entry["taxonomies"] == [{"taxonomy_uid": "topics", "term_uid": "typography"}]
     assert load_stack(snap).taxonomies["topics"].terms["web-performance"].parent == "frontend"
+
+
+def test_entry_variants_named_on_the_command_line_are_snapshotted(tmp_path: Path):
+    example = Path(__file__).parent.parent / "example_site"
+    site = tmp_path / "site"
+    shutil.copytree(
+        example, site, ignore=shutil.ignore_patterns("public", ".sitegen", ".*.history.sqlite*")
+    )
+    snap = tmp_path / "snap"
+    # by Personalize alias, as a site would name it; plus a name the stack does not know
+    result = run(
+        str(snap), "--site", str(site), "--variant", "cs_personalize_0_0", "--variant", "nope"
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 entry variants" in result.output
+    assert 'variant "nope" changes no entry' in result.output
+    rel = "variants/returning_readers/home/home.en-us.json"
+    assert json.loads((snap / rel).read_text()) == json.loads((site / "stack" / rel).read_text())
+    assert [p.relative_to(snap).as_posix() for p in (snap / "variants").rglob("*.json")] == [rel]
+    group = json.loads((snap / "variant_groups/experience_0.json").read_text())
+    assert group["content_types"] == ["home"]
+    assert group["personalize_metadata"] == {"experience_short_uid": "0"}
+    assert group["variants"] == [
+        {
+            "uid": "returning_readers",
+            "name": "returning_readers",
+            "personalize_metadata": {"variant_short_uid": "0"},
+        }
+    ]
+
+    # served, the snapshot answers the variant as the original does, by uid and by alias
+    def hero(stack: Path, variant: str) -> Any:
+        async def go() -> Any:
+            app = create_app(stack, history_path=tmp_path / f"{stack.name}.sqlite")
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://s") as client:
+                response = await client.get(
+                    "/v3/content_types/home/entries/home",
+                    params={"environment": "production"},
+                    headers={
+                        "x-cs-variant-uid": variant,
+                        "api_key": "local_example_key",
+                        "access_token": "local_example_token",
+                    },
+                )
+            app.state.service.close()
+            return response.json()["entry"]["hero"]
+
+        return asyncio.run(go())
+
+    for variant in ("returning_readers", "cs_personalize_0_0"):
+        assert hero(snap, variant) == hero(site / "stack", variant)
+    assert hero(snap, "cs_personalize_0_0")["eyebrow"] == "Welcome back"

@@ -13,7 +13,7 @@ import email.utils
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,8 +106,11 @@ class CDAClient:
                 text = text.replace(secret, "***")
         return text
 
-    async def get(self, path: str, params: Params = ()) -> dict[str, Any]:
-        """GET ``/v3{path}`` with the environment added, retried, and parsed as a JSON object."""
+    async def get(
+        self, path: str, params: Params = (), *, headers: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """GET ``/v3{path}`` with the environment added, retried, and parsed as a JSON object;
+        ``headers`` are added to this request's (e.g. ``x-cs-variant-uid``)."""
         query = [("environment", self.stack.environment), *params]
         url = f"/v3{path}"
         attempt = 0
@@ -117,7 +120,7 @@ class CDAClient:
                 self.stats.requests += 1
                 self.stats.by_path[path] = self.stats.by_path.get(path, 0) + 1
                 try:
-                    response = await self._http.get(url, params=query)
+                    response = await self._http.get(url, params=query, headers=headers)
                     body = response.content
                     if self._own_assets in body:
                         body = body.replace(self._own_assets, b'"/assets/')

@@ -54,6 +54,7 @@ from sitegen.stack.folder import (
 )
 from sitegen.stack.global_fields import without_global_field_schemas
 from sitegen.stack.schema import as_list, is_json_rte, map_leaves
+from sitegen.stack.snapshot_variants import pull_variants
 from sitegen.stack.taxonomies import taxonomy_file
 
 JsonDict = dict[str, Any]
@@ -84,6 +85,7 @@ class PullSummary:
     downloads: int
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    variant_files: int = 0
 
     @property
     def entries(self) -> int:
@@ -96,12 +98,13 @@ class PullSummary:
         retries = f" ({self.retries} retried)" if self.retries else ""
         downloads = f" and {self.downloads} asset downloads" if self.downloads else ""
         warnings = f", {len(self.warnings)} warning(s)" if self.warnings else ""
+        variants = f", {self.variant_files} entry variants" if self.variant_files else ""
         shown = os.path.relpath(self.out_dir)
         if shown.startswith(".."):
             shown = str(self.out_dir)
         return (
             f"Pulled {self.content_types} content types, {self.entries} entries ({per_locale}) "
-            f"and {self.assets} assets{files} into {shown}/ in {self.seconds:.2f} s; "
+            f"and {self.assets} assets{files}{variants} into {shown}/ in {self.seconds:.2f} s; "
             f"{self.requests} CDA requests{retries}{downloads}{warnings}."
         )
 
@@ -152,6 +155,7 @@ def pull(
     fallbacks: Mapping[str, str] | None = None,
     download_assets: bool = False,
     force: bool = False,
+    variants: Sequence[str] = (),
     progress: Progress | None = None,
 ) -> PullSummary:
     """Snapshot the stack of a site's ``[stack]`` settings into ``out_dir`` (blocking).
@@ -203,6 +207,7 @@ def pull(
                 fallbacks=fallbacks,
                 download_assets=download_assets,
                 force=force,
+                variants=variants,
                 progress=progress,
                 external_http=external,
             )
@@ -223,6 +228,7 @@ async def pull_stack(
     download_assets: bool = False,
     force: bool = False,
     name: str | None = None,
+    variants: Sequence[str] = (),
     progress: Progress | None = None,
     external_http: httpx.AsyncClient | None = None,
 ) -> PullSummary:
@@ -233,7 +239,8 @@ async def pull_stack(
     stack.json. ``download_assets``: store asset bytes instead of their URLs (assets whose URL is
     relative to the source are always downloaded, since such a URL means nothing elsewhere).
     ``external_http``: the client for absolute asset URLs on other hosts than the CDA's
-    (default: the CDA client's own). Raises :class:`SitegenError`; on any failure, nothing is
+    (default: the CDA client's own). ``variants``: entry variants to keep (uids or Personalize
+    aliases; see snapshot_variants.py). Raises :class:`SitegenError`; on any failure, nothing is
     left in or beside ``out_dir``.
     """
     started = time.monotonic()
@@ -261,6 +268,7 @@ async def pull_stack(
             fallbacks=dict(fallbacks or {}),
             download_assets=download_assets,
             name=name or out_dir.name or "snapshot",
+            variants=list(variants),
         )
         writer.validate()
         _move_into_place(staging, out_dir, force=force)
@@ -278,6 +286,7 @@ async def pull_stack(
         downloads=writer.downloads,
         seconds=time.monotonic() - started,
         warnings=writer.warnings,
+        variant_files=writer.variant_files,
     )
 
 
@@ -342,6 +351,7 @@ class _Writer:
     downloads: int = 0
     warnings: list[str] = field(default_factory=list)
     locale_codes: list[str] = field(default_factory=list)
+    variant_files: int = 0
     _skipped_types: set[str] = field(default_factory=set)
     _skipped_locales: Counter[str] = field(default_factory=Counter)
 
@@ -362,6 +372,7 @@ class _Writer:
         fallbacks: dict[str, str],
         download_assets: bool,
         name: str,
+        variants: list[str],
     ) -> None:
         self.progress.start("Content types")
         await self.pull_global_fields()
@@ -378,6 +389,19 @@ class _Writer:
         self.drop_dangling_assets()
         self.locale_codes = self.choose_locales(locales, fallbacks)
         await self.pull_taxonomies()
+        if variants:
+            self.progress.start("Entry variants")
+            self.variant_files = await pull_variants(
+                self.client,
+                self.root,
+                variants,
+                sorted(self.content_types),
+                self.locale_codes,
+                lambda ct, data: entry_fields(data, self.content_types[ct].get("schema") or [])[0],
+                self.write_json,
+                self.warn,
+                self.progress.advance,
+            )
         await self.download(download_assets)
         self.write_stack_json(name, fallbacks)
 

@@ -67,6 +67,14 @@ def stack_serve(stack_dir: Path, host: str, port: int) -> None:
     help="Download asset files into assets/<uid>/<filename> instead of keeping their URLs "
     "(files whose URL is relative to the source, as a local stack's are, are always downloaded).",
 )
+@click.option(
+    "--variant",
+    "variants",
+    multiple=True,
+    metavar="UID",
+    help="An entry variant to keep (repeatable): a variant uid or a Personalize alias "
+    "(cs_personalize_<experience>_<variant>). The CDA lists no variants, so name them.",
+)
 @click.option("--force", is_flag=True, help="Replace OUT_DIR even if it is not empty.")
 def stack_pull(
     out_dir: Path,
@@ -74,6 +82,7 @@ def stack_pull(
     locales: tuple[str, ...],
     fallbacks: tuple[str, ...],
     download_assets: bool,
+    variants: tuple[str, ...],
     force: bool,
 ) -> None:
     """Snapshot a stack into OUT_DIR, a local stack folder.
@@ -99,6 +108,7 @@ def stack_pull(
                 fallbacks=fallback_map,
                 download_assets=download_assets,
                 force=force,
+                variants=variants,
                 progress=progress,
             )
     except SitegenError as err:
