@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -323,21 +323,24 @@ def asset_file(service: StackService, request: Request) -> Response:
     Asset URLs name no branch, as Contentstack's do not: a request without a ``branch`` header
     (a browser's) is answered from the first branch, main first, that has the file."""
     uid, filename = request.path_params["uid"], request.path_params["filename"]
-    sources = [service]
-    if branches.HEADER not in request.headers:
-        root = service.stack_dir
-        sources += [
-            found
-            for uid_ in branches.branch_uids(root)[1:]
-            if (found := service.branch(uid_)) is not None
-        ]
-    for source in sources:
+    for source in _asset_sources(service, request):
         with source.lock:
             asset = source.catalog().asset(uid)
             path = source.stack.root / "assets" / uid / filename
         if asset is not None and asset.get("filename") == filename and path.is_file():
             return FileResponse(path, media_type=asset.get("content_type") or None)
     raise HTTPException(404)
+
+
+def _asset_sources(service: StackService, request: Request) -> Iterator[StackService]:
+    """The branch the request names; without a header, then the other branches in order."""
+    yield service
+    if branches.HEADER in request.headers:
+        return
+    for uid in branches.branch_uids(service.stack_dir)[1:]:
+        found = service.branch(uid)
+        if found is not None:
+            yield found
 
 
 def stack_sync(service: StackService, request: Request) -> Response:
