@@ -73,7 +73,7 @@ def node() -> str:
     [("sdk_checks.mjs", DELIVERY_SDK_CHECKS), ("legacy_checks.mjs", LEGACY_SDK_CHECKS)],
     ids=["delivery-sdk", "legacy-sdk"],
 )
-def test_the_sdk_sees_a_cda(tmp_path, script, expected):
+def test_the_sdk_sees_a_cda(tmp_path, script, expected, record_property):
     executable = node()
     copy_example_stack(tmp_path / "stack")
     certificates = make_certificates(tmp_path / "tls")
@@ -88,6 +88,8 @@ def test_the_sdk_sees_a_cda(tmp_path, script, expected):
             timeout=180,
         )
     lines = done.stdout.splitlines()
+    passed = sum(line.startswith("ok ") for line in lines)
+    record_property("summary", f"{script}: {passed} of {len(expected)} checks passed")
     failures = [line for line in lines if line.startswith("FAIL ")]
     assert not failures, "\n".join(failures) + "\n" + done.stderr[-2000:]
     assert [line.removeprefix("ok ") for line in lines if line.startswith("ok ")] == expected

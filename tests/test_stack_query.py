@@ -182,6 +182,9 @@ TAGGED = [
         ({"taxonomies.topics": {"$eq_below": "engineering"}}, ["p1", "p2"]),
         ({"taxonomies.topics": {"$below": "engineering"}}, ["p1"]),
         ({"taxonomies.topics": {"$eq_below": "engineering", "levels": 1}}, ["p2"]),
+        # levels 0 is the term alone (contentstack-python's own tests send it)
+        ({"taxonomies.topics": {"$eq_below": "engineering", "levels": 0}}, ["p2"]),
+        ({"taxonomies.topics": {"$below": "engineering", "levels": 0}}, []),
         ({"taxonomies.topics": {"$above": "frontend"}}, ["p2"]),
         ({"taxonomies.topics": {"$eq_above": "perf"}}, ["p1"]),
     ],
@@ -195,8 +198,9 @@ def test_taxonomy_paths_and_hierarchy_operators(query, expected):
     "text",
     [
         '{"title": {"$eq_below": "x"}}',
-        '{"taxonomies.topics": {"$eq_below": "x", "levels": 0}}',
-        '{"taxonomies.topics": {"$eq_below": "x", "levels": 11}}',
+        '{"taxonomies.topics": {"$eq_below": "x", "levels": -1}}',
+        '{"taxonomies.topics": {"$eq_below": "x", "levels": 1.5}}',
+        '{"taxonomies.topics": {"$eq_below": "x", "levels": true}}',
         '{"taxonomies.topics": {"$below": 3}}',
         '{"taxonomies.topics": {"$in": ["x"], "levels": 2}}',
     ],

@@ -28,7 +28,8 @@ COMPARISONS = {"$lt", "$lte", "$gt", "$gte"}
 FIELD_OPERATORS = {"$eq", "$ne", "$in", "$nin", "$exists", "$regex", "$options"} | COMPARISONS
 REFERENCE_OPERATORS = {"$in_query", "$nin_query"}
 LOGICAL = {"$and", "$or"}
-# Taxonomy hierarchy operators, on `taxonomies.<taxonomy uid>`, with a sibling `levels` (1-10)
+# Taxonomy hierarchy operators, on `taxonomies.<taxonomy uid>`, with a sibling `levels`: how many
+# levels of the tree to go (0: the term alone; default 10, a taxonomy's greatest depth)
 HIERARCHY = {"$eq_below", "$below", "$eq_above", "$above"}
 TAXONOMY_FIELD = "taxonomies"
 DEFAULT_LEVELS = 10
@@ -96,8 +97,8 @@ def _check_operators(field: str, ops: JsonDict) -> None:
                 raise QueryError(
                     f'levels on "{field}" needs $eq_below, $below, $eq_above or $above.'
                 )
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10:
-                raise QueryError(f'levels on "{field}" takes a whole number from 1 to 10.')
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise QueryError(f'levels on "{field}" takes a whole number from 0.')
             continue
         if op in HIERARCHY:
             if not isinstance(value, str) or not value:
