@@ -217,7 +217,7 @@ TestIncrementalEqualsFull = IncrementalEqualsFull.TestCase
 # -- request accounting -------------------------------------------------------------------------
 
 
-def test_one_entry_edit_costs_one_sync_request_and_one_fetch_per_locale(tmp_path: Path):
+def test_one_entry_edit_costs_two_requests_and_one_fetch_per_locale(tmp_path: Path):
     site = make_site(tmp_path, posts=150)
     build(site)
     post = json.loads((site / "stack/entries/post/post7.en-us.json").read_text())
@@ -225,8 +225,9 @@ def test_one_entry_edit_costs_one_sync_request_and_one_fetch_per_locale(tmp_path
     write_json(site / "stack/entries/post/post7.en-us.json", post)
     result = build(site)
     assert result.kind == "incremental"
-    # 1 sync request + the edited post in each of the 2 locales; nothing references posts
-    assert result.requests == 1 + 2
+    # the content type list (schema changes are not in the Sync API) + 1 sync request + the
+    # edited post in each of the 2 locales; nothing references posts
+    assert result.requests == 2 + 2
     assert result.changed == sorted(
         ["posts/post-7/index.html", "fr/posts/post-7/index.html", "index.html", "fr/index.html"]
     )
@@ -242,21 +243,21 @@ def test_a_referenced_entry_refetches_its_referrers_in_batches_of_100(tmp_path: 
     )
     result = build(site)
     # affected: ada (2 locales) and the 150 posts that include her (2 locales)
-    expected = 1 + 2 * math.ceil(1 / 100) + 2 * math.ceil(150 / 100)
+    expected = 2 + 2 * math.ceil(1 / 100) + 2 * math.ceil(150 / 100)
     assert result.requests == expected
     assert len(result.changed) == 2 * 150  # every post page shows the author
     html = (site / "public/posts/post-99/index.html").read_text()
     assert "Ada L. of Core Team" in html
 
 
-def test_no_change_costs_one_request_and_writes_nothing(tmp_path: Path):
+def test_no_change_costs_two_requests_and_writes_nothing(tmp_path: Path):
     site = make_site(tmp_path)
     build(site)
     before = mtimes(site / "public")
     result = build(site)
     assert (result.kind, result.requests, result.rendered, result.written) == (
         "incremental",
-        1,
+        2,  # the content type list and the sync walk
         0,
         0,
     )
@@ -284,7 +285,7 @@ def test_configuration_change_rerenders_everything_without_downloading(tmp_path:
     (site / "sitegen.toml").write_text(toml)
     result = build(site)
     assert result.kind == "incremental" and result.rendered == 8 + SITE_FILES
-    assert result.requests == 1  # the sync walk only
+    assert result.requests == 2  # the content type list and the sync walk only
 
 
 def test_invalid_sync_token_falls_back_to_a_full_build(tmp_path: Path):

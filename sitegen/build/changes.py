@@ -171,3 +171,31 @@ def _keep_dangling_refs(
         gone = refs - content.known_uids(refs) - content.known_assets(refs)
         if gone:
             content.add_refs(key, gone)
+
+
+class NeedsFullBuild(Exception):
+    """The stored content cannot be brought up to date by the Sync API's delta (a schema or
+    the branch behind an alias changed); the message says what."""
+
+
+# What of a content type shapes its entries as delivered and rendered
+SCHEMA_KEYS = ("title", "schema", "options")
+
+
+def check_content_types(stored: dict[str, dict[str, Any]], fresh: list[dict[str, Any]]) -> None:
+    """Raise NeedsFullBuild when a stored content type's schema changed (a global field's
+    schema is inline in it, so editing a global field counts). The Sync API reports no such
+    change, so the content types are asked for on every incremental build: one request."""
+    changed = sorted(
+        ct["uid"]
+        for ct in fresh
+        if ct.get("uid") in stored
+        and any(ct.get(key) != stored[ct["uid"]].get(key) for key in SCHEMA_KEYS)
+    )
+    if changed:
+        names = ", ".join(changed[:5]) + (
+            f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+        )
+        raise NeedsFullBuild(
+            f"the schema of content type(s) {names} changed (or a global field they use)"
+        )

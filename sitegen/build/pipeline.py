@@ -28,7 +28,12 @@ import httpx
 
 from sitegen.build import sorting
 from sitegen.build.assets import AssetSync, AssetUrls, previous_rows, sync_assets
-from sitegen.build.changes import ContentChanges, apply_sync
+from sitegen.build.changes import (
+    ContentChanges,
+    NeedsFullBuild,
+    apply_sync,
+    check_content_types,
+)
 from sitegen.build.executors import PARALLEL_MIN_PAGES, check_executor, default_jobs, open_workers
 from sitegen.build.interrupts import HeldSignals
 from sitegen.build.links import LinkCheck, check_site
@@ -41,9 +46,11 @@ from sitegen.build.site_files import site_files
 from sitegen.build.state import (
     content_fingerprint,
     content_hash,
+    content_source,
     copied_files,
     copied_fingerprints,
     render_fingerprint,
+    source_change,
     template_fingerprints,
 )
 from sitegen.build.write import OverlayOutput, StagedOutput, process_alive, remove_leftovers
@@ -199,6 +206,8 @@ def _build(
                 if not is_invalid_token(err):
                     raise
                 run.warn(f"the stored sync token is no longer valid ({err}); running a full build")
+            except NeedsFullBuild as err:
+                run.warn(f"{err}; running a full build")
         elif reason:
             run.warn(f"{reason}; running a full build")
     if result is None:
@@ -273,7 +282,13 @@ def _why_not_incremental(run: _Run) -> str | None:
         if not store.meta("sync_token"):
             return "the last build left no sync token"
         if store.meta("content_fingerprint") != content_fingerprint(run.config, run.stack):
-            return "the stack, environment, locales or include depth changed since the last build"
+            recorded = store.meta("content_source")
+            if recorded is None:  # a state from before sources were recorded
+                return (
+                    "the stack, environment, locales or include depth changed since the last build"
+                )
+            now = content_source(run.config, run.stack)
+            return f"{source_change(json.loads(recorded), now)} since the last build"
         if not run.config.output.is_dir():
             return f"the output folder {run.config.output} is missing"
     finally:
@@ -318,7 +333,7 @@ def _full(run: _Run) -> BuildResult:
             for item in copied:
                 if item.output_path not in names:  # a preview's robots.txt is generated
                     out.write(item.output_path, item.source.read_bytes())
-            _save_state(run, store, token, types, copied_fingerprints(copied, {}), names)
+            _save_state(run, store, client, token, types, copied_fingerprints(copied, {}), names)
             pages_by_locale = _pages_by_locale(config, store)
             entries = store.content.count_entries()
             store.close()
@@ -443,7 +458,7 @@ def _incremental(run: _Run) -> BuildResult:
                     out.remove(name)
             for file in sorted(gone - by_output.keys()):  # a static file may take a page's place
                 out.remove(file)
-            _save_state(run, store, token, types, new_copied, names)
+            _save_state(run, store, client, token, types, new_copied, names)
             with run.held.holding():  # the changed files and the new state go in together
                 out.apply()
                 store.commit()
@@ -462,6 +477,13 @@ def _incremental(run: _Run) -> BuildResult:
 async def _pull_changes(run: _Run, store: Store, client: CDAClient) -> tuple[ContentChanges, str]:
     run.progress.start("Syncing changes")
     async with client:
+        check_content_types(store.content.content_types(), await client.content_types())
+        read_before, reads = store.meta("branch_uid"), client.branch_uid
+        if read_before and reads and reads != read_before:
+            raise NeedsFullBuild(
+                f"[stack] branch {run.stack.branch!r} now reads branch {reads!r} "
+                f"(the last build read {read_before!r})"
+            )
         items: list[dict] = []
         walk = SyncWalk(client, sync_token=store.meta("sync_token"), on_restart=items.clear)
         async for page in walk.pages():
@@ -511,6 +533,7 @@ def _sync_assets(
 def _save_state(
     run: _Run,
     store: Store,
+    client: CDAClient,
     token: str | None,
     types: frozenset[str],
     copied: dict[str, str],
@@ -518,10 +541,13 @@ def _save_state(
 ) -> None:
     config = run.config
     store.count_build()
+    if client.branch_uid:
+        store.set_meta("branch_uid", client.branch_uid)
     store.set_meta("site_files", json.dumps(site_file_names))
     if token:
         store.set_meta("sync_token", token)
     store.set_meta("content_fingerprint", content_fingerprint(config, run.stack))
+    store.set_meta("content_source", json.dumps(content_source(config, run.stack)))
     store.set_meta("render_fingerprint", render_fingerprint(config))
     store.set_meta("rendered_types", json.dumps(sorted(types)))
     store.set_fingerprints("template", template_fingerprints(config, PACKAGE_TEMPLATES))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sitegen import __version__
 from sitegen.config import SiteConfig, StackConfig
+from sitegen.stack.branches import folder_of
 
 
 def _digest(value: object) -> str:
@@ -26,20 +27,44 @@ def _digest(value: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def content_source(config: SiteConfig, stack: StackConfig) -> dict[str, object]:
+    """Where the stored content came from; when any of it changes, the stored content stops
+    being the content a full build would pull."""
+    return {
+        "host": stack.base_url,
+        "local": str(stack.local) if stack.local else None,
+        # a hash, never the key itself: the state database must hold no credentials
+        "stack": hashlib.sha256((stack.api_key or "").encode()).hexdigest()[:16],
+        "environment": stack.environment,
+        "branch": stack.branch,
+        "include_depth": stack.include_depth,
+        "locales": [loc.code for loc in config.locales],
+    }
+
+
 def content_fingerprint(config: SiteConfig, stack: StackConfig) -> str:
-    """Changes when the stored content stops being the content a full build would pull."""
-    return _digest(
-        {
-            "host": stack.base_url,
-            "local": str(stack.local) if stack.local else None,
-            # a hash, never the key itself: the state database must hold no credentials
-            "stack": hashlib.sha256((stack.api_key or "").encode()).hexdigest()[:16],
-            "environment": stack.environment,
-            "branch": stack.branch,
-            "include_depth": stack.include_depth,
-            "locales": [loc.code for loc in config.locales],
-        }
-    )
+    """A digest of :func:`content_source`."""
+    return _digest(content_source(config, stack))
+
+
+def source_change(old: dict[str, object], new: dict[str, object]) -> str:
+    """Why stored content no longer fits, in words: what changed, from what to what."""
+    said = []
+    if any(old.get(k) != new.get(k) for k in ("host", "local", "stack")):
+        said.append("the stack ([stack] host, local or api_key) changed")
+    if old.get("environment") != new.get("environment"):
+        said.append(
+            f"[stack] environment changed ({old.get('environment')} → {new['environment']})"
+        )
+    if old.get("branch") != new.get("branch"):
+        said.append(
+            f"[stack] branch changed ({old.get('branch') or 'main'} → {new['branch'] or 'main'})"
+        )
+    if old.get("include_depth") != new.get("include_depth"):
+        said.append("[stack] include_depth changed")
+    if old.get("locales") != new.get("locales"):
+        said.append("the site's locales changed")
+    return "; ".join(said) or "where content comes from changed"
 
 
 def render_fingerprint(config: SiteConfig) -> str:
@@ -119,6 +144,8 @@ def copied_files(config: SiteConfig) -> list[CopiedFile]:
     if config.static is not None:
         files.extend(CopiedFile(name, path) for name, path in _files(config.static))
     local = config.stack.local
+    if local is not None:  # the files of the branch [stack] branch reads
+        local = folder_of(local, config.stack.branch)
     if local is not None and not config.assets.download and (local / "assets").is_dir():
         for folder in sorted(p for p in (local / "assets").iterdir() if p.is_dir()):
             files.extend(

@@ -59,6 +59,7 @@ class CDAClient:
     ):
         self.stack = stack
         self.stats = RequestStats()
+        self.branch_uid: str | None = None  # the branch the last content type list came from
         self._backoff = backoff
         self._sleep = sleep
         self._limit = asyncio.Semaphore(stack.concurrency)
@@ -232,13 +233,20 @@ class CDAClient:
 
         Global fields come with their schema only when asked (CDA reference, "All Content
         Types": ``include_global_field_schema``); without it a field inside one is invisible.
+        ``include_branch`` tells which branch answered (``_branch``, kept in ``branch_uid``):
+        through an alias that is how a build sees the alias move to another branch.
         """
-        params = [("include_global_field_schema", "true")]
-        return [
+        params = [("include_global_field_schema", "true"), ("include_branch", "true")]
+        found = [
             item
             async for page in self.pages("/content_types", "content_types", params)
             for item in page
         ]
+        for item in found:  # the branch read (an alias names another branch over time)
+            branch = item.pop("_branch", None)
+            if isinstance(branch, str):
+                self.branch_uid = branch
+        return found
 
     async def assets(self, locale: str | None = None) -> list[dict[str, Any]]:
         params: list[tuple[str, str | int]] = [("include_fallback", "true")]

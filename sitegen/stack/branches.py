@@ -18,6 +18,7 @@ this branch '<name>'." See docs/contentstack-cda-facts.md, section 4.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +102,18 @@ def resolve(name: str | None, root: Path, aliases: dict[str, str]) -> str | None
     if UID_RE.match(name) and (root / BRANCHES_DIR / name).is_dir():
         return name
     return None
+
+
+def folder_of(root: Path, name: str | None) -> Path | None:
+    """The folder of the branch a ``branch`` setting names (a uid or an alias of root's
+    stack.json), or None when it names none; cheap enough for every build (one small file)."""
+    aliases: dict[str, str] = {}
+    try:
+        data = json.loads((root / "stack.json").read_text(encoding="utf-8"))
+        found = data.get("branch_aliases") if isinstance(data, dict) else None
+        if isinstance(found, dict):
+            aliases = {k: v for k, v in found.items() if isinstance(v, str)}
+    except (OSError, ValueError):
+        pass  # the server reports a broken stack.json, naming it
+    uid = resolve(name, root, aliases)
+    return None if uid is None else branch_folder(root, uid)
