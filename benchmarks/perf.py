@@ -337,13 +337,17 @@ def measure_floor(site_dir: Path, scratch: Path) -> Floor:
 
 
 def request_lower_bound(site: SynthSite) -> tuple[int, str]:
-    """Content types (1) + the sync walk (1 page: a full build only needs its token) + asset
-    pages + one page per 100 entries per content type and locale (fallback entries count in
-    every locale: the CDA returns them there)."""
+    """Content types (1) + the sync walk (1 page: a full build only needs its token) + the
+    taxonomy list (1; the synthetic stack has no taxonomies, else one terms page per taxonomy
+    and locale) + asset pages + one page per 100 entries per content type and locale
+    (fallback entries count in every locale: the CDA returns them there)."""
     entry_pages = sum(math.ceil(n / CDA_PAGE) for n in site.counts.values()) * len(site.locales)
     asset_pages = math.ceil(ASSET_COUNT / CDA_PAGE)
-    total = 1 + 1 + asset_pages + entry_pages
-    return total, f"1 content types + 1 sync + {asset_pages} assets + {entry_pages} entry pages"
+    total = 1 + 1 + 1 + asset_pages + entry_pages
+    return total, (
+        f"1 content types + 1 sync + 1 taxonomies + {asset_pages} assets + "
+        f"{entry_pages} entry pages"
+    )
 
 
 def output_digest(folder: Path) -> tuple[int, str]:

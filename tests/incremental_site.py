@@ -42,6 +42,7 @@ CONTENT_TYPES: dict[str, list[dict[str, Any]]] = {
             "multiple": True,
         },
         {"uid": "body", "data_type": "json", "field_metadata": {"allow_json_rte": True}},
+        {"uid": "taxonomies", "data_type": "taxonomy", "taxonomies": [{"taxonomy_uid": "topics"}]},
     ],
     "home": [{"uid": "title", "data_type": "text"}, {"uid": "url", "data_type": "text"}],
 }
@@ -61,7 +62,10 @@ TEMPLATES = {
         "{{ p.author[0].title if p.author else 'nobody' }}</li>{% endfor %}</ul>"
         # kept orders: on a short field, and on a referenced entry's field (from the data)
         "{% for p in entries('post', sort=['-title'], limit=2) %}{{ p.title }};{% endfor %}|"
-        "{% for p in entries('post', sort='author.title', limit=3) %}{{ p.uid }};{% endfor %}"
+        "{% for p in entries('post', sort='author.title', limit=3) %}{{ p.uid }};{% endfor %}|"
+        # a taxonomy query: the posts under "eng" wherever the tree puts it
+        "{% for p in entries('post', taxonomy={'topics': {'$eq_below': 'eng'}}) %}"
+        "{{ p.uid }};{% endfor %}"
         "{% endblock %}"
     ),
     "post.html": (
@@ -71,7 +75,8 @@ TEMPLATES = {
         '{% if a.photo %} <img src="{{ a.photo.url }}" alt="{{ a.photo.title }}">{% endif %}</p>'
         "{% endfor %}"
         '{% for c in entry.categories %}<a href="{{ url_for(c) }}">{{ c.title }}</a>{% endfor %}'
-        "{{ entry.body | rte }}{% endblock %}"
+        '{% for t in terms_of(entry, "topics") %}<a href="{{ t.url }}">{{ t.label }}</a>'
+        "{% endfor %}{{ entry.body | rte }}{% endblock %}"
     ),
     "category.html": (
         "{% extends 'base.html' %}{% block main %}<h1>{{ entry.title }}</h1><ul>"
@@ -88,6 +93,13 @@ TEMPLATES = {
         '{% if paginator.next_url %}<a rel=next href="{{ paginator.next_url }}">→</a>{% endif %}'
         '<nav>{% for t in terms("cats") %}<a href="{{ t.url }}">{{ t.label }} ({{ t.count }})</a>'
         "{% endfor %}</nav></html>\n"
+    ),
+    "topic.html": (
+        '<!doctype html><html lang="{{ locale }}"><h1>{{ term.label }} ({{ term.count }})</h1>'
+        '{% for a in term.ancestors %}<a href="{{ a.url }}">{{ a.label }}</a>/{% endfor %}'
+        '{% for c in term.children %}<a href="{{ c.url }}">{{ c.label }} {{ c.count }}</a>'
+        "{% endfor %}{% for p in paginator.items %}<p>{{ p.title }}</p>{% endfor %}"
+        "<p>{{ paginator.number }}/{{ paginator.total_pages }}</p></html>\n"
     ),
     "term.html": (
         '<!doctype html><html lang="{{ locale }}"><h1>{{ term.label }}: {{ term.count }}</h1>'
@@ -114,6 +126,15 @@ sort = "title"
 terms = "categories"
 filter = { title = { "$regex" = "^(Post|Edited|Zed)" } }
 
+[[pages]]
+path = "/topics/{term}/"
+name = "topics"
+template = "topic.html"
+content_type = "post"
+per_page = 2
+sort = "title"
+terms = "taxonomies.topics"
+
 [[feeds]]
 path = "/feed.xml"
 content_type = "post"
@@ -124,6 +145,26 @@ content = "body"
 """
 
 LOCALES = ["en-us", "fr-fr", "de-de"]
+
+# Shapes of the "topics" taxonomy the tests switch between: the first is where it starts. Each
+# is (uid, fr-fr name or None, children); moves, renames and a deleted term ("design" is gone
+# from the last, "ops" moves under "web", "perf" is renamed).
+TOPIC_TREES: list[list[Any]] = [
+    [
+        ("eng", "Ingénierie", [("web", None, [("perf", "Performance", [])]), ("ops", None, [])]),
+        ("design", "Conception", []),
+    ],
+    [
+        ("eng", None, [("web", "Toile", [("perf", "Vitesse", []), ("ops", None, [])])]),
+        ("design", "Conception", []),
+    ],
+    [
+        ("design", None, [("eng", "Ingénierie", [("ops", None, []), ("web", None, [])])]),
+        ("perf", "Performance", []),
+    ],
+    [("eng", "Ingénierie", [("web", None, [("perf", None, []), ("ops", None, [])])])],
+]
+TOPIC_TAGS = [[], ["perf"], ["ops"], ["design", "web"], ["eng"]]
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -149,6 +190,10 @@ def body(text: str, embeds: list[dict[str, Any]] = ()) -> dict[str, Any]:  # typ
         "attrs": {},
         "children": [{"type": "p", "uid": "p", "attrs": {}, "children": [{"text": text}]}, *embeds],
     }
+
+
+def tags(terms: list[str]) -> list[dict[str, str]]:
+    return [{"taxonomy_uid": "topics", "term_uid": term} for term in terms]
 
 
 def ref(uid: str, content_type: str) -> list[dict[str, str]]:
@@ -206,6 +251,7 @@ class TwinSites:
         self.put("author", "bob", "en-us", {"title": "Bob", "team": ref("docs", "team")})
         for c in ("news", "howto"):
             self.put("category", c, "en-us", {"title": c.title(), "url": f"/c/{c}/"})
+        self.put_topics(0)
         self.put("home", "home", "en-us", {"title": "Home", "url": "/"})
         self.put("home", "home", "fr-fr", {"title": "Accueil", "url": "/"})
         for i in range(posts):
@@ -224,7 +270,30 @@ class TwinSites:
             "author": ref(author, "author"),
             "categories": ref("news" if i % 2 else "howto", "category"),
             "body": body(f"Body of post {i}.", embeds),
+            "taxonomies": tags(TOPIC_TAGS[i % 4]),
         }
+
+    def put_topics(self, shape: int) -> set[str]:
+        """Write the topics taxonomy in one of TOPIC_TREES; returns its term uids."""
+        found: set[str] = set()
+
+        def terms(nodes: list[Any]) -> list[dict[str, Any]]:
+            out = []
+            for uid, french, children in nodes:
+                found.add(uid)
+                term: dict[str, Any] = {"uid": uid, "name": uid.title()}
+                if french:
+                    term["names"] = {"fr-fr": french}
+                if children:
+                    term["terms"] = terms(children)
+                out.append(term)
+            return out
+
+        write_json(
+            self.stack / "taxonomies/topics.json",
+            {"name": "Topics", "terms": terms(TOPIC_TREES[shape])},
+        )
+        return found
 
     def path(self, content_type: str, uid: str, locale: str) -> Path:
         return self.stack / f"entries/{content_type}/{uid}.{locale}.json"

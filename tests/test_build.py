@@ -117,8 +117,9 @@ def test_build_over_a_real_loopback_port(tmp_path: Path):
         )
         result = build(remote)
     assert tree(remote / "public") == expected
-    # the lower bound: the sync token, content types, assets, one page per type and locale
-    assert result.requests == in_process.requests == 3 + 4 * 2
+    # the lower bound: the sync token, content types, assets, the taxonomy list (the stack
+    # has none, else their terms per locale), one page per type and locale
+    assert result.requests == in_process.requests == 4 + 4 * 2
 
 
 @pytest.mark.parametrize(
@@ -211,8 +212,9 @@ def test_pagination_over_more_than_one_page(tmp_path: Path):
     result = build(site)
     assert result.pages_by_locale["en-us"] == 231
     assert len(list((site / "public/fr/posts").iterdir())) == 230
-    # 3 pages per locale for posts, 1 each for the other three types, sync, content types, assets
-    assert result.requests == 3 + 2 * (3 + 3)
+    # 3 pages per locale for posts, 1 each for the other three types; sync, content types,
+    # assets, taxonomies
+    assert result.requests == 4 + 2 * (3 + 3)
 
 
 def _embed_author_in_home(site: Path, display_type: str) -> None:

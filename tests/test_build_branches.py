@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sitegen.build.pipeline import STORE_NAME
 from sitegen.store import Store
-from tests.sites import make_site, write_json
+from tests.sites import embed_entry, make_site, rte_doc, write_json
 from tests.stack_fixtures import add_branch, read_json
 from tests.test_build import build
 
@@ -125,3 +125,57 @@ def test_content_type_lists_do_not_leak_the_branch_into_the_state(tmp_path):
         assert json.loads(store.meta("content_source") or "{}")["branch"] == "develop"
     finally:
         store.close()
+
+
+def test_fields_inside_a_global_field_render_like_the_content_types_own(tmp_path):
+    """The build asks for content types with their global fields' schemas inline, so rich
+    text and embedded items inside a global field render as they do elsewhere."""
+    site = make_site(tmp_path)
+    stack = site / "stack"
+    write_json(
+        stack / "global_fields" / "seo.json",
+        {
+            "uid": "seo",
+            "title": "SEO",
+            "schema": [
+                {"uid": "description", "data_type": "text", "display_name": "Description"},
+                {
+                    "uid": "summary",
+                    "data_type": "json",
+                    "display_name": "Summary",
+                    "field_metadata": {"allow_json_rte": True},
+                },
+            ],
+        },
+    )
+    post_type = stack / "content_types" / "post.json"
+    post = read_json(post_type)
+    post["schema"].append(
+        {"uid": "seo", "data_type": "global_field", "display_name": "SEO", "reference_to": "seo"}
+    )
+    write_json(post_type, post)
+    entry = stack / "entries" / "post" / "post0.en-us.json"
+    write_json(
+        entry,
+        {
+            **read_json(entry),
+            "seo": {
+                "description": "For search engines",
+                "summary": rte_doc("In short", embed_entry("ada", "author")),
+            },
+        },
+    )
+    template = site / "templates" / "post.html"
+    template.write_text(
+        template.read_text().replace(
+            "{% endblock %}",
+            '{% if entry.seo is defined %}<div class="seo">{{ entry.seo.description }}|'
+            "{{ entry.seo.summary | rte }}</div>{% endif %}{% endblock %}",
+        ),
+        encoding="utf-8",
+    )
+    build(site)
+    html = (site / "public/posts/post-0/index.html").read_text(encoding="utf-8")
+    seo = html.split('<div class="seo">', 1)[1].split("</div>", 1)[0]
+    assert seo.startswith("For search engines|<p>In short</p>")
+    assert "Ada" in html.split('<div class="seo">', 1)[1]  # the embedded author, resolved

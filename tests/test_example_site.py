@@ -56,12 +56,65 @@ def test_a_page_per_entry_with_a_url_in_every_locale(built):
     assert with_url > 100
     posts = _entries("blog_post", "en-us")
     listing = -(-len(posts) // 12)  # the journal: [[pages]] /blog/, 12 posts a page
-    pages = with_url + listing
+    # the topic pages: every term, 12 posts a page (one page when none is tagged)
+    term_pages = sum(max(1, -(-len(posts_under(term)) // 12)) for term in _terms())
+    pages = with_url + listing + term_pages
     assert result.pages_by_locale == {"en-us": pages, "fr-fr": pages, "ja-jp": pages}
     assert len(posts) > 100
     for post in posts.values():
         for prefix in ("", "/fr", "/ja"):
             assert (site / "public" / (prefix + post["url"]).lstrip("/") / "index.html").is_file()
+
+
+def _terms() -> dict[str, dict]:
+    """Each term of the topics taxonomy by uid, with ``parent`` added."""
+    found: dict[str, dict] = {}
+
+    def walk(terms: list[dict], parent: str | None) -> None:
+        for term in terms:
+            found[term["uid"]] = {**term, "parent": parent}
+            walk(term.get("terms", []), term["uid"])
+
+    walk(json.loads((STACK / "taxonomies/topics.json").read_text(encoding="utf-8"))["terms"], None)
+    return found
+
+
+def posts_under(term: str) -> set[str]:
+    """Uids of the posts tagged with the term or a term below it (the $eq_below meaning)."""
+    terms = _terms()
+
+    def within(tag: str) -> bool:
+        while tag is not None:
+            if tag == term:
+                return True
+            tag = terms[tag]["parent"]
+        return False
+
+    return {
+        uid
+        for uid, post in _entries("blog_post", "en-us").items()
+        if any(within(t["term_uid"]) for t in post.get("taxonomies", []))
+    }
+
+
+def test_topic_pages_list_the_term_and_its_descendants_with_localized_names(built):
+    site, _ = built
+    public = site / "public"
+    posts = _entries("blog_post", "en-us")
+    engineering = posts_under("engineering")
+    assert engineering > posts_under("frontend") > posts_under("web-performance") != set()
+    html = (public / "taxonomy/topics/engineering/index.html").read_text()
+    assert f"{len(engineering)} posts" in html
+    newest = max(engineering, key=lambda uid: posts[uid]["date"])
+    assert posts[newest]["title"].replace("'", "&#39;") in html
+    assert 'href="/taxonomy/topics/frontend/">Front end <span class="count">' in html
+    french = (public / "fr/taxonomy/topics/web-performance/index.html").read_text()
+    assert "<h1>Performance web</h1>" in french  # the term's fr-fr name
+    assert '<a href="/fr/taxonomy/topics/engineering/">Ingénierie</a>' in french  # breadcrumb
+    assert '<a href="/fr/taxonomy/topics/frontend/">Front end</a>' in french  # no fr name: en
+    untagged = [t for t in _terms() if not posts_under(t)]
+    for term in untagged:  # every term has its page, tagged or not
+        assert (public / f"ja/taxonomy/topics/{term}/index.html").is_file()
 
 
 def test_building_twice_is_byte_identical(built, tmp_path: Path):
@@ -144,6 +197,25 @@ def test_in_a_browser_pagination_and_language_switcher(built):
         assert _broken_images(page) == []
         page.goto(url + "/404.html")
         assert page.locator("h1").inner_text() == "Page not found"
+        assert page.problems == []
+
+
+def test_in_a_browser_topic_pages_breadcrumbs_and_subtopics(built):
+    site, _ = built
+    with serve_folder(site / "public") as url, browser_page() as page:
+        page.goto(url + "/fr/taxonomy/topics/web-performance/")
+        assert page.locator("h1").inner_text() == "Performance web"
+        page.locator(".breadcrumb a", has_text="Ingénierie").click()
+        page.wait_for_url(url + "/fr/taxonomy/topics/engineering/")
+        assert page.locator("h1").inner_text() == "Ingénierie"
+        chips = page.locator(".topic-filter a.chip")
+        assert chips.count() == 2
+        chips.first.click()
+        page.wait_for_url(url + "/fr/taxonomy/topics/frontend/")
+        rows = page.locator(".post-list .post-row")
+        assert rows.count() == min(12, len(posts_under("frontend")))
+        page.locator('.lang-switch a[hreflang="ja-JP"]').click()
+        page.wait_for_url(url + "/ja/taxonomy/topics/frontend/")
         assert page.problems == []
 
 

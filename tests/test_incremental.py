@@ -20,7 +20,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from sitegen.build import BuildResult, build_site
 from sitegen.config import load_config
 from sitegen.errors import BuildError
-from tests.incremental_site import TwinSites, ref
+from tests.incremental_site import TOPIC_TAGS, TOPIC_TREES, TwinSites, ref, tags
 from tests.sites import embed_entry, make_site, write_json
 from tests.test_build import tree
 
@@ -51,6 +51,7 @@ class IncrementalEqualsFull(RuleBasedStateMachine):
         self.tmp = Path(tempfile.mkdtemp(prefix="sitegen-prop-"))
         self.sites = TwinSites(self.tmp, posts=5)
         self.next_post = 5
+        self.topic_terms = {"eng", "web", "perf", "ops", "design"}
         result = build(self.sites.a)
         assert result.kind == "full"
         self.before = tree(self.sites.a / "public")
@@ -90,6 +91,27 @@ class IncrementalEqualsFull(RuleBasedStateMachine):
             fields["categories"] = [{"uid": c, "_content_type_uid": "category"} for c in categories]
             self.sites.put("post", uid, "en-us", fields)
 
+    @rule(data=st.data(), terms=st.sampled_from(TOPIC_TAGS))
+    def retag_post(self, data: st.DataObject, terms: list[str]) -> None:
+        posts = self._posts()
+        if posts:
+            uid = data.draw(st.sampled_from(posts))
+            fields = self.sites.read("post", uid, "en-us")
+            fields["taxonomies"] = tags([t for t in terms if t in self.topic_terms])
+            self.sites.put("post", uid, "en-us", fields)
+
+    @rule(shape=st.integers(0, len(TOPIC_TREES) - 1))
+    def reshape_topics(self, shape: int) -> None:
+        """Move, rename or delete terms; a deleted term's tags go with it, as in Contentstack."""
+        self.topic_terms = self.sites.put_topics(shape)
+        for path in (self.sites.stack / "entries/post").glob("*.json"):
+            fields = json.loads(path.read_text(encoding="utf-8"))
+            kept = [t for t in fields.get("taxonomies", []) if t["term_uid"] in self.topic_terms]
+            if kept != fields.get("taxonomies", []):
+                fields["taxonomies"] = kept
+                uid, locale = path.name.split(".")[:2]
+                self.sites.put("post", uid, locale, fields)
+
     @rule(title=st.sampled_from(["News", "Latest news", "How-to"]))
     def rename_category(self, title: str) -> None:  # a term's label comes from the category
         self.sites.put("category", "news", "en-us", {"title": title, "url": "/c/news/"})
@@ -98,7 +120,11 @@ class IncrementalEqualsFull(RuleBasedStateMachine):
     def publish_new_post(self) -> None:
         i = self.next_post
         self.next_post += 1
-        self.sites.put("post", f"p{i}", "en-us", TwinSites.post_fields(i, author="bob"))
+        fields = TwinSites.post_fields(i, author="bob")
+        fields["taxonomies"] = [
+            t for t in fields["taxonomies"] if t["term_uid"] in self.topic_terms
+        ]
+        self.sites.put("post", f"p{i}", "en-us", fields)
 
     @rule(data=st.data())
     def unpublish_or_republish(self, data: st.DataObject) -> None:
@@ -217,7 +243,7 @@ TestIncrementalEqualsFull = IncrementalEqualsFull.TestCase
 # -- request accounting -------------------------------------------------------------------------
 
 
-def test_one_entry_edit_costs_two_requests_and_one_fetch_per_locale(tmp_path: Path):
+def test_one_entry_edit_costs_three_requests_and_one_fetch_per_locale(tmp_path: Path):
     site = make_site(tmp_path, posts=150)
     build(site)
     post = json.loads((site / "stack/entries/post/post7.en-us.json").read_text())
@@ -225,9 +251,9 @@ def test_one_entry_edit_costs_two_requests_and_one_fetch_per_locale(tmp_path: Pa
     write_json(site / "stack/entries/post/post7.en-us.json", post)
     result = build(site)
     assert result.kind == "incremental"
-    # the content type list (schema changes are not in the Sync API) + 1 sync request + the
-    # edited post in each of the 2 locales; nothing references posts
-    assert result.requests == 2 + 2
+    # the content type and taxonomy lists (the Sync API reports neither) + 1 sync request +
+    # the edited post in each of the 2 locales; nothing references posts
+    assert result.requests == 3 + 2
     assert result.changed == sorted(
         ["posts/post-7/index.html", "fr/posts/post-7/index.html", "index.html", "fr/index.html"]
     )
@@ -243,21 +269,21 @@ def test_a_referenced_entry_refetches_its_referrers_in_batches_of_100(tmp_path: 
     )
     result = build(site)
     # affected: ada (2 locales) and the 150 posts that include her (2 locales)
-    expected = 2 + 2 * math.ceil(1 / 100) + 2 * math.ceil(150 / 100)
+    expected = 3 + 2 * math.ceil(1 / 100) + 2 * math.ceil(150 / 100)
     assert result.requests == expected
     assert len(result.changed) == 2 * 150  # every post page shows the author
     html = (site / "public/posts/post-99/index.html").read_text()
     assert "Ada L. of Core Team" in html
 
 
-def test_no_change_costs_two_requests_and_writes_nothing(tmp_path: Path):
+def test_no_change_costs_three_requests_and_writes_nothing(tmp_path: Path):
     site = make_site(tmp_path)
     build(site)
     before = mtimes(site / "public")
     result = build(site)
     assert (result.kind, result.requests, result.rendered, result.written) == (
         "incremental",
-        2,  # the content type list and the sync walk
+        3,  # the content type and taxonomy lists and the sync walk
         0,
         0,
     )
@@ -285,7 +311,7 @@ def test_configuration_change_rerenders_everything_without_downloading(tmp_path:
     (site / "sitegen.toml").write_text(toml)
     result = build(site)
     assert result.kind == "incremental" and result.rendered == 8 + SITE_FILES
-    assert result.requests == 2  # the content type list and the sync walk only
+    assert result.requests == 3  # the content type and taxonomy lists and the sync walk
 
 
 def test_invalid_sync_token_falls_back_to_a_full_build(tmp_path: Path):

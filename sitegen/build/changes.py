@@ -35,6 +35,8 @@ class ContentChanges:
     entries: set[str] = field(default_factory=set)  # uids named by the sync items
     assets: set[str] = field(default_factory=set)
     content_types_deleted: set[str] = field(default_factory=set)
+    taxonomies: set[str] = field(default_factory=set)  # uids whose terms or names moved
+    taxonomy_deps: set[str] = field(default_factory=set)  # what of them moved (taxonomies.DEP)
     fetched: int = 0  # entry rows fetched again
 
     def note(self, key: EntryKey, url_changed: bool) -> None:

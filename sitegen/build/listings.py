@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sitegen.build.taxonomies import Taxonomy
+from sitegen.build.taxonomies import load as load_taxonomies
 from sitegen.config import FeedConfig, SiteConfig
 from sitegen.content.order import order_key
 from sitegen.content.query import MatchContext, matches, path_values, sort_value
@@ -262,6 +264,29 @@ class Listings:
         self.by_name = {s.name: s for s in self.sources.values() if s.name}
         self.prefixes = {loc.code: loc.prefix for loc in config.locales}
         self._groups: OrderedDict[tuple[str, str], dict[str, Group]] = OrderedDict()
+        self.taxonomies = load_taxonomies(store)  # term trees, for term listings over them
+
+    def taxonomy(self, source: Source) -> Taxonomy | None:
+        """The taxonomy a term listing is made of (``terms = "taxonomies.<uid>"``), if the
+        stack has it."""
+        if source.terms and source.terms.startswith("taxonomies."):
+            return self.taxonomies.get(source.terms.split(".", 1)[1])
+        return None
+
+    def over(self, taxonomy: str) -> Source | None:
+        """The first term listing over a taxonomy (where its terms have pages), if any."""
+        wanted = f"taxonomies.{taxonomy}"
+        return next((s for s in self.sources.values() if s.terms == wanted), None)
+
+    def over_taxonomies(self, uids: Iterable[str]) -> set[tuple[str, str]]:
+        """(source, locale) of every term listing over one of these taxonomies."""
+        wanted = {f"taxonomies.{uid}" for uid in uids}
+        return {
+            (source.id, code)
+            for source in self.sources.values()
+            if source.terms in wanted
+            for code in self.prefixes
+        }
 
     def groups(self, source_id: str, locale: str) -> dict[str, Group]:
         """The source's members in a locale, ordered, by term (cached for the build)."""
@@ -272,7 +297,21 @@ class Listings:
         source = self.sources[source_id]
         ordered = self.store.listings.members(source_id, locale)
         groups: dict[str, Group] = {}
-        if source.terms:
+        taxonomy = self.taxonomy(source)
+        if taxonomy is not None:
+            # every term has a page, listing what is tagged with it or a term below it
+            tree = taxonomy.tree
+            for uid in tree.order():
+                groups[uid] = Group(uid, taxonomy.label(uid, locale), [])
+            for member in ordered:
+                keys: set[str] = set()
+                for key, _ in member.terms:
+                    if key in tree:  # a tag of a term since deleted lists nowhere
+                        keys.add(key)
+                        keys.update(tree.ancestors(key))
+                for key in keys:
+                    groups[key].members.append(member)
+        elif source.terms:
             for member in ordered:
                 for key, label in member.terms:
                     group = groups.setdefault(key, Group(key, label, []))
@@ -307,6 +346,7 @@ class Listings:
                         len(chunks),
                         len(group.members),
                         [(m.uid, m.hash) for m in items],
+                        self._tree_view(source, group.key, locale),
                     ]
                 )
                 pages.append(
@@ -375,7 +415,46 @@ class Listings:
                 "url": urls[0],
                 "count": len(group.members),
             }
+            taxonomy = self.taxonomy(source)
+            if taxonomy is not None:
+                context["term"].update(self._tree_context(source, taxonomy, group.key, page.locale))
         return context
+
+    def _term_link(self, source: Source, key: str, locale: str) -> dict[str, Any]:
+        group = self.groups(source.id, locale)[key]
+        return {
+            "key": key,
+            "label": group.label,
+            "url": page_url(self.url(source, key, 1), self.prefixes[locale]),
+            "count": len(group.members),
+        }
+
+    def _tree_context(
+        self, source: Source, taxonomy: Taxonomy, key: str, locale: str
+    ) -> dict[str, Any]:
+        """Where a term sits: ``ancestors`` (root first, for breadcrumbs), ``parent``,
+        ``children`` and ``depth`` (1 for a root term), each term with key, label, url, count."""
+        tree = taxonomy.tree
+        ancestors = [self._term_link(source, k, locale) for k in reversed(tree.ancestors(key))]
+        return {
+            "ancestors": ancestors,
+            "parent": ancestors[-1] if ancestors else None,
+            "children": [self._term_link(source, k, locale) for k in tree.children[key]],
+            "depth": len(ancestors) + 1,
+        }
+
+    def _tree_view(self, source: Source, key: str, locale: str) -> Any:
+        """What a term page shows of the tree (its fingerprint's part): the names of its
+        ancestors and the names and counts of its children."""
+        taxonomy = self.taxonomy(source)
+        if taxonomy is None:
+            return None
+        groups = self.groups(source.id, locale)
+        tree = taxonomy.tree
+        return [
+            [groups[k].label for k in tree.ancestors(key)],
+            [[k, groups[k].label, len(groups[k].members)] for k in tree.children[key]],
+        ]
 
     def _feed(self, source: Source, page: Page, items: list[dict[str, Any]]) -> Feed:
         feed_config = next(f for f in self.config.feeds if f.id == source.id)
@@ -416,6 +495,17 @@ class Listings:
             )
         prefix = self.prefixes[locale]
         groups = self.groups(source.id, locale).values()
+        taxonomy = self.taxonomy(source)
+        if taxonomy is not None:  # the tree, in its order, each term with depth and parent
+            tree = taxonomy.tree
+            return [
+                {
+                    **self._term_link(source, g.key, locale),
+                    "depth": tree.depth(g.key),
+                    "parent": tree.parent[g.key],
+                }
+                for g in groups
+            ]
         return [
             {
                 "key": g.key,

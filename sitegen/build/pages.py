@@ -22,6 +22,7 @@ from sitegen.build.site_files import (
     render_fixed,
     render_sitemaps,
 )
+from sitegen.build.taxonomies import load as load_taxonomies
 from sitegen.config import SiteConfig
 from sitegen.content.urls import check_url, output_file
 from sitegen.errors import BuildError
@@ -65,8 +66,18 @@ def rendered_types(
 
 
 def check_listings(config: SiteConfig, store: Store, renderer: Renderer) -> None:
-    """Every listing and feed names a template and a content type that exist."""
+    """Every listing and feed names a template, a content type and a taxonomy that exist."""
     content_types = store.content.content_types()
+    known_taxonomies = load_taxonomies(store)
+    for item in config.listings:
+        terms = item.terms or ""
+        if terms.startswith("taxonomies.") and terms.split(".", 1)[1] not in known_taxonomies:
+            known = ", ".join(sorted(known_taxonomies)) or "it has none"
+            raise BuildError(
+                f"{config.config_file}: {item.id}.terms is {terms!r}, but the stack has no "
+                f"taxonomy {terms.split('.', 1)[1]!r} ({known}); fix the uid or publish the "
+                "taxonomy"
+            )
     for item in (*config.listings, *config.feeds):
         if not renderer.has_template(item.template):
             raise BuildError(
@@ -119,8 +130,10 @@ def replan(
     rows: Iterable[EntryKey],
     listings: Listings,
     site_file_names: list[str],
+    taxonomies: Iterable[str] = (),
 ) -> tuple[set[str], set[str]]:
-    """Pages touched by changed entry rows: (files to render, files no longer produced).
+    """Pages touched by changed entry rows and taxonomies: (files to render, files no longer
+    produced).
 
     The changed entries' own pages, the listing and feed pages whose content moved (by
     fingerprint), the pages that listed the terms of a changed listing, and the sitemap when
@@ -138,6 +151,7 @@ def replan(
     dirty, gone = set(new_files), old_files - new_files
 
     changed = update_members(config, store, rows)
+    changed |= listings.over_taxonomies(taxonomies)
     listings.forget()
     for source, locale in sorted(changed):
         old = store.graph.pages_of_source(source, locale)

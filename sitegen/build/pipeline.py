@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from sitegen.build import sorting
+from sitegen.build import sorting, taxonomies
 from sitegen.build.assets import AssetSync, AssetUrls, previous_rows, sync_assets
 from sitegen.build.changes import (
     ContentChanges,
@@ -439,7 +439,10 @@ def _incremental(run: _Run) -> BuildResult:
             dirty |= store.graph.dependents("url", changes.urls)
             dirty |= store.graph.dependents("template", changed_templates)
             dirty |= store.graph.dependents("static", changed_copied)
-            new_files, gone = replan(config, store, types, changes.rows, listings, names)
+            dirty |= store.graph.dependents(taxonomies.DEP, changes.taxonomy_deps)
+            new_files, gone = replan(
+                config, store, types, changes.rows, listings, names, changes.taxonomies
+            )
             dirty = (dirty | new_files) - gone
         with OverlayOutput(config.output) as out:
             assets = _sync_assets(
@@ -490,6 +493,13 @@ async def _pull_changes(run: _Run, store: Store, client: CDAClient) -> tuple[Con
             items.extend(page)
             run.progress.advance()
         changes = await apply_sync(run.config, store.content, client, items)
+        codes = [loc.code for loc in run.config.locales]
+        fresh = await taxonomies.fetch_taxonomies(client, codes)
+        stored = taxonomies.load(store)
+        changes.taxonomies = taxonomies.changed(stored, fresh)
+        if changes.taxonomies:
+            changes.taxonomy_deps = taxonomies.changed_deps(stored, fresh, codes)
+            taxonomies.save(store, fresh)
     assert walk.next_token is not None
     return changes, walk.next_token
 
@@ -500,6 +510,8 @@ def _describe(changes: ContentChanges) -> list[str]:
         triggers.append(f"{_count(len(changes.entries), 'entry', 'entries')} changed")
     if changes.assets:
         triggers.append(f"{_count(len(changes.assets), 'asset')} changed")
+    if changes.taxonomies:
+        triggers.append(f"{_count(len(changes.taxonomies), 'taxonomy', 'taxonomies')} changed")
     if changes.content_types_deleted:
         triggers.append(f"{_count(len(changes.content_types_deleted), 'content type')} deleted")
     return triggers

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
+from sitegen.build import taxonomies
 from sitegen.config import SiteConfig
 from sitegen.errors import BuildError
 from sitegen.source.cda import PAGE_SIZE, CDAClient
@@ -28,7 +29,7 @@ async def pull_all(
     progress: Any,
     on_entries: Callable[[Store, str, str, list[tuple[dict, str]]], None] | None = None,
 ) -> None:
-    """Fetch content types, assets and every entry of every type in every locale.
+    """Fetch content types, assets, taxonomies and every entry of every type in every locale.
 
     The store is new (a full build), so entries are inserted without looking for old rows.
     ``on_entries(store, content type, locale, [(entry as stored, hash)])`` sees each page
@@ -56,8 +57,13 @@ async def pull_all(
         store.content.put_assets(await client.assets())
         progress.advance()
 
+    async def pull_taxonomies() -> None:
+        codes = [loc.code for loc in config.locales]
+        taxonomies.save(store, await taxonomies.fetch_taxonomies(client, codes))
+        progress.advance()
+
     await gather(
-        [pull_assets()]
+        [pull_assets(), pull_taxonomies()]
         + [pull_entries(ct, loc.code) for ct in sorted(known) for loc in config.locales]
     )
 

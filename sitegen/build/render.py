@@ -22,10 +22,14 @@ from markupsafe import Markup
 from sitegen.build.sorting import DEP as SORTED_DEP
 from sitegen.build.sorting import SortFields, sorted_uids
 from sitegen.build.sorting import dep_key as sorted_dep_key
+from sitegen.build.taxonomies import DEP as TAXONOMY_DEP
+from sitegen.build.taxonomies import Taxonomy, term_sets
+from sitegen.build.taxonomies import load as load_taxonomies
 from sitegen.config import LocaleConfig, SiteConfig
 from sitegen.content.images import image_url, srcset
 from sitegen.content.markdown import render_markdown
 from sitegen.content.order import FIELD_UID, parse_sort
+from sitegen.content.query import MatchContext, QueryError, check_query, matches
 from sitegen.content.rte import EmbedContext, render_rte
 from sitegen.content.urls import page_url
 from sitegen.errors import BuildError
@@ -95,6 +99,7 @@ class Renderer:
         self._embed_templates: dict[str, bool] = {}
         self._urls: dict[tuple[str, str, str | None], str | None] = {}
         self._translations: dict[str, dict[str, str] | None] = {}
+        self._taxonomy_cache: dict[str, Taxonomy] | None = None
         search_path = [str(config.templates)]
         if PACKAGE_TEMPLATES.is_dir():
             search_path.append(str(PACKAGE_TEMPLATES))
@@ -125,6 +130,7 @@ class Renderer:
             image_url=image_url,
             srcset=srcset,
             terms=self._terms,
+            terms_of=self._terms_of,
             link=self._link,
         )
         self.env.filters["absolute_urls"] = self._absolute_urls
@@ -193,8 +199,12 @@ class Renderer:
             html = self.env.get_template(template).render(context)
         except jinja2.TemplateSyntaxError as err:
             raise BuildError(_syntax_message(err, self.config)) from None
-        except BuildError as err:
-            raise BuildError(f"{err} (rendering {where})") from None
+        except BuildError as err:  # a helper's complaint: say which template line called it
+            location = _template_location(err, self.config)
+            said = str(err)
+            if location and not said.startswith(location.rsplit(":", 1)[0]):
+                said = f"{location}: {said}"
+            raise BuildError(f"{said} (rendering {where})") from None
         except jinja2.TemplateNotFound as err:
             raise BuildError(
                 f"{_template_location(err, self.config) or template}: includes or extends "
@@ -252,13 +262,20 @@ class Renderer:
         *,
         sort: str | list[str] | None = None,
         limit: int | None = None,
+        taxonomy: Mapping[str, Any] | None = None,
     ) -> list[LazyEntry]:
         """Entries of a content type in a locale (references expanded), newest first.
 
         ``sort`` ("-date", or a list of such fields; ties by uid) and ``limit`` order and cut
         the collection before any entry is made: "the 20 newest posts" of 50,000 keeps 20
         entries in memory and decodes no body, where ``entries(...) | sort`` decodes them all.
+        ``taxonomy`` keeps the entries whose terms match, as the CDA's taxonomy queries do:
+        ``{"topics": "frontend"}``, ``{"topics": {"$eq_below": "frontend"}}`` (``$below``,
+        ``$eq_above``, ``$above``, with ``levels``), ``{"topics": {"$in": [...]}}``; with
+        ``limit``, the first ``limit`` that match.
         """
+        if taxonomy is not None:
+            return self._entries_by_terms(ctx, content_type, locale, sort, limit, taxonomy)
         code = locale or ctx.get("locale") or self.config.default_locale.code
         if code not in self.locales:
             raise BuildError(f"entries(): unknown locale {code!r}; use one of site.locales")
@@ -281,6 +298,83 @@ class Renderer:
         else:
             self._entries_cache.move_to_end(key)
         return cached
+
+    def _entries_by_terms(
+        self,
+        ctx: jinja2.runtime.Context,
+        content_type: str,
+        locale: str | None,
+        sort: str | list[str] | None,
+        limit: int | None,
+        taxonomy: Mapping[str, Any],
+    ) -> list[LazyEntry]:
+        if not isinstance(taxonomy, Mapping) or not taxonomy:
+            raise BuildError(
+                'entries(): taxonomy must map taxonomy uids to terms, e.g. {"topics": '
+                f'{{"$eq_below": "frontend"}}}}; got {taxonomy!r}'
+            )
+        query = {f"taxonomies.{uid}": condition for uid, condition in taxonomy.items()}
+        try:
+            check_query(query)
+        except QueryError as err:
+            raise BuildError(f"entries(): taxonomy {taxonomy!r}: {err}") from None
+        known = self._taxonomies()
+        for uid in taxonomy:
+            if uid not in known:
+                raise BuildError(
+                    f"entries(): taxonomy {uid!r} is not one of the stack's "
+                    f"({', '.join(known) or 'it has none'})"
+                )
+        for uid in taxonomy:
+            self._record(TAXONOMY_DEP, f"{uid}/tree")
+        every = self._entries(ctx, content_type, locale, sort=sort)
+        match = MatchContext(content_type_uid=content_type, terms=term_sets(known))
+        found = [entry for entry in every if matches(entry, query, match)]
+        return found if limit is None else found[:limit]
+
+    def _taxonomies(self) -> dict[str, Taxonomy]:
+        if self._taxonomy_cache is None:
+            self._taxonomy_cache = (
+                self.listings.taxonomies if self.listings else load_taxonomies(self.store)
+            )
+        return self._taxonomy_cache
+
+    @jinja2.pass_context
+    def _terms_of(
+        self, ctx: jinja2.runtime.Context, entry: Mapping[str, Any], taxonomy: str
+    ) -> list[dict[str, Any]]:
+        """An entry's terms of a taxonomy, named in this locale: key, label, url (of the term
+        listing over the taxonomy, or None without one), depth and parent."""
+        code = ctx.get("locale") or self.config.default_locale.code
+        found = self._taxonomies().get(taxonomy)
+        if found is None:
+            known = ", ".join(self._taxonomies()) or "it has none"
+            raise BuildError(
+                f"terms_of(): taxonomy {taxonomy!r} is not one of the stack's ({known})"
+            )
+        tags = [
+            tag.get("term_uid")
+            for tag in entry.get("taxonomies") or []
+            if isinstance(tag, Mapping) and tag.get("taxonomy_uid") == taxonomy
+        ]
+        source = self.listings.over(taxonomy) if self.listings else None
+        prefix = self.locales[code].prefix
+        known = [term for term in dict.fromkeys(tags) if isinstance(term, str)]
+        for term in known:  # a term tagged but deleted reads as "gone" until it comes back
+            self._record(TAXONOMY_DEP, f"{taxonomy}/{code}/{term}")
+        return [
+            {
+                "key": term,
+                "label": found.label(term, code),
+                "url": page_url(self.listings.url(source, term, 1), prefix)
+                if source is not None and self.listings is not None
+                else None,
+                "depth": found.tree.depth(term),
+                "parent": found.tree.parent[term],
+            }
+            for term in known
+            if term in found.tree
+        ]
 
     def _sorted_entries(
         self, content_type: str, locale: str, order: SortFields, limit: int | None

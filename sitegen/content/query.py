@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sitegen.content.taxonomy import DEFAULT_LEVELS
 from sitegen.content.timestamps import parse_time
 
 JsonDict = dict[str, Any]
@@ -32,7 +33,6 @@ LOGICAL = {"$and", "$or"}
 # levels of the tree to go (0: the term alone; default 10, a taxonomy's greatest depth)
 HIERARCHY = {"$eq_below", "$below", "$eq_above", "$above"}
 TAXONOMY_FIELD = "taxonomies"
-DEFAULT_LEVELS = 10
 REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
 
 

@@ -254,6 +254,24 @@ class CDAClient:
             params.append(("locale", locale))
         return [item async for page in self.pages("/assets", "assets", params) for item in page]
 
+    async def taxonomies(self) -> list[dict[str, Any]]:
+        """The stack's published taxonomies (``/v3/taxonomies``); none from a host that has no
+        taxonomy endpoints (it answers 404 or 422)."""
+        try:
+            return [item async for page in self.pages("/taxonomies", "taxonomies") for item in page]
+        except APIError as err:
+            if err.status in (404, 422):
+                return []
+            raise
+
+    async def terms(self, taxonomy: str, locale: str) -> list[dict[str, Any]]:
+        """Every term of a taxonomy with its name in ``locale`` (or its fallback), flat, each
+        with ``uid``, ``name``, ``parent_uid`` and ``order`` (CDA "Get all terms"). ``depth``
+        10 asks for every level: the hierarchy operators stop at 10 too."""
+        params = [("locale", locale), ("include_fallback", "true"), ("depth", 10)]
+        path = f"/taxonomies/{taxonomy}/terms"
+        return [item async for page in self.pages(path, "terms", params) for item in page]
+
     def entry_params(self, locale: str) -> list[tuple[str, str | int]]:
         """The include parameters of every entry request, so incremental refetches match."""
         return [

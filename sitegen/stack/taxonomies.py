@@ -22,9 +22,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from sitegen.content.taxonomy import DEFAULT_LEVELS, TermTree
 from sitegen.errors import StackFolderError
 from sitegen.stack.content_types import UID_RE
 from sitegen.stack.jsonfile import read_json
@@ -34,8 +36,6 @@ JsonDict = dict[str, Any]
 TAXONOMY_KEYS = frozenset({"uid", "name", "description", "names", "terms"})
 TERM_KEYS = frozenset({"uid", "name", "names", "terms"})
 RESERVED_UIDS = frozenset({"entries"})  # /v3/taxonomies/entries is the entries query
-DEFAULT_LEVELS = 10  # the hierarchy operators' `levels` when a query leaves it out
-HIERARCHY_OPERATORS = ("$eq_below", "$below", "$eq_above", "$above")
 
 
 @dataclass
@@ -57,44 +57,19 @@ class Taxonomy:
     names: dict[str, str]
     terms: dict[str, Term]  # in tree order: each term before its children
 
-    def roots(self) -> list[str]:
-        return [t.uid for t in self.terms.values() if t.parent is None]
+    @cached_property
+    def tree(self) -> TermTree:
+        """The term tree (content/taxonomy.py), which the hierarchy operators walk."""
+        return TermTree((t.uid, t.parent) for t in self.terms.values())
 
     def descendants(self, uid: str, levels: int | None = None) -> list[str]:
-        """The terms below ``uid``, at most ``levels`` down, in tree order."""
-        found: list[str] = []
-
-        def walk(term: str, level: int) -> None:
-            for child in self.terms[term].children:
-                if levels is not None and level > levels:
-                    return
-                found.append(child)
-                walk(child, level + 1)
-
-        walk(uid, 1)
-        return found
+        return self.tree.descendants(uid, levels)
 
     def ancestors(self, uid: str, levels: int | None = None) -> list[str]:
-        """The terms above ``uid``, nearest first, at most ``levels`` up."""
-        found: list[str] = []
-        parent = self.terms[uid].parent
-        while parent is not None and (levels is None or len(found) < levels):
-            found.append(parent)
-            parent = self.terms[parent].parent
-        return found
+        return self.tree.ancestors(uid, levels)
 
     def hierarchy(self, operator: str, uid: str, levels: int = DEFAULT_LEVELS) -> frozenset[str]:
-        """The term uids a hierarchy operator names: ``$eq_below`` is ``uid`` and the terms
-        below it, ``$below`` only those below, ``$eq_above`` / ``$above`` likewise upwards."""
-        if uid not in self.terms:
-            return frozenset()
-        if operator in ("$eq_below", "$below"):
-            found = self.descendants(uid, levels)
-        else:
-            found = self.ancestors(uid, levels)
-        if operator.startswith("$eq_"):
-            found = [uid, *found]
-        return frozenset(found)
+        return self.tree.hierarchy(operator, uid, levels)
 
 
 def parse_taxonomy(path: Path, uid: str, locales: list[str]) -> Taxonomy:
