@@ -27,6 +27,19 @@ def site_with_branch(root: Path, branch: str | None) -> Path:
     return site
 
 
+def add_seo_global_field(stack: Path, schema: list[dict]) -> None:
+    """global_fields/seo.json with ``schema``, used by the post content type as ``seo``."""
+    write_json(
+        stack / "global_fields" / "seo.json", {"uid": "seo", "title": "SEO", "schema": schema}
+    )
+    post_type = stack / "content_types" / "post.json"
+    post = read_json(post_type)
+    post["schema"].append(
+        {"uid": "seo", "data_type": "global_field", "display_name": "SEO", "reference_to": "seo"}
+    )
+    write_json(post_type, post)
+
+
 def set_branch(site: Path, branch: str) -> None:
     config = site / "sitegen.toml"
     text = config.read_text(encoding="utf-8")
@@ -82,20 +95,9 @@ def test_assets_of_the_branch_are_copied(tmp_path):
 def test_a_content_type_or_global_field_change_is_noticed(tmp_path):
     site = make_site(tmp_path)
     stack = site / "stack"
-    write_json(
-        stack / "global_fields" / "seo.json",
-        {
-            "uid": "seo",
-            "title": "SEO",
-            "schema": [{"uid": "description", "data_type": "text", "display_name": "Description"}],
-        },
+    add_seo_global_field(
+        stack, [{"uid": "description", "data_type": "text", "display_name": "Description"}]
     )
-    post_type = stack / "content_types" / "post.json"
-    post = read_json(post_type)
-    post["schema"].append(
-        {"uid": "seo", "data_type": "global_field", "display_name": "SEO", "reference_to": "seo"}
-    )
-    write_json(post_type, post)
     assert build(site).kind == "full"
     assert build(site).kind == "incremental"
 
@@ -132,28 +134,18 @@ def test_fields_inside_a_global_field_render_like_the_content_types_own(tmp_path
     text and embedded items inside a global field render as they do elsewhere."""
     site = make_site(tmp_path)
     stack = site / "stack"
-    write_json(
-        stack / "global_fields" / "seo.json",
-        {
-            "uid": "seo",
-            "title": "SEO",
-            "schema": [
-                {"uid": "description", "data_type": "text", "display_name": "Description"},
-                {
-                    "uid": "summary",
-                    "data_type": "json",
-                    "display_name": "Summary",
-                    "field_metadata": {"allow_json_rte": True},
-                },
-            ],
-        },
+    add_seo_global_field(
+        stack,
+        [
+            {"uid": "description", "data_type": "text", "display_name": "Description"},
+            {
+                "uid": "summary",
+                "data_type": "json",
+                "display_name": "Summary",
+                "field_metadata": {"allow_json_rte": True},
+            },
+        ],
     )
-    post_type = stack / "content_types" / "post.json"
-    post = read_json(post_type)
-    post["schema"].append(
-        {"uid": "seo", "data_type": "global_field", "display_name": "SEO", "reference_to": "seo"}
-    )
-    write_json(post_type, post)
     entry = stack / "entries" / "post" / "post0.en-us.json"
     write_json(
         entry,

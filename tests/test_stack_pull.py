@@ -87,6 +87,14 @@ def enrich(stack: Path) -> None:
     write_json(home_file, home)
 
 
+def copy_example_site(site: Path) -> Path:
+    """The example site (with its stack) at ``site``, without build output or state."""
+    example = Path(__file__).parent.parent / "example_site"
+    ignore = shutil.ignore_patterns("public", ".sitegen", ".*.history.sqlite*")
+    shutil.copytree(example, site, ignore=ignore)
+    return site
+
+
 def normalized(value: Any) -> Any:
     """A CDA response without the system fields that legitimately differ between stacks."""
     if isinstance(value, list):
@@ -432,11 +440,7 @@ def test_an_entry_unpublished_while_the_walk_restarts_is_not_kept(tmp_path: Path
 
 
 def test_global_fields_and_taxonomies_are_snapshotted(tmp_path: Path):
-    example = Path(__file__).parent.parent / "example_site"
-    site = tmp_path / "site"
-    shutil.copytree(
-        example, site, ignore=shutil.ignore_patterns("public", ".sitegen", ".*.history.sqlite*")
-    )
+    site = copy_example_site(tmp_path / "site")
     snap = tmp_path / "snap"
     result = run(str(snap), "--site", str(site), *("--locale", "en-us", "--locale", "fr-fr"))
     assert result.exit_code == 0, result.output
@@ -453,11 +457,7 @@ def test_global_fields_and_taxonomies_are_snapshotted(tmp_path: Path):
 
 
 def test_entry_variants_named_on_the_command_line_are_snapshotted(tmp_path: Path):
-    example = Path(__file__).parent.parent / "example_site"
-    site = tmp_path / "site"
-    shutil.copytree(
-        example, site, ignore=shutil.ignore_patterns("public", ".sitegen", ".*.history.sqlite*")
-    )
+    site = copy_example_site(tmp_path / "site")
     snap = tmp_path / "snap"
     # by Personalize alias, as a site would name it; plus a name the stack does not know
     result = run(

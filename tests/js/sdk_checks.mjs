@@ -3,6 +3,7 @@
 // Run by tests/test_sdk_js.py: node sdk_checks.mjs PORT (NODE_EXTRA_CA_CERTS names the CA).
 // Prints one line per check, "ok <name>" or "FAIL <name>: <why>", and exits 1 if any failed.
 import assert from "node:assert/strict";
+import { runChecks } from "./run_checks.mjs";
 import contentstack, { QueryOperation, TaxonomyQueryOperation } from "@contentstack/delivery-sdk";
 import * as Utils from "@contentstack/utils";
 import { DOMParser } from "linkedom";
@@ -129,15 +130,4 @@ const checks = {
   },
 };
 
-let failed = 0;
-for (const [name, check] of Object.entries(checks)) {
-  try {
-    await check();
-    console.log(`ok ${name}`);
-  } catch (err) {
-    failed += 1;
-    const detail = err?.message || JSON.stringify(err);
-    console.log(`FAIL ${name}: ${String(detail).replace(/\s+/g, " ").slice(0, 500)}`);
-  }
-}
-process.exit(failed ? 1 : 0);
+await runChecks(checks);
