@@ -9,12 +9,19 @@ Generates a site with benchmarks/synth.py, then runs in this process, through
 2. a build with no change;
 3. a build after one post was edited (title and body, master locale, not localized elsewhere,
    so its page changes in every locale);
-4. a build after the popular author (5% of the posts) was renamed;
-5. a forced full build of the same content (``--no-full-rebuild`` skips it).
+4. with ``--taxonomy`` (the site gets the ``topics`` taxonomy, tags on every post and a page
+   per term at /topics/{term}/, see synth.py): a build after one post was re-tagged (its terms
+   replaced by leaf terms under other root terms, in every locale file of the post), checked
+   on the term pages: the post is listed on its new terms' pages and their ancestors', and on
+   none of its old terms' pages or their ancestors';
+5. a build after the popular author (5% of the posts) was renamed;
+6. a forced full build of the same content (``--no-full-rebuild`` skips it).
 
 For each: wall time, build kind, pages rendered and files written, CDA requests, the time
-relative to the first full build, and a check that the output shows the change. The table is
-printed and appended, with a description of the machine, to benchmarks/RESULTS.md.
+relative to the first full build, and a check that the output shows the change. The full
+build's CDA requests are set against their lower bound (perf.py's, plus with ``--taxonomy`` the
+terms pages: ⌈terms / 100⌉ per taxonomy and locale). The table is printed and appended, with a
+description of the machine, to benchmarks/RESULTS.md.
 
 Written against the incremental interface: ``build_site(config, full=False, progress=None)``
 and ``BuildResult.kind`` / ``rendered`` / ``written`` / ``removed``. Where they are missing
@@ -24,7 +31,9 @@ and ``BuildResult.kind`` / ``rendered`` / ``written`` / ``removed``. Where they 
 from __future__ import annotations
 
 import argparse
+import html
 import inspect
+import math
 import resource
 import sys
 import time
@@ -42,10 +51,12 @@ from common import (
     describe_site,
     machine,
     machine_line,
+    page_file,
     pages_showing,
     site_folder,
     sitegen_version,
 )
+from perf import CDA_PAGE, request_lower_bound
 from synth import SynthSite, generate_site
 
 from sitegen.build import build_site
@@ -108,6 +119,62 @@ def run_build(site: SynthSite, label: str, *, full: bool = False, check=None) ->
     return row
 
 
+TERM_PATH = "/topics/{term}/"  # the synthetic site's term listing (synth.TERMS_TOML)
+
+
+def term_pages(config, term: str, locale: str) -> list[Path]:
+    """The files of a term's listing pages in a locale: /topics/<term>/, …/page/2/, …"""
+    base = TERM_PATH.replace("{term}", term)
+    files = []
+    number = 1
+    while True:
+        file = page_file(config, base if number == 1 else f"{base}page/{number}/", locale)
+        if not file.is_file():
+            return files
+        files.append(file)
+        number += 1
+
+
+def retag_check(config, site: SynthSite, post: str, old: list[str], new: list[str]) -> str:
+    """'ok' when, in every locale, the post is listed on the pages of its new terms and their
+    ancestors and on none of the pages of its old terms and their ancestors."""
+    url = site.entry(post)["url"]
+    gained = {t for term in new for t in [term, *site.term_ancestors(term)]}
+    lost = {t for term in old for t in [term, *site.term_ancestors(term)]} - gained
+    wrong: list[str] = []
+    scanned = 0
+    for locale in site.locales:
+        prefix = next(loc.prefix for loc in config.locales if loc.code == locale)
+        needle = f'href="{html.escape(prefix + url, quote=True)}"'
+        for term in sorted(gained | lost):
+            files = term_pages(config, term, locale)
+            scanned += len(files)
+            listed = any(needle in file.read_text(encoding="utf-8") for file in files)
+            if not files:
+                wrong.append(f"{locale} {term}: no page")
+            elif listed != (term in gained):
+                wrong.append(f"{locale} {term}: {'listed' if listed else 'not listed'}")
+    terms = f"{len(gained)} terms gained, {len(lost)} lost, {scanned} term pages read"
+    if wrong:
+        return f"STALE: {'; '.join(wrong[:6])} ({terms})"
+    return f"ok ({terms})"
+
+
+def lower_bound(site: SynthSite) -> tuple[int, str]:
+    """perf.py's request lower bound plus the terms pages of the taxonomy (⌈terms / 100⌉ per
+    locale; perf.py's already counts the one taxonomy list request)."""
+    total, how = request_lower_bound(site)
+    if site.taxonomy:
+        pages = math.ceil(len(site.terms) / CDA_PAGE) * len(site.locales)
+        total += pages
+        how = how.replace(
+            "1 taxonomies",
+            f"1 taxonomies + {pages} terms pages (⌈{len(site.terms)} terms / {CDA_PAGE}⌉ "
+            f"× {len(site.locales)} locales)",
+        )
+    return total, how
+
+
 def table(rows: list[Row]) -> str:
     lines = [
         "| build | kind | wall (s) | vs full | pages | rendered | written | removed "
@@ -143,6 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-full-rebuild", action="store_true", help="skip the final forced full build"
     )
+    parser.add_argument(
+        "--taxonomy",
+        action="store_true",
+        help="give the site the topics taxonomy and term pages, and re-tag one post",
+    )
     args = parser.parse_args(argv)
 
     with site_folder(args.workdir, args.entries, args.locales, args.seed) as site_dir:
@@ -152,7 +224,9 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace, site_dir: Path) -> int:
     sitegen_at = sitegen_version()  # now: the code is imported; the tree may change during the run
     print(f"generating {args.entries:,} entries × {args.locales} locale(s) in {site_dir} …")
-    site = generate_site(site_dir, args.entries, args.locales, seed=args.seed)
+    site = generate_site(
+        site_dir, args.entries, args.locales, seed=args.seed, taxonomy=args.taxonomy
+    )
     generated = describe_site(site)
     print(f"  {generated}")
     incremental = supports_full()
@@ -174,6 +248,19 @@ def run(args: argparse.Namespace, site_dir: Path) -> int:
         )
     )
 
+    if site.taxonomy:
+        tagged = site.pick_post(localized=len(site.locales) > 1, position=0.4)
+        old_terms = site.post_terms(tagged)
+        new_terms = site.retag_post(tagged)
+        print(f"  re-tagging {tagged}: {', '.join(old_terms)} → {', '.join(new_terms)}")
+        rows.append(
+            run_build(
+                site,
+                "re-tag 1 post",
+                check=lambda config: retag_check(config, site, tagged, old_terms, new_terms),
+            )
+        )
+
     name = site.rename_author()
     author_posts = site.popular_author_post_uids
     rows.append(
@@ -192,10 +279,19 @@ def run(args: argparse.Namespace, site_dir: Path) -> int:
     for row in rows[1:]:
         row.ratio = row.seconds / reference
 
+    lower, lower_how = lower_bound(site)
+    full = rows[0]
+    requests_line = (
+        f"- CDA requests, full build: {full.requests:,} / lower bound {lower:,} = "
+        f"{full.requests / lower:.3f} ({lower_how})"
+    )
+    print(requests_line)
+
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     info = machine(sitegen_at)
     heading = (
         f"## {info['date']} · {args.entries:,} entries × {args.locales} locale(s), seed {args.seed}"
+        + (" · taxonomy" if site.taxonomy else "")
     )
     notes = [
         f"- machine: {machine_line(info)}",
@@ -206,6 +302,18 @@ def run(args: argparse.Namespace, site_dir: Path) -> int:
             else "no incremental builds (`build_site` has no `full` parameter): every build is full"
         ),
         f"- site: {generated}",
+        *(
+            [
+                f"- taxonomy: `topics`, {len(site.terms)} terms ({len(site.leaf_terms)} leaves), "
+                f"1-2 a post; term pages at {TERM_PATH} (20 a page); re-tagged post "
+                f"{tagged} (40% of the way from the oldest post"
+                f"{', localized in every locale' if len(site.locales) > 1 else ''}): "
+                f"{', '.join(old_terms)} → {', '.join(new_terms)}"
+            ]
+            if site.taxonomy
+            else []
+        ),
+        requests_line,
         f"- peak RSS of the benchmark process: {peak_rss:,.0f} MiB",
     ]
     if args.note:

@@ -23,6 +23,16 @@ The content model looks like a real journal:
 The first locale is the master locale. Every further locale localizes ~20% of the posts, all
 categories, the pages, the home page and the chrome; the rest falls back to the master locale.
 
+With ``taxonomy=True`` the stack also gets a Contentstack taxonomy, ``topics``
+(``stack/taxonomies/topics.json``): 6 root terms × 4 children × 3 grandchildren = 102 terms,
+about half of them named in every further locale. Posts get a ``taxonomies`` field holding 1-2
+terms each (mostly leaves, some mid-level ones, drawn from their own generator so that the rest
+of the site is the same as without the taxonomy), and sitegen.toml a term listing
+``/topics/{term}/`` (``templates/topic.html``, 20 posts a page): every term has a page per
+locale listing the posts tagged with it or a term below it. Term uids are the path of names
+(``craft``, ``craft-typesetting``, ``craft-typesetting-basics``), so they never meet the
+category slugs that share ``/topics/``.
+
 Output is a pure function of (entries, locales, seed): dates are pinned with ``created_at`` /
 ``updated_at``, uids and text come from one seeded generator. Entry files are compact JSON (one
 line each: pretty printing would take most of the generation time); the small files
@@ -32,6 +42,7 @@ line each: pretty printing would take most of the generation time); the small fi
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import time
@@ -224,6 +235,83 @@ CODE_WORDS = [
     "fetchpriority",
     "git bisect",
 ]
+# The "topics" taxonomy (taxonomy=True): (uid, English name, French name, children); each child
+# has the QUALIFIERS below it. Root uids are none of TOPIC_WORDS (category slugs under /topics/).
+TAXONOMY_UID = "topics"
+TAXONOMY_ROOTS = [
+    (
+        "craft",
+        "Craft",
+        "Savoir-faire",
+        [
+            ("Typesetting", "Composition"),
+            ("Illustration", "Illustration"),
+            ("Layout systems", "Systèmes de mise en page"),
+            ("Colour theory", "Théorie des couleurs"),
+        ],
+    ),
+    (
+        "engineering",
+        "Engineering",
+        "Ingénierie",
+        [
+            ("Web platform", "Plateforme web"),
+            ("Build tooling", "Outillage de build"),
+            ("Hosting", "Hébergement"),
+            ("Observability", "Observabilité"),
+        ],
+    ),
+    (
+        "people",
+        "People",
+        "Personnes",
+        [
+            ("Hiring", "Recrutement"),
+            ("Mentoring", "Mentorat"),
+            ("Remote work", "Travail à distance"),
+            ("Wellbeing", "Bien-être"),
+        ],
+    ),
+    (
+        "publishing",
+        "Publishing",
+        "Édition",
+        [
+            ("Editorial workflow", "Flux éditorial"),
+            ("Translation", "Traduction"),
+            ("Archives", "Archives"),
+            ("Newsletters", "Lettres d'information"),
+        ],
+    ),
+    (
+        "product",
+        "Product",
+        "Produit",
+        [
+            ("Discovery", "Exploration"),
+            ("Roadmaps", "Feuilles de route"),
+            ("Pricing", "Tarification"),
+            ("Onboarding", "Accueil des utilisateurs"),
+        ],
+    ),
+    (
+        "studio",
+        "Studio life",
+        "Vie du studio",
+        [
+            ("Events", "Événements"),
+            ("Clients", "Clients"),
+            ("Open source", "Logiciel libre"),
+            ("Retrospectives", "Rétrospectives"),
+        ],
+    ),
+]
+QUALIFIERS = [
+    ("basics", "basics", "les bases"),
+    ("practice", "in practice", "en pratique"),
+    ("scale", "at scale", "à grande échelle"),
+]
+LEAF_TAG_SHARE = 0.8  # of a post's tags, the rest are mid-level terms
 COLOURS = ["#0f766e", "#b45309", "#be123c", "#1d4ed8", "#4d7c0f", "#7c3aed", "#0e7490", "#a16207"]
 
 
@@ -243,6 +331,8 @@ class SynthSite:
     files: int
     bytes: int
     seconds: float
+    # taxonomy=True: term uid -> parent term uid (None for a root), in tree order; else empty
+    terms: dict[str, str | None] = field(default_factory=dict)
     _uid_types: dict[str, str] = field(default_factory=dict, repr=False)
     _edits: int = field(default=0, repr=False)
 
@@ -304,6 +394,64 @@ class SynthSite:
         _write_json(file, data)
         return data["title"]
 
+    @property
+    def taxonomy(self) -> bool:
+        """Whether the site has the ``topics`` taxonomy, its tags and term pages."""
+        return bool(self.terms)
+
+    @property
+    def leaf_terms(self) -> list[str]:
+        """The terms with no term below them, in tree order."""
+        parents = set(self.terms.values())
+        return [term for term in self.terms if term not in parents]
+
+    def term_ancestors(self, term: str) -> list[str]:
+        """The terms above ``term``, nearest first."""
+        found = []
+        parent = self.terms[term]
+        while parent is not None:
+            found.append(parent)
+            parent = self.terms[parent]
+        return found
+
+    def term_root(self, term: str) -> str:
+        return ([term, *self.term_ancestors(term)])[-1]
+
+    def post_terms(self, uid: str, locale: str = MASTER_LOCALE) -> list[str]:
+        """The term uids a post is tagged with (taxonomy=True)."""
+        tags = self.entry(uid, locale).get("taxonomies") or []
+        return [tag["term_uid"] for tag in tags if tag.get("taxonomy_uid") == TAXONOMY_UID]
+
+    def retag_post(self, uid: str) -> list[str]:
+        """Tag a post with other terms, as an editor saving it would: as many leaf terms as it
+        had tags, each under a root none of its old terms is under (so every old term and its
+        ancestors lose the post and the new ones and theirs gain it), in every locale file of
+        the post; returns the new term uids."""
+        if not self.taxonomy:
+            raise LookupError("the site was generated without taxonomy=True")
+        if self._uid_types.get(uid) != "post":
+            raise KeyError(f"{uid!r} is not a post")
+        old = self.post_terms(uid)
+        self._edits += 1
+        rng = random.Random(f"{self.seed}:retag:{uid}:{self._edits}")
+        old_roots = {self.term_root(term) for term in old}
+        candidates = [t for t in self.leaf_terms if self.term_root(t) not in old_roots]
+        new: list[str] = []
+        for term in rng.sample(candidates, len(candidates)):
+            if len(new) == max(1, len(old)):
+                break
+            if self.term_root(term) not in {self.term_root(t) for t in new}:
+                new.append(term)
+        for locale in self.locales:
+            file = self.entry_file(uid, locale)
+            if not file.is_file():
+                continue  # not localized there: falls back to the master locale's tags
+            data = json.loads(file.read_text(encoding="utf-8"))
+            data["taxonomies"] = _tags(new)
+            data["updated_at"] = _iso(EDIT_DATE + timedelta(minutes=self._edits))
+            _write_moved(file, data)
+        return new
+
     def rename_author(self, uid: str | None = None) -> str:
         """Give an author (by default the popular one) a new name; returns it."""
         uid = uid or self.popular_author
@@ -316,6 +464,21 @@ class SynthSite:
         data["updated_at"] = _iso(EDIT_DATE + timedelta(minutes=self._edits))
         _write_json(file, data)
         return data["title"]
+
+
+def _tags(terms: list[str]) -> list[dict[str, str]]:
+    """A taxonomy field's value: the post's terms of the ``topics`` taxonomy."""
+    return [{"taxonomy_uid": TAXONOMY_UID, "term_uid": term} for term in terms]
+
+
+def _write_moved(path: Path, data: Any) -> None:
+    """Write a file whose mtime moves forward even within one clock tick (the local stack
+    notices edits by size and mtime first, and a retagged file may keep its size)."""
+    before = path.stat().st_mtime_ns
+    _write_json(path, data)
+    if path.stat().st_mtime_ns <= before:
+        stamp = before + 1_000_000
+        os.utime(path, ns=(stamp, stamp))
 
 
 def _strip_edit(title: str) -> str:
@@ -333,6 +496,7 @@ def generate_site(
     seed: int = 1,
     fanout: int = 3,
     listings: bool = True,
+    taxonomy: bool = False,
 ) -> SynthSite:
     """Write a site with ``entries`` entries in the master locale into ``root`` (which must
     not exist or be empty) and return its description.
@@ -340,7 +504,10 @@ def generate_site(
     ``fanout``: the most categories a post references (1..fanout, weighted to the low end; the
     default 3 keeps the historical distribution 1, 1, 2, 2, 3). ``listings``: add a paginated
     ``[[pages]]`` listing of every post at /posts/ (20 a page) and a ``[[feeds]]`` Atom feed
-    at /posts/feed.xml (20 newest, full JSON-RTE content) to sitegen.toml.
+    at /posts/feed.xml (20 newest, full JSON-RTE content) to sitegen.toml. ``taxonomy``: add
+    the ``topics`` taxonomy, tag every post with 1-2 of its terms and add its term listing at
+    /topics/{term}/ (see the module's description); off, the site is byte for byte what it was
+    before the option existed.
     """
     if not 1 <= locales <= len(LOCALES):
         raise ValueError(f"locales must be between 1 and {len(LOCALES)}, got {locales}")
@@ -353,7 +520,7 @@ def generate_site(
         raise FileExistsError(f"{root} exists and is not empty")
     started = time.perf_counter()
     gen = _Generator(root, entries, [code for code, _, _ in LOCALES[:locales]], seed)
-    gen.fanout, gen.with_listings = fanout, listings
+    gen.fanout, gen.with_listings, gen.with_taxonomy = fanout, listings, taxonomy
     gen.run()
     return SynthSite(
         root=root,
@@ -368,6 +535,7 @@ def generate_site(
         files=gen.files,
         bytes=gen.bytes,
         seconds=time.perf_counter() - started,
+        terms={uid: parent for uid, parent, _, _ in gen.terms},
         _uid_types=gen.uid_types,
     )
 
@@ -445,6 +613,13 @@ class _Generator:
         self.popular_posts = 0
         self.fanout = 3
         self.with_listings = True
+        self.with_taxonomy = False
+        # Tags come from their own generator: drawing them from self.rng would change the rest
+        # of the site between taxonomy=True and taxonomy=False.
+        self.tag_rng = random.Random(seed + 1000)
+        self.terms: list[tuple[str, str | None, str, str]] = []  # uid, parent, en name, fr name
+        self.leaf_terms: list[str] = []
+        self.mid_terms: list[str] = []
 
         # Sizes: everything besides posts, then posts fill up to `entries`.
         self.n_teams = min(len(TEAM_NAMES), max(3, entries // 1000))
@@ -501,6 +676,8 @@ class _Generator:
         self.root.mkdir(parents=True, exist_ok=True)
         self.write_stack_json()
         self.write_content_types()
+        if self.with_taxonomy:
+            self.write_taxonomy()
         self.write_assets()
         self.write_teams()
         self.write_authors()
@@ -530,12 +707,65 @@ class _Generator:
         )
 
     def write_content_types(self) -> None:
-        for uid, title, schema, options in _content_types():
+        for uid, title, schema, options in _content_types(self.with_taxonomy):
             self.write(
                 f"content_types/{uid}.json",
                 {"uid": uid, "title": title, "schema": schema, "options": options},
                 indent=2,
             )
+
+    def write_taxonomy(self) -> None:
+        """stack/taxonomies/topics.json: 3 levels, about half the terms named in each further
+        locale (French names in fr-fr, the English one marked with the locale elsewhere)."""
+        terms = self.terms
+        for root, en, fr, children in TAXONOMY_ROOTS:
+            terms.append((root, None, en, fr))
+            for child_en, child_fr in children:
+                child = f"{root}-{_slug(child_en)}"
+                terms.append((child, root, child_en, child_fr))
+                for key, q_en, q_fr in QUALIFIERS:
+                    terms.append(
+                        (f"{child}-{key}", child, f"{child_en}: {q_en}", f"{child_fr} : {q_fr}")
+                    )
+        clash = {uid for uid, *_ in terms} & {_slug(word) for word in TOPIC_WORDS}
+        if clash:  # category pages share /topics/
+            raise AssertionError(f"term uids that are category slugs: {sorted(clash)}")
+        others = self.locales[1:]
+        nodes: dict[str, dict[str, Any]] = {}
+        roots: list[dict[str, Any]] = []
+        for i, (uid, parent, en, fr) in enumerate(terms):
+            node: dict[str, Any] = {"uid": uid, "name": en}
+            if others and i % 2 == 0:  # about half the terms are named in the other locales
+                node["names"] = {loc: fr if loc == "fr-fr" else f"{en} [{loc}]" for loc in others}
+            nodes[uid] = node
+            if parent is None:
+                roots.append(node)
+            else:
+                nodes[parent].setdefault("terms", []).append(node)
+        self.leaf_terms = [uid for uid, *_ in terms if "terms" not in nodes[uid]]
+        self.mid_terms = [uid for uid, parent, *_ in terms if parent and "terms" in nodes[uid]]
+        data: dict[str, Any] = {
+            "name": "Topics",
+            "description": "What a post is about, from broad to narrow",
+        }
+        if others:
+            data["names"] = {
+                loc: "Sujets" if loc == "fr-fr" else f"Topics [{loc}]" for loc in others
+            }
+        data["terms"] = roots
+        self.write(f"taxonomies/{TAXONOMY_UID}.json", data, indent=2)
+
+    def post_tags(self) -> list[str]:
+        """1-2 distinct terms for a post, mostly leaves (from self.tag_rng only)."""
+        rng = self.tag_rng
+        wanted = rng.choice((1, 1, 2))
+        tags: list[str] = []
+        while len(tags) < wanted:
+            pool = self.leaf_terms if rng.random() < LEAF_TAG_SHARE else self.mid_terms
+            term = rng.choice(pool)
+            if term not in tags:
+                tags.append(term)
+        return tags
 
     def write_assets(self) -> None:
         kinds = [("logo", 1), ("avatar", 15), ("cover", 16), ("diagram", ASSET_COUNT - 32)]
@@ -665,6 +895,7 @@ class _Generator:
             size = int(rng.triangular(1800, 8500, 3000))  # compact JSON: ~2-10 KB
             embeds = self.post_embeds(i)
             localized_in = [loc for loc in others if rng.random() < LOCALIZED_POST_SHARE]
+            tags = self.post_tags() if self.with_taxonomy else None
             for locale in [master, *localized_in]:
                 text = self.text[locale]
                 data: dict[str, Any] = {
@@ -681,6 +912,8 @@ class _Generator:
                 }
                 if cover:
                     data["cover"] = cover
+                if tags is not None:
+                    data["taxonomies"] = _tags(tags)
                 self.entry("post", uid, locale, data)
                 if locale != master:
                     self.localized_posts[locale].add(uid)
@@ -997,15 +1230,22 @@ class _Generator:
                 lines.append("")
         if self.with_listings:
             lines += LISTINGS_TOML
+        if self.with_taxonomy:
+            lines += TERMS_TOML
         self.write_text(self.root / "sitegen.toml", "\n".join(lines))
         for name, text in TEMPLATES.items():
             if name in LISTING_TEMPLATES and not self.with_listings:
                 continue
             self.write_text(self.root / "templates" / name, text)
+        if self.with_taxonomy:
+            for name, text in TAXONOMY_TEMPLATES.items():
+                self.write_text(self.root / "templates" / name, text)
         self.write_text(self.root / "static" / "css" / "site.css", CSS)
         marker = {"generator": "benchmarks/synth.py", "entries": self.total}
         marker |= {"locales": self.locales, "seed": self.seed, "fanout": self.fanout}
         marker |= {"listings": self.with_listings}
+        if self.with_taxonomy:
+            marker |= {"taxonomy": True}
         self.write_text(self.root / MARKER, json.dumps(marker) + "\n")
 
 
@@ -1083,7 +1323,29 @@ def _json_rte(uid: str, name: str, targets: list[str]) -> dict[str, Any]:
     }
 
 
-def _content_types() -> list[tuple[str, str, list[dict[str, Any]], dict[str, Any]]]:
+def _taxonomy_field() -> dict[str, Any]:
+    return {
+        "uid": "taxonomies",
+        "data_type": "taxonomy",
+        "display_name": "Topics",
+        "taxonomies": [
+            {
+                "taxonomy_uid": TAXONOMY_UID,
+                "max_terms": 5,
+                "mandatory": False,
+                "non_localizable": False,
+            }
+        ],
+        "multiple": True,
+        "mandatory": False,
+        "non_localizable": False,
+        "field_metadata": {"description": ""},
+    }
+
+
+def _content_types(
+    taxonomy: bool = False,
+) -> list[tuple[str, str, list[dict[str, Any]], dict[str, Any]]]:
     title = _text("title", "Title", _default=True)
     url = _text("url", "URL", _default=True)
     page_opts = {"is_page": True, "singleton": False, "title": "title"}
@@ -1132,6 +1394,7 @@ def _content_types() -> list[tuple[str, str, list[dict[str, Any]], dict[str, Any
                 _reference("categories", "Categories", ["category"], multiple=True),
                 _json_rte("body", "Body", ["post", "author", "sys_assets"]),
                 _text("notes", "Notes", markdown=True),
+                *([_taxonomy_field()] if taxonomy else []),
             ],
             page_opts,
         ),
@@ -1395,6 +1658,62 @@ LISTINGS_TOML = [
     "limit = 20",
     'summary = "excerpt"',
     'content = "body"',
+    "",
+]
+
+# taxonomy=True: a page per term of the "topics" taxonomy in every locale
+TAXONOMY_TEMPLATES = {
+    "topic.html": """\
+{% extends "base.html" %}
+{% block title %}{{ term.label }}{% if paginator.number > 1 %} ({{ paginator.number }}){% endif %} · {{ site.title }}{% endblock %}
+{% block content %}
+{# A term of the "topics" taxonomy: the posts tagged with it or with a term below it. #}
+<nav class="breadcrumb" aria-label="Topics">
+  <ol>
+    {% for up in term.ancestors %}
+    <li><a href="{{ up.url }}">{{ up.label }}</a></li>
+    {% endfor %}
+    <li aria-current="page">{{ term.label }}</li>
+  </ol>
+</nav>
+<h1>{{ term.label }}</h1>
+<p class="meta">{{ term.count }} posts</p>
+{% if term.children %}
+<ul class="topics">
+  {% for child in term.children %}
+  <li><a class="chip" href="{{ child.url }}">{{ child.label }}</a> <span class="meta">{{ child.count }}</span></li>
+  {% endfor %}
+</ul>
+{% endif %}
+<ol class="post-list">
+{% for post in paginator.items %}
+  {% set author = post.author[0] if post.author else none %}
+  <li>
+    <a href="{{ url_for(post) }}">{{ post.title }}</a>
+    <span class="meta">{{ post.date[:10] }}{% if author %} · {{ author.title }}{% endif %}</span>
+    <p>{{ post.excerpt }}</p>
+  </li>
+{% endfor %}
+</ol>
+<nav class="pager" aria-label="Pages">
+  {% if paginator.has_previous %}<a rel="prev" href="{{ paginator.previous_url }}">Newer</a>{% endif %}
+  <span>Page {{ paginator.number }} of {{ paginator.total_pages }}</span>
+  {% if paginator.has_next %}<a rel="next" href="{{ paginator.next_url }}">Older</a>{% endif %}
+</nav>
+{% endblock %}
+""",
+}
+TERMS_TOML = [
+    "# a page per term of the stack's topics taxonomy (stack/taxonomies/topics.json) in every",
+    "# locale: the posts tagged with the term or a term below it, newest first, 20 a page",
+    "[[pages]]",
+    'path = "/topics/{term}/"',
+    'template = "topic.html"',
+    'content_type = "post"',
+    'terms = "taxonomies.topics"',
+    'name = "topics"',
+    "per_page = 20",
+    'sort = "-date"',
     "",
 ]
 

@@ -176,7 +176,12 @@ def test_journal_listing_feed_and_sitemap(built):
 
     sitemap = ET.parse(public / "sitemap.xml").getroot()
     locs = {u.findtext(f"{SM}loc") for u in sitemap.findall(f"{SM}url")}
-    html_pages = [p for p in public.rglob("*.html") if p.name != "404.html"]
+    # every page but the 404 page and variant pages (served at their base page's address)
+    html_pages = [
+        p
+        for p in public.rglob("*.html")
+        if p.name != "404.html" and "_variants" not in p.relative_to(public).parts
+    ]
     assert len(locs) == len(html_pages)
     assert "https://example.com/ja/blog/page/2/" in locs
     assert "Sitemap: https://example.com/sitemap.xml" in (public / "robots.txt").read_text()

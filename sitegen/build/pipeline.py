@@ -53,6 +53,13 @@ from sitegen.build.state import (
     source_change,
     template_fingerprints,
 )
+from sitegen.build.variants import (
+    VariantEntry,
+    check_edge_targets,
+    fetch_variant_entries,
+    render_variants,
+    write_edge_functions,
+)
 from sitegen.build.write import OverlayOutput, StagedOutput, process_alive, remove_leftovers
 from sitegen.config import SiteConfig, StackConfig
 from sitegen.errors import APIError, BuildError
@@ -145,6 +152,9 @@ class _Run:
         self.jobs = 1
         self.executor: str | None = None
         self.held = HeldSignals()  # signals that arrive while the new site is put in place
+        self.variant_entries: list[
+            VariantEntry
+        ] = []  # [personalize]: entries as variants show them
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
@@ -183,6 +193,8 @@ def _build(
     jobs: int | None = None,
     executor: str | None = None,
 ) -> BuildResult:
+    if not config.preview_mode:
+        check_edge_targets(config)
     stack, transport = _source(config.stack, transport)
     run = _Run(config, stack, transport, progress or NullProgress())
     run.jobs = default_jobs() if jobs is None else jobs
@@ -329,6 +341,10 @@ def _full(run: _Run) -> BuildResult:
                 rendered = render_pages(
                     config, store, renderer, listings, out, None, run.progress, pool
                 )
+            varied, manifest = render_variants(
+                config, store, renderer, out, run.variant_entries, None
+            )
+            rendered += varied
             _keep_orders(store)
             for item in copied:
                 if item.output_path not in names:  # a preview's robots.txt is generated
@@ -340,6 +356,7 @@ def _full(run: _Run) -> BuildResult:
             with run.held.holding():  # the new site and its state go in place together
                 out.swap()
                 os.replace(new_path, run.store_path)
+                write_edge_functions(config, manifest)
     finally:
         store.close()
         _remove_db(new_path)
@@ -372,6 +389,8 @@ async def _pull_full(run: _Run, store: Store, client: CDAClient) -> str | None:
                 f"the Sync API refused the initial sync ({err}); the next build will be full too"
             )
         await pull_all(run.config, store, client, run.progress, index)
+        known = set(store.content.content_types())
+        run.variant_entries = await fetch_variant_entries(client, run.config, known)
     return token
 
 
@@ -452,6 +471,10 @@ def _incremental(run: _Run) -> BuildResult:
                 dirty |= store.graph.dependents("asset_url", assets.changed_urls) - gone
             run.progress.start("Rendering pages", len(dirty))
             rendered = render_pages(config, store, renderer, listings, out, dirty, run.progress)
+            varied, manifest = render_variants(
+                config, store, renderer, out, run.variant_entries, None if rerender_all else dirty
+            )
+            rendered += varied
             _keep_orders(store)
             by_output = {item.output_path: item for item in copied}
             for name in sorted(changed_copied - set(names)):
@@ -465,6 +488,7 @@ def _incremental(run: _Run) -> BuildResult:
             with run.held.holding():  # the changed files and the new state go in together
                 out.apply()
                 store.commit()
+                write_edge_functions(config, manifest)
         pages_by_locale = _pages_by_locale(config, store)
         entries = store.content.count_entries()
     except BaseException:
@@ -500,6 +524,8 @@ async def _pull_changes(run: _Run, store: Store, client: CDAClient) -> tuple[Con
         if changes.taxonomies:
             changes.taxonomy_deps = taxonomies.changed_deps(stored, fresh, codes)
             taxonomies.save(store, fresh)
+        known = set(store.content.content_types())
+        run.variant_entries = await fetch_variant_entries(client, run.config, known)
     assert walk.next_token is not None
     return changes, walk.next_token
 

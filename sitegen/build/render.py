@@ -154,14 +154,20 @@ class Renderer:
         return True
 
     def render(
-        self, template: str, entry: Mapping[str, Any], locale: LocaleConfig, url: str
+        self,
+        template: str,
+        entry: Mapping[str, Any],
+        locale: LocaleConfig,
+        url: str,
+        variant: str | None = None,
     ) -> tuple[str, set[Dep]]:
         """Render one entry's page; returns the HTML and what the page read.
 
         ``url`` is the entry's url field (without locale prefix). The dependencies are
         templates (with their parents and includes), collections listed with ``entries()``,
         URLs looked up with ``url_for()``, static files and (when assets are downloaded) the
-        remote asset URLs in the page; the page's own entry is implied.
+        remote asset URLs in the page; the page's own entry is implied. ``variant``: the
+        Personalize variant alias a variant page is rendered for (``page.variant``).
         """
         where = f"entry {entry.get('uid')} of {entry.get('_content_type_uid')} in {locale.code}"
         context = {
@@ -172,9 +178,12 @@ class Renderer:
                 "path": url,
                 "locale": locale.code,
                 "kind": "entry",
+                "variant": variant,
             },
             "site": self.site,
         }
+        if variant:
+            where += f" (variant {variant})"
         return self._render(template, context, where)
 
     def render_file(

@@ -26,6 +26,7 @@ from sitegen.config.settings import (
     HookConfig,
     ListingConfig,
     LocaleConfig,
+    PersonalizeConfig,
     PreviewConfig,
     Selection,
     SiteConfig,
@@ -145,6 +146,7 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
     analytics = _analytics_config(top.table("analytics"))
     assets = _assets_config(top.table("assets"))
     rte_html = _rte_html(top.table("rte"))
+    personalize = _personalize(top, root) if "personalize" in data else None
     preview_table = top.table("preview")
 
     base_url = site.get("base_url", str, "")
@@ -193,10 +195,61 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
         sitemap=sitemap,
         assets=assets,
         rte_html=rte_html,
+        personalize=personalize,
     )
 
 
 RTE_HTML_MODES = ("sanitize", "trusted")
+
+
+# Where each platform looks for edge functions, from the folder it builds in: Netlify's
+# internal folder for build-generated functions (docs "Create an Edge Functions integration",
+# Frameworks API v1) and Launch's one edge function (docs "Launch › Edge Functions").
+EDGE_DEFAULTS = {
+    "netlify": ".netlify/v1/edge-functions/sitegen-personalize.js",
+    "launch": "functions/[proxy].edge.js",
+}
+
+
+def _personalize(top: _Table, root: Path) -> PersonalizeConfig:
+    """``[personalize]``: which entry variants get pages, for which content types, and which
+    edge functions pick them."""
+    t = top.table("personalize")
+    variants = t.get("variants", list)
+    if not variants or not all(isinstance(v, str) and re.match(r"^[\w-]+$", v) for v in variants):
+        raise t.error(
+            "variants",
+            "must list the variant uids or Personalize aliases to build, e.g. "
+            '["cs_personalize_0_0"] (the CDA cannot list them)',
+        )
+    content_types = t.get("content_types", list)
+    if not content_types or not all(isinstance(c, str) and c for c in content_types):
+        raise t.error(
+            "content_types",
+            'must list the content types the variants\' groups are linked to, e.g. ["home"]',
+        )
+    path = t.get("path", str, "/_variants")
+    if not re.match(r"^/[\w-]+(/[\w-]+)*$", path):
+        raise t.error("path", f'must be a folder path such as "/_variants", got {path!r}')
+    edge_table = t.table("edge")
+    edge = []
+    for target, default in EDGE_DEFAULTS.items():
+        value = edge_table.get(target, (str, bool), default)
+        if value is True:
+            value = default
+        if value is False:
+            continue
+        if not value.strip():
+            raise edge_table.error(target, "is empty: give a file, or false for none")
+        edge.append((target, (root / value).resolve()))
+    edge_table.check_unknown()
+    t.check_unknown()
+    return PersonalizeConfig(
+        variants=tuple(dict.fromkeys(variants)),
+        content_types=tuple(dict.fromkeys(content_types)),
+        path=path,
+        edge=tuple(edge),
+    )
 
 
 def _rte_html(t: _Table) -> str:

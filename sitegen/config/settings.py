@@ -146,6 +146,7 @@ class SiteConfig:
     sitemap: bool = True
     assets: AssetsConfig = field(default_factory=lambda: AssetsConfig())
     rte_html: str = "sanitize"  # [rte] html: "sanitize" (allowlist) or "trusted" (as stored)
+    personalize: PersonalizeConfig | None = None
 
     @property
     def default_locale(self) -> LocaleConfig:
@@ -159,6 +160,21 @@ class SiteConfig:
     def template_for(self, content_type: str) -> str:
         ct = self.content_types.get(content_type)
         return (ct.template if ct and ct.template else None) or f"{content_type}.html"
+
+
+@dataclass(frozen=True)
+class PersonalizeConfig:
+    """``[personalize]``: the entry variants (Contentstack Personalize) to write pages for.
+
+    The CDA lists neither variants nor the content types their groups are linked to, so both
+    are named; each variant page is written under ``path`` and edge functions pick it.
+    """
+
+    variants: tuple[str, ...]  # variant uids or Personalize aliases (cs_personalize_<e>_<v>)
+    content_types: tuple[str, ...]
+    path: str = "/_variants"
+    # the edge functions to write: (platform, file), "netlify" and/or "launch"
+    edge: tuple[tuple[str, Path], ...] = ()
 
 
 @dataclass(frozen=True)

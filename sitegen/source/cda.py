@@ -282,20 +282,26 @@ class CDAClient:
             ("include_embedded_items[]", "BASE"),
         ]
 
-    def entry_pages(self, content_type: str, locale: str) -> AsyncIterator[list[dict[str, Any]]]:
-        """Pages of published entries of a content type in a locale, fallback included."""
+    def entry_pages(
+        self, content_type: str, locale: str, variant: str | None = None
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Pages of published entries of a content type in a locale, fallback included; with
+        ``variant``, as that entry variant shows them (header ``x-cs-variant-uid``)."""
         path = f"/content_types/{content_type}/entries"
-        return self.pages(path, "entries", self.entry_params(locale))
+        headers = {"x-cs-variant-uid": variant} if variant else None
+        return self.pages(path, "entries", self.entry_params(locale), headers)
 
     async def pages(
-        self, path: str, key: str, params: Params = ()
+        self, path: str, key: str, params: Params = (), headers: dict[str, str] | None = None
     ) -> AsyncIterator[list[dict[str, Any]]]:
         """Yield list pages: the first asks for the count, the rest are fetched concurrently.
 
         Pages arrive in order of ``skip`` so that callers can keep the API's order.
         """
         first = await self.get(
-            path, [*params, ("include_count", "true"), ("skip", 0), ("limit", PAGE_SIZE)]
+            path,
+            [*params, ("include_count", "true"), ("skip", 0), ("limit", PAGE_SIZE)],
+            headers=headers,
         )
         items = _items(first, key, path)
         yield items
@@ -306,7 +312,9 @@ class CDAClient:
                 skip = PAGE_SIZE
                 while True:
                     page = _items(
-                        await self.get(path, [*params, ("skip", skip), ("limit", PAGE_SIZE)]),
+                        await self.get(
+                            path, [*params, ("skip", skip), ("limit", PAGE_SIZE)], headers=headers
+                        ),
                         key,
                         path,
                     )
@@ -325,7 +333,9 @@ class CDAClient:
             for skip in skips:
                 tasks.append(
                     asyncio.ensure_future(
-                        self.get(path, [*params, ("skip", skip), ("limit", PAGE_SIZE)])
+                        self.get(
+                            path, [*params, ("skip", skip), ("limit", PAGE_SIZE)], headers=headers
+                        )
                     )
                 )
                 if len(tasks) >= window:
