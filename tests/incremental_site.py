@@ -135,6 +135,10 @@ per_page = 2
 sort = "title"
 terms = "taxonomies.topics"
 
+[personalize]
+variants = ["cs_personalize_0_0"]
+content_types = ["post", "home"]
+
 [[feeds]]
 path = "/feed.xml"
 content_type = "post"
@@ -252,6 +256,21 @@ class TwinSites:
         for c in ("news", "howto"):
             self.put("category", c, "en-us", {"title": c.title(), "url": f"/c/{c}/"})
         self.put_topics(0)
+        write_json(
+            self.stack / "variant_groups/visitors.json",
+            {
+                "name": "Visitors",
+                "content_types": ["post", "home"],
+                "personalize_metadata": {"experience_short_uid": "0"},
+                "variants": [
+                    {
+                        "uid": "returning",
+                        "name": "Returning",
+                        "personalize_metadata": {"variant_short_uid": "0"},
+                    }
+                ],
+            },
+        )
         self.put("home", "home", "en-us", {"title": "Home", "url": "/"})
         self.put("home", "home", "fr-fr", {"title": "Accueil", "url": "/"})
         for i in range(posts):
@@ -294,6 +313,10 @@ class TwinSites:
             {"name": "Topics", "terms": terms(TOPIC_TREES[shape])},
         )
         return found
+
+    def variant_path(self, content_type: str, uid: str, locale: str) -> Path:
+        """The file of the "returning" variant's changes to an entry."""
+        return self.stack / f"variants/returning/{content_type}/{uid}.{locale}.json"
 
     def path(self, content_type: str, uid: str, locale: str) -> Path:
         return self.stack / f"entries/{content_type}/{uid}.{locale}.json"

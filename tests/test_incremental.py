@@ -112,6 +112,23 @@ class IncrementalEqualsFull(RuleBasedStateMachine):
                 uid, locale = path.name.split(".")[:2]
                 self.sites.put("post", uid, locale, fields)
 
+    @rule(data=st.data(), title=st.sampled_from(["Welcome back", "Again"]))
+    def vary_or_unvary_post(self, data: st.DataObject, title: str) -> None:
+        """An entry variant (Personalize) changes a post's title, or stops changing it."""
+        posts = self._posts()
+        if posts:
+            uid = data.draw(st.sampled_from(posts))
+            locale = data.draw(st.sampled_from(["en-us", "fr-fr"]))
+            path = self.sites.variant_path("post", uid, locale)
+            if path.exists() and title == "Again":
+                path.unlink()
+            else:
+                write_json(path, {"title": f"{title} {uid}"})
+
+    @rule(title=st.sampled_from(["Hello again", "Welcome"]))
+    def vary_home(self, title: str) -> None:
+        write_json(self.sites.variant_path("home", "home", "en-us"), {"title": title})
+
     @rule(title=st.sampled_from(["News", "Latest news", "How-to"]))
     def rename_category(self, title: str) -> None:  # a term's label comes from the category
         self.sites.put("category", "news", "en-us", {"title": title, "url": "/c/news/"})
