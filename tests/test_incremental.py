@@ -118,7 +118,9 @@ class IncrementalEqualsFull(RuleBasedStateMachine):
         posts = self._posts()
         if posts:
             uid = data.draw(st.sampled_from(posts))
-            locale = data.draw(st.sampled_from(["en-us", "fr-fr"]))
+            # a variant changes an entry the locale has (fr-fr only when the post is localized)
+            locales = [c for c in ("en-us", "fr-fr") if self.sites.path("post", uid, c).exists()]
+            locale = data.draw(st.sampled_from(locales))
             path = self.sites.variant_path("post", uid, locale)
             if path.exists() and title == "Again":
                 path.unlink()
@@ -162,6 +164,8 @@ class IncrementalEqualsFull(RuleBasedStateMachine):
             uid = data.draw(st.sampled_from(posts))
             for path in (self.sites.stack / "entries/post").glob(f"{uid}.*.json"):
                 path.unlink()
+            for path in (self.sites.stack / "variants/returning/post").glob(f"{uid}.*.json"):
+                path.unlink()  # Contentstack deletes an entry's variants with it
 
     @rule(data=st.data(), locale=st.sampled_from(["fr-fr", "de-de"]))
     def localize_or_unlocalize(self, data: st.DataObject, locale: str) -> None:
@@ -171,6 +175,7 @@ class IncrementalEqualsFull(RuleBasedStateMachine):
             path = self.sites.path("post", uid, locale)
             if path.exists():
                 path.unlink()
+                self.sites.variant_path("post", uid, locale).unlink(missing_ok=True)
             else:
                 fields = self.sites.read("post", uid, "en-us")
                 fields.pop("_published", None)

@@ -16,7 +16,7 @@ import pytest
 
 from sitegen.build.variants import edge_function
 from sitegen.config import PersonalizeConfig
-from sitegen.errors import BuildError, ConfigError
+from sitegen.errors import BuildError, ConfigError, SitegenError
 from tests.browser import browser_page
 from tests.stack_fixtures import read_json, write_json
 from tests.test_build import tree
@@ -261,3 +261,16 @@ def test_a_personalize_content_type_the_stack_lacks_is_one_line(tmp_path):
     assert "[personalize] content_types names 'hom', which the stack does not have" in str(
         raised.value
     )
+
+
+def test_a_variant_of_an_entry_the_stack_lacks_is_one_line(tmp_path):
+    site = copy_example_site(tmp_path / "site")
+    stray = site / "stack/variants/returning_readers/home/nope.en-us.json"
+    write_json(stray, {"title": "x"})
+    with pytest.raises(SitegenError) as raised:
+        build(site)
+    assert str(raised.value).endswith(
+        "changes entry entries/home/nope.en-us.json, which the folder does not have; a variant "
+        "changes an existing entry: add the entry or remove this file."
+    )
+    assert str(stray) in str(raised.value)

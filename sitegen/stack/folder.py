@@ -28,7 +28,12 @@ from sitegen.stack.content_types import UID_RE, parse_content_type
 from sitegen.stack.jsonfile import read_json, require_str
 from sitegen.stack.schema import as_list, is_json_rte, iter_leaves, walk_schema
 from sitegen.stack.taxonomies import Taxonomy, check_tags, parse_taxonomy
-from sitegen.stack.variants import VARIANT_GROUPS_DIR, Variant, parse_variant_group
+from sitegen.stack.variants import (
+    VARIANT_GROUPS_DIR,
+    VARIANTS_DIR,
+    Variant,
+    parse_variant_group,
+)
 
 JsonDict = dict[str, Any]
 
@@ -214,7 +219,35 @@ class LocalStack:
             listing.content_types[name[: -len(".json")]] = rel
         self._list_entries(listing)
         self._list_assets(listing)
+        self._check_variant_files(listing)
         return listing
+
+    def _check_variant_files(self, listing: Listing) -> None:
+        """Each ``variants/<variant>/<content type>/<entry>.<locale>.json`` changes an entry the
+        folder has in that locale, of a variant a group declares (a stray file would silently
+        change nothing)."""
+        folder = self.root / VARIANTS_DIR
+        for variant, stat in _scan_dir(folder):
+            shown = f"{VARIANTS_DIR}/{variant}"
+            if stat is not None:
+                raise StackFolderError(
+                    f"{self.shown(shown)}: {VARIANTS_DIR}/ holds one folder per variant uid; "
+                    "move this file out."
+                )
+            if variant not in self.variants:
+                raise StackFolderError(
+                    f"{self.shown(shown)}: no file in {VARIANT_GROUPS_DIR}/ declares variant "
+                    f'"{variant}"; add it to a group or rename the folder.'
+                )
+            for ct, _ in _scan_dir(folder / variant):
+                for name, _ in _scan_dir(folder / variant / ct):
+                    rel = f"{ENTRIES_DIR}/{ct}/{name}"
+                    if rel not in listing.entries:
+                        raise StackFolderError(
+                            f"{self.shown(f'{shown}/{ct}/{name}')}: changes entry {rel}, which "
+                            "the folder does not have; a variant changes an existing entry: add "
+                            "the entry or remove this file."
+                        )
 
     def _list_entries(self, listing: Listing) -> None:
         # The hot loop of every rescan (one stat per entry file), so it avoids per-file work:
