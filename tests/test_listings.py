@@ -357,7 +357,9 @@ def test_listing_errors_name_the_setting(tmp_path: Path):
     with pytest.raises(BuildError, match=r"pages\[0\]\.template is 'missing.html'"):
         build(site)
     site = make_site(tmp_path / "c", BLOG.replace('"post"', '"posts"'))
-    with pytest.raises(BuildError, match=r"pages\[0\]\.content_type is 'posts', which the stack"):
+    with pytest.raises(
+        BuildError, match=r"pages\[0\]\.content_type names 'posts', which the stack"
+    ):
         build(site)
     site = make_site(tmp_path / "b", BLOG.replace('path = "/blog/"', 'path = "/posts/post-1/"'))
     with pytest.raises(BuildError, match=r"two pages write public/posts/post-1/index\.html"):

@@ -167,3 +167,30 @@ def test_a_term_tree_with_a_cycle_is_one_line_naming_the_taxonomy():
         "cycle); fix the term tree in Contentstack"
     )
     assert "depth=10" in server.seen[1].path and "include_fallback=true" in server.seen[1].path
+
+
+def test_a_term_listing_over_several_content_types(sites):
+    """``content_type = ["post", "home"]``: entries of both, in one order, on one page."""
+    for folder in (sites.a, sites.b):
+        config = folder / "sitegen.toml"
+        text = config.read_text()
+        marker = 'content_type = "post"\nper_page = 2\nsort = "title"\nterms = "taxonomies.topics"'
+        assert marker in text
+        config.write_text(text.replace(marker, marker.replace('"post"', '["post", "home"]')))
+    home_type = sites.stack / "content_types/home.json"
+    schema = json.loads(home_type.read_text())
+    schema["schema"].append(
+        {"uid": "taxonomies", "data_type": "taxonomy", "taxonomies": [{"taxonomy_uid": "topics"}]}
+    )
+    write_json(home_type, schema)
+    home = sites.read("home", "home", "en-us")
+    sites.put("home", "home", "en-us", {**home, "taxonomies": tags(["ops"])})
+    result = build(sites.a)
+    assert result.kind == "full"  # the content type changed: its schema is not in the Sync API
+    ops = page(sites, "topics/ops")
+    assert "<h1>Ops (2)</h1>" in ops and "<p>Home</p>" in ops and "<p>Post 2</p>" in ops
+    assert "<h1>Eng (5)</h1>" in page(sites, "topics/eng")
+    sites.put("home", "home", "en-us", {**home, "title": "Start", "taxonomies": tags(["ops"])})
+    assert build(sites.a).kind == "incremental"
+    assert "<p>Start</p>" in page(sites, "topics/ops")
+    same_as_full(sites)

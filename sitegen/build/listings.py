@@ -40,13 +40,27 @@ class Source:
     kind: str  # "listing" or "feed"
     path: str
     template: str
-    content_type: str
+    content_type: str  # the first of content_types
     sort: tuple[tuple[str, bool], ...]
     filter: dict[str, Any] | None
     per_page: int  # 0: all on one page
     terms: str | None
     title: str | None
     name: str | None = None
+    content_types: tuple[str, ...] = ()  # every type listed (one, or several for a listing)
+
+    @property
+    def mixed(self) -> bool:
+        """Whether entries of several content types are listed together; then a member is
+        named ``<content type>/<uid>`` (a uid never holds "/")."""
+        return len(self.content_types) > 1
+
+    def member_key(self, member_uid: str, locale: str) -> tuple[str, str, str]:
+        """The entry row a member stands for."""
+        if self.mixed:
+            content_type, uid = member_uid.split("/", 1)
+            return (content_type, uid, locale)
+        return (self.content_type, member_uid, locale)
 
 
 @dataclass
@@ -117,6 +131,7 @@ def sources(config: SiteConfig) -> list[Source]:
                 path=item.path,
                 template=item.template,
                 content_type=selection.content_type,
+                content_types=selection.types,
                 sort=selection.sort,
                 filter=json.loads(selection.filter) if selection.filter else None,
                 per_page=item.limit if feed else item.per_page,
@@ -131,11 +146,17 @@ def sources(config: SiteConfig) -> list[Source]:
 # -- members -------------------------------------------------------------------------------------
 
 
-def member_of(source: Source, entry: dict[str, Any], hash_: str) -> Member | None:
-    """The entry as a member of ``source``, or None when the filter leaves it out."""
-    if source.filter and not matches(entry, source.filter, _match_context(source)):
+def member_of(
+    source: Source, entry: dict[str, Any], hash_: str, content_type: str | None = None
+) -> Member | None:
+    """The entry (of ``content_type``, the source's by default) as a member of ``source``, or
+    None when the filter leaves it out."""
+    content_type = content_type or source.content_type
+    if source.filter and not matches(entry, source.filter, _match_context(content_type)):
         return None
     uid = entry.get("uid", "")
+    if source.mixed:
+        uid = f"{content_type}/{uid}"
     sort_key = order_key(
         [sort_value(entry, field) for field, _ in source.sort],
         [desc for _, desc in source.sort],
@@ -147,11 +168,11 @@ def member_of(source: Source, entry: dict[str, Any], hash_: str) -> Member | Non
     return Member(uid, sort_key, terms, hash_, str(entry.get("updated_at", "")))
 
 
-def _match_context(source: Source) -> MatchContext:
+def _match_context(content_type: str) -> MatchContext:
     # stored entries hold their references resolved (include_all), so $in_query can look
     # inside them without asking anyone
     return MatchContext(
-        content_type_uid=source.content_type,
+        content_type_uid=content_type,
         references=lambda stubs: [(s.get("_content_type_uid", ""), s) for s in stubs],
     )
 
@@ -197,11 +218,12 @@ def member_indexer(config: SiteConfig) -> Callable[[Store, str, str, list[tuple[
     """
     by_type: dict[str, list[Source]] = {}
     for source in sources(config):
-        by_type.setdefault(source.content_type, []).append(source)
+        for content_type in source.content_types:
+            by_type.setdefault(content_type, []).append(source)
 
     def index(store: Store, content_type: str, locale: str, stored: list[tuple[dict, str]]) -> None:
         for source in by_type.get(content_type, ()):
-            found = (member_of(source, entry, hash_) for entry, hash_ in stored)
+            found = (member_of(source, entry, hash_, content_type) for entry, hash_ in stored)
             store.listings.put_members(source.id, locale, (m for m in found if m is not None))
 
     return index
@@ -212,7 +234,7 @@ def rebuild_members(config: SiteConfig, store: Store) -> None:
     full build's pull does while entries arrive; each entry is decoded once."""
     store.listings.clear_members()
     index = member_indexer(config)
-    for content_type in sorted({source.content_type for source in sources(config)}):
+    for content_type in sorted({ct for source in sources(config) for ct in source.content_types}):
         for locale in config.locales:
             rows = store.content.iter_entries(content_type, locale.code)
             while batch := [(data, hash_) for _, hash_, _, data in itertools.islice(rows, 300)]:
@@ -230,15 +252,17 @@ def update_members(
     changed: set[tuple[str, str]] = set()
     codes = {loc.code for loc in config.locales}
     for source in sources(config):
-        keys = [k for k in by_type.get(source.content_type, []) if k[2] in codes]
+        keys = [k for ct in source.content_types for k in by_type.get(ct, []) if k[2] in codes]
         if not keys:
             continue
         data = store.content.entries_by_key(keys)
         for key in keys:
-            _, uid, locale = key
+            content_type, uid, locale = key
+            if source.mixed:
+                uid = f"{content_type}/{uid}"
             state = store.content.entry_state(key)
             new = (
-                member_of(source, data[key], state[0])
+                member_of(source, data[key], state[0], content_type)
                 if key in data and state is not None
                 else None
             )
@@ -387,10 +411,9 @@ class Listings:
         group = self.groups(page.source, page.locale)[page.term]
         chunks = self.chunks(source, group)
         items_members = chunks[page.number - 1]
-        entries = self.store.content.entries_by_key(
-            [(source.content_type, m.uid, page.locale) for m in items_members]
-        )
-        items = [entries[(source.content_type, m.uid, page.locale)] for m in items_members]
+        keys = [source.member_key(m.uid, page.locale) for m in items_members]
+        entries = self.store.content.entries_by_key(keys)
+        items = [entries[key] for key in keys]
         prefix = self.prefixes[page.locale]
         if source.kind == "feed":
             return {"feed": self._feed(source, page, items)}

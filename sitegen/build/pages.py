@@ -84,12 +84,13 @@ def check_listings(config: SiteConfig, store: Store, renderer: Renderer) -> None
                 f"{config.config_file}: {item.id}.template is {item.template!r}, which is not "
                 f"in {config.templates}; create it or name another template"
             )
-        if item.selection and item.selection.content_type not in content_types:
-            known = ", ".join(sorted(content_types)) or "none"
-            raise BuildError(
-                f"{config.config_file}: {item.id}.content_type is "
-                f"{item.selection.content_type!r}, which the stack does not have (it has: {known})"
-            )
+        for content_type in item.selection.types if item.selection else ():
+            if content_type not in content_types:
+                known = ", ".join(sorted(content_types)) or "none"
+                raise BuildError(
+                    f"{config.config_file}: {item.id}.content_type names {content_type!r}, "
+                    f"which the stack does not have (it has: {known})"
+                )
 
 
 def plan_all(

@@ -553,7 +553,7 @@ def _listings(top: _Table, file: Path) -> tuple[ListingConfig, ...]:
         name = t.get("name", str)
         terms = t.get("terms", str)
         per_page = t.get("per_page", int, 10)
-        selection = _selection(t, required=False)
+        selection = _selection(t, required=False, several=True)
         t.check_unknown()
         if not 0 <= per_page <= 10_000:
             raise t.error("per_page", f"must be from 0 (all on one page) to 10000, got {per_page}")
@@ -654,16 +654,23 @@ def _template_name(t: _Table, name: str, *, required: bool) -> str | None:
     return value
 
 
-def _selection(t: _Table, *, required: bool) -> Selection | None:
-    content_type = t.get("content_type", str)
+def _selection(t: _Table, *, required: bool, several: bool = False) -> Selection | None:
+    """Which entries a listing (``several``: of one or more content types) or feed shows."""
+    content_type = t.get("content_type", (str, list) if several else str)
     sort = t.get("sort", (str, list), "-updated_at")
     query = t.get("filter", dict)
     if content_type is None:
         if required:
             raise t.error("content_type", "is missing; say which entries to list")
         return None
-    if not CONTENT_TYPE_UID.match(content_type):
-        raise t.error("content_type", f"is not a content type uid, got {content_type!r}")
+    types = [content_type] if isinstance(content_type, str) else content_type
+    if not types:
+        raise t.error("content_type", "is an empty list; name at least one content type")
+    for uid in types:
+        if not isinstance(uid, str) or not CONTENT_TYPE_UID.match(uid):
+            raise t.error("content_type", f"is not a content type uid, got {uid!r}")
+    if len(set(types)) != len(types):
+        raise t.error("content_type", "lists a content type twice")
     order = parse_sort(sort)
     if order is None:
         raise t.error("sort", f'must be a field or a list of fields like "-date", got {sort!r}')
@@ -676,7 +683,12 @@ def _selection(t: _Table, *, required: bool) -> Selection | None:
         except RecursionError:  # check_query recurses once per level of nesting
             raise t.error("filter", "is nested too deeply to be a CDA query") from None
         text = json.dumps(query, sort_keys=True, ensure_ascii=False, default=str)
-    return Selection(content_type=content_type, sort=order, filter=text)
+    return Selection(
+        content_type=types[0],
+        sort=order,
+        filter=text,
+        content_types=tuple(types) if len(types) > 1 else (),
+    )
 
 
 ASSETS_PATH = re.compile(r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")

@@ -90,9 +90,15 @@ class PreviewConfig:
 class Selection:
     """Which entries a listing or feed shows, in what order (all of them is ``filter`` None)."""
 
-    content_type: str
+    content_type: str  # the first of content_types
     sort: tuple[tuple[str, bool], ...]  # (dotted field, descending), most significant first
     filter: str | None = None  # a checked CDA query, as canonical JSON (hashable, comparable)
+    content_types: tuple[str, ...] = ()  # [[pages]] may list several: their entries together
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """Every content type the selection lists entries of."""
+        return self.content_types or (self.content_type,)
 
 
 @dataclass(frozen=True)
