@@ -171,3 +171,32 @@ def test_fields_inside_a_global_field_render_like_the_content_types_own(tmp_path
     seo = html.split('<div class="seo">', 1)[1].split("</div>", 1)[0]
     assert seo.startswith("For search engines|<p>In short</p>")
     assert "Ada" in html.split('<div class="seo">', 1)[1]  # the embedded author, resolved
+
+
+def test_a_feed_reads_its_content_from_inside_a_global_field(tmp_path):
+    site = make_site(tmp_path)
+    stack = site / "stack"
+    add_seo_global_field(
+        stack,
+        [
+            {
+                "uid": "summary",
+                "data_type": "json",
+                "display_name": "Summary",
+                "field_metadata": {"allow_json_rte": True},
+            }
+        ],
+    )
+    entry = stack / "entries" / "post" / "post0.en-us.json"
+    write_json(entry, {**read_json(entry), "seo": {"summary": rte_doc("In *short*")}})
+    config = site / "sitegen.toml"
+    config.write_text(
+        config.read_text()
+        + '\n[[feeds]]\npath = "/feed.xml"\ncontent_type = "post"\ncontent = "seo.summary"\n'
+        'summary = "title"\n'
+    )
+    build(site)
+    feed = (site / "public/feed.xml").read_text(encoding="utf-8")
+    # rich text inside the global field, rendered as HTML and escaped into the feed
+    assert '<content type="html">&lt;p&gt;In *short*&lt;/p&gt;</content>' in feed
+    assert "<summary>Post 0</summary>" in feed

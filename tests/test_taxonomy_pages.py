@@ -194,3 +194,32 @@ def test_a_term_listing_over_several_content_types(sites):
     assert build(sites.a).kind == "incremental"
     assert "<p>Start</p>" in page(sites, "topics/ops")
     same_as_full(sites)
+
+
+def test_a_taxonomies_table_is_the_same_as_a_term_listing(sites):
+    before = tree(sites.a / "public")
+    config = sites.a / "sitegen.toml"
+    text = config.read_text()
+    block = (
+        '[[pages]]\npath = "/topics/{term}/"\nname = "topics"\ntemplate = "topic.html"\n'
+        'content_type = "post"\nper_page = 2\nsort = "title"\nterms = "taxonomies.topics"\n'
+    )
+    assert block in text
+    config.write_text(
+        text.replace(block, "")
+        + '\n[[taxonomies]]\nuid = "topics"\ntemplate = "topic.html"\ncontent_type = "post"\n'
+        'per_page = 2\nsort = "title"\n'
+    )
+    assert build(sites.a, full=True).kind == "full"
+    assert tree(sites.a / "public") == before  # path /topics/{term}/ and name "topics" by default
+
+
+def test_a_taxonomies_table_needs_its_content_types(sites):
+    from sitegen.config import load_config
+    from sitegen.errors import ConfigError
+
+    config = sites.a / "sitegen.toml"
+    config.write_text(config.read_text() + '\n[[taxonomies]]\nuid = "topics"\nname = "t2"\n')
+    with pytest.raises(ConfigError) as raised:
+        load_config(sites.a, env={})
+    assert "taxonomies[0].content_type is missing" in str(raised.value)

@@ -498,14 +498,17 @@ class Listings:
         if field is None:
             return None
         schema = self.store.content.content_types().get(content_type, {}).get("schema", [])
-        for item in schema:
-            if item.get("uid") != field:
-                continue
-            meta = item.get("field_metadata") or {}
-            if meta.get("markdown") or item.get("data_type") == "markdown":
-                return "markdown"
-            if meta.get("allow_json_rte") or meta.get("allow_rich_text"):
-                return "rte"
+        item: dict[str, Any] | None = None
+        for part in field.split("."):  # into groups and global fields (their schema is inline)
+            item = next((f for f in schema if f.get("uid") == part), None)
+            if item is None:
+                return "text"
+            schema = item.get("schema") or []
+        meta = (item or {}).get("field_metadata") or {}
+        if meta.get("markdown") or (item or {}).get("data_type") == "markdown":
+            return "markdown"
+        if meta.get("allow_json_rte") or meta.get("allow_rich_text"):
+            return "rte"
         return "text"
 
     def terms(self, name: str, locale: str) -> list[dict[str, Any]]:

@@ -121,6 +121,7 @@ class Renderer:
         self.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _plain}
         self.env.filters["rte"] = self._rte_filter
         self.env.filters["markdown"] = _markdown_filter
+        self.env.filters["field"] = _field_filter
         self.env.globals.update(
             url_for=self._url_for,
             entries=self._entries,
@@ -617,6 +618,19 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return dict(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _field_filter(item: Any, path: str) -> Any:
+    """``item | field("seo.summary")``: the value at a dotted path, through groups and global
+    fields (the first of a multiple group's), or None."""
+    value = item
+    for part in path.split("."):
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
 
 
 def _markdown_filter(value: Any) -> Markup:

@@ -138,6 +138,7 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
     content_types = _content_types(top.table("content_types"))
     extra = top.get("extra", dict, {})
     listings = _listings(top, file)
+    listings += _taxonomy_listings(top, file, listings)
     feeds = _feeds(top, file)
     sitemap_table = top.table("sitemap")
     sitemap = sitemap_table.get("enabled", bool, True)
@@ -586,6 +587,48 @@ def _listings(top: _Table, file: Path) -> tuple[ListingConfig, ...]:
                 selection=selection,
                 per_page=per_page,
                 terms=terms.strip() if terms else None,
+            )
+        )
+    return tuple(result)
+
+
+def _taxonomy_listings(
+    top: _Table, file: Path, listings: tuple[ListingConfig, ...]
+) -> tuple[ListingConfig, ...]:
+    """``[[taxonomies]]``: term pages over a Contentstack taxonomy, the same as a ``[[pages]]``
+    listing with ``terms = "taxonomies.<uid>"`` (its ``id`` is ``taxonomies[i]``)."""
+    result = []
+    names = {item.name: item.id for item in listings if item.name}
+    for t in _array_of_tables(top, "taxonomies", file):
+        uid = t.get("uid", str)
+        if not uid or not re.match(r"^[A-Za-z0-9_-]+$", uid):
+            raise t.error("uid", 'must be the uid of a taxonomy of the stack, e.g. "topics"')
+        path = _page_path(t, "path") if "path" in t.data else f"/{uid}/{{term}}/"
+        template = _template_name(t, "template", required=False) or "term.html"
+        title = t.get("title", str)
+        name = t.get("name", str, uid)
+        per_page = t.get("per_page", int, 10)
+        if "content_type" not in t.data:
+            raise t.error("content_type", "is missing; say which entries the term pages list")
+        selection = _selection(t, required=True, several=True)
+        t.check_unknown()
+        if not 0 <= per_page <= 10_000:
+            raise t.error("per_page", f"must be from 0 (all on one page) to 10000, got {per_page}")
+        if path.count("{term}") != 1 or (per_page and not path.endswith("/")):
+            raise t.error("path", f'must contain {{term}} once and end with "/", got "{path}"')
+        if name in names:
+            raise t.error("name", f"{name!r} is already the name of {names[name]}")
+        names[name] = t.path
+        result.append(
+            ListingConfig(
+                id=t.path,
+                path=path,
+                template=template,
+                title=title,
+                name=name,
+                selection=selection,
+                per_page=per_page,
+                terms=f"taxonomies.{uid}",
             )
         )
     return tuple(result)
