@@ -26,6 +26,7 @@ from sitegen.build.taxonomies import DEP as TAXONOMY_DEP
 from sitegen.build.taxonomies import Taxonomy, term_sets
 from sitegen.build.taxonomies import load as load_taxonomies
 from sitegen.config import LocaleConfig, SiteConfig
+from sitegen.content.edit_tags import cslp
 from sitegen.content.images import image_url, srcset
 from sitegen.content.markdown import render_markdown
 from sitegen.content.order import FIELD_UID, parse_sort
@@ -100,6 +101,8 @@ class Renderer:
         self._urls: dict[tuple[str, str, str | None], str | None] = {}
         self._translations: dict[str, dict[str, str] | None] = {}
         self._taxonomy_cache: dict[str, Taxonomy] | None = None
+        # Live Preview edit tags (data-cslp) only where editors preview: never in production
+        self.edit_tags = config.preview_mode
         search_path = [str(config.templates)]
         if PACKAGE_TEMPLATES.is_dir():
             search_path.append(str(PACKAGE_TEMPLATES))
@@ -132,6 +135,7 @@ class Renderer:
             srcset=srcset,
             terms=self._terms,
             terms_of=self._terms_of,
+            cslp=self._cslp,
             link=self._link,
         )
         self.env.filters["absolute_urls"] = self._absolute_urls
@@ -385,6 +389,23 @@ class Renderer:
             for term in known
             if term in found.tree
         ]
+
+    @jinja2.pass_context
+    def _cslp(self, ctx: jinja2.runtime.Context, entry: Mapping[str, Any], path: str) -> Markup:
+        """`` data-cslp="…"`` for the element that shows ``entry``'s field at ``path`` (see
+        content/edit_tags.py), in preview responses; nothing at all elsewhere, so production
+        pages are byte for byte what they would be without the call."""
+        if not self.edit_tags:
+            return Markup("")
+        content_type = entry.get("_content_type_uid")
+        if not isinstance(content_type, str) or not entry.get("uid"):
+            raise BuildError(f"cslp(): {entry!r:.80} is not an entry (no uid and content type)")
+        code = ctx.get("locale") or self.config.default_locale.code
+        try:
+            value = cslp(entry, content_type, code, path)
+        except KeyError as err:
+            raise BuildError(f"cslp(entry, {path!r}): {err.args[0]}") from None
+        return Markup(' data-cslp="{}"').format(value)
 
     def _sorted_entries(
         self, content_type: str, locale: str, order: SortFields, limit: int | None
