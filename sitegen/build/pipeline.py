@@ -12,7 +12,6 @@ The CLI and servers call :func:`build_site`; nothing else ties the stages togeth
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import fcntl
 import ipaddress
 import json
@@ -40,7 +39,7 @@ from sitegen.build.links import LinkCheck, check_site
 from sitegen.build.listings import Listings, member_indexer
 from sitegen.build.pages import check_listings, plan_all, render_pages, rendered_types, replan
 from sitegen.build.parallel import RenderPool, make_spec
-from sitegen.build.pull import pull_all
+from sitegen.build.pull import pull_all, stack_source
 from sitegen.build.render import PACKAGE_TEMPLATES, Renderer
 from sitegen.build.site_files import site_files
 from sitegen.build.state import (
@@ -195,7 +194,7 @@ def _build(
 ) -> BuildResult:
     if not config.preview_mode:
         check_edge_targets(config)
-    stack, transport = _source(config.stack, transport)
+    stack, transport = stack_source(config.stack, transport)
     run = _Run(config, stack, transport, progress or NullProgress())
     run.jobs = default_jobs() if jobs is None else jobs
     run.executor = executor
@@ -258,26 +257,6 @@ class _BuildLock:
         if self.file is not None:
             fcntl.flock(self.file, fcntl.LOCK_UN)
             self.file.close()
-
-
-def _source(
-    stack: StackConfig, transport: httpx.AsyncBaseTransport | None
-) -> tuple[StackConfig, httpx.AsyncBaseTransport | None]:
-    """For a local stack: serve it in-process and use its own credentials."""
-    if stack.local is None:
-        return stack, transport
-    from sitegen.stack.app import create_app
-
-    app = create_app(stack.local)
-    app.state.service.refresh()  # a malformed folder fails here, naming the file
-    local = app.state.service.stack
-    stack = dataclasses.replace(
-        stack,
-        api_key=local.api_key,
-        delivery_token=local.delivery_token,
-        preview_token=(local.preview_token or stack.preview_token) if stack.preview_token else None,
-    )
-    return stack, transport or httpx.ASGITransport(app=app)
 
 
 def _why_not_incremental(run: _Run) -> str | None:

@@ -6,13 +6,16 @@ incremental build is byte for byte what a full build would have stored.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
+
 from sitegen.build import taxonomies
-from sitegen.config import SiteConfig
+from sitegen.config import SiteConfig, StackConfig
 from sitegen.errors import BuildError
 from sitegen.source.cda import PAGE_SIZE, CDAClient
 from sitegen.source.tasks import gather
@@ -171,3 +174,23 @@ def _fit(clauses: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         size += cost
     if group:
         yield group
+
+
+def stack_source(
+    stack: StackConfig, transport: httpx.AsyncBaseTransport | None
+) -> tuple[StackConfig, httpx.AsyncBaseTransport | None]:
+    """For a local stack: serve it in-process and use its own credentials."""
+    if stack.local is None:
+        return stack, transport
+    from sitegen.stack.app import create_app
+
+    app = create_app(stack.local)
+    app.state.service.refresh()  # a malformed folder fails here, naming the file
+    local = app.state.service.stack
+    stack = dataclasses.replace(
+        stack,
+        api_key=local.api_key,
+        delivery_token=local.delivery_token,
+        preview_token=(local.preview_token or stack.preview_token) if stack.preview_token else None,
+    )
+    return stack, transport or httpx.ASGITransport(app=app)

@@ -14,6 +14,7 @@ from sitegen.cli.commands.build import build
 from sitegen.cli.commands.dev import dev
 from sitegen.cli.commands.hook import hook
 from sitegen.cli.commands.init import init
+from sitegen.cli.commands.preview import preview
 from sitegen.cli.commands.stack import stack
 
 
@@ -23,7 +24,7 @@ def cli() -> None:
     """sitegen: build static sites from Contentstack content."""
 
 
-for command in (build, stack, dev, hook, analytics, init):
+for command in (build, stack, dev, preview, hook, analytics, init):
     cli.add_command(command)
 
 

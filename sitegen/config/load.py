@@ -367,7 +367,16 @@ def _preview_config(
     base_url = t.get("base_url", str) or env.get("DEPLOY_PRIME_URL") or site_base_url
     host = t.get("host", str)
     token = env.get("CONTENTSTACK_PREVIEW_TOKEN") or t.get("preview_token", str)
+    default = PreviewConfig(output, state_dir, "")
+    live_script = t.get("live_script", str, default.live_script)
+    app_host = t.get("app_host", str, default.app_host)
     t.check_unknown()
+    if not re.match(r"^(https?://[^\s\"'<>]+|/[^\s\"'<>]*)$", live_script):
+        raise t.error("live_script", f"must be an http(s) URL or a site path, got {live_script!r}")
+    if not re.match(r"^[A-Za-z0-9.-]+(:\d+)?$", app_host):
+        raise t.error(
+            "app_host", f'must be a host name such as "app.contentstack.com", got {app_host!r}'
+        )
     if base_url and not re.match(r"^https?://[^/\s]+", base_url):
         raise t.error("base_url", f"must be an absolute http(s) URL, got {base_url!r}")
     if host is not None and not re.match(r"^https?://[^/\s]+", host):
@@ -384,6 +393,8 @@ def _preview_config(
         base_url=base_url.rstrip("/"),
         host=re.sub(r"/v3/?$", "", host.rstrip("/")) if host else None,
         preview_token=token or None,
+        live_script=live_script,
+        app_host=app_host,
     )
 
 

@@ -84,6 +84,10 @@ class PreviewConfig:
     base_url: str
     host: str | None = None
     preview_token: str | None = field(default=None, repr=False)
+    # Live Preview (sitegen preview serve): the live-preview-utils module pages load, and the
+    # Contentstack app host it talks to (clientUrlParams.host; eu-app.contentstack.com etc.)
+    live_script: str = "https://esm.sh/@contentstack/live-preview-utils@4.4.1"
+    app_host: str = "app.contentstack.com"
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from sitegen.stack.global_fields import (
     global_fields,
     without_global_field_schemas,
 )
+from sitegen.stack.live_preview import HEADER as LIVE_PREVIEW
 from sitegen.stack.params import (
     authorize,
     bool_param,
@@ -97,10 +98,20 @@ SECRET_PARAMS = (
 # -- endpoints ----------------------------------------------------------------------------------
 
 
+def _view(request: Request) -> dict[str, Any]:
+    """Which catalog answers: delivery, drafts for a preview request, and the edits of a Live
+    Preview session when a preview request carries its hash."""
+    preview = is_preview(request)
+    return {
+        "preview": preview,
+        "live_preview": request.headers.get(LIVE_PREVIEW) if preview else None,
+    }
+
+
 def list_content_types(service: StackService, request: Request) -> Response:
     """GET /v3/content_types: rescans first, so a build sees files edited since."""
     authorize(service.stack, request)
-    catalog = service.refresh(preview=is_preview(request))
+    catalog = service.refresh(**_view(request))
     qp = request.query_params
     skip = int_param(qp, "skip", 0, what="content types")
     limit = limit_param(qp, "content types")
@@ -156,7 +167,7 @@ def _content_type(ct: JsonDict, qp: QueryParams, branch: str) -> JsonDict:
 def list_global_fields(service: StackService, request: Request) -> Response:
     """GET /v3/global_fields: rescans first, as content type lists do."""
     authorize(service.stack, request)
-    service.refresh(preview=is_preview(request))
+    service.refresh(**_view(request))
     qp = request.query_params
     skip = int_param(qp, "skip", 0, what="global fields")
     limit = limit_param(qp, "global fields")
@@ -184,7 +195,7 @@ def get_global_field(service: StackService, request: Request) -> Response:
 def list_entries(service: StackService, request: Request) -> Response:
     """GET /v3/content_types/{ct}/entries."""
     env = require_environment(service.stack, request)
-    catalog = service.catalog(preview=is_preview(request))
+    catalog = service.catalog(**_view(request))
     ct = request.path_params["ct"]
     if not catalog.has_content_type(ct):
         raise unknown_content_type(ct)
@@ -213,9 +224,11 @@ def list_entries(service: StackService, request: Request) -> Response:
 
 
 def get_entry(service: StackService, request: Request) -> Response:
-    """GET /v3/content_types/{ct}/entries/{uid}."""
+    """GET /v3/content_types/{ct}/entries/{uid}: a Live Preview request (its hash) rescans
+    first, so what the editor just changed in the folder is what it sees."""
     env = require_environment(service.stack, request)
-    catalog = service.catalog(preview=is_preview(request))
+    view = _view(request)
+    catalog = service.refresh(**view) if view["live_preview"] else service.catalog(**view)
     ct, uid = request.path_params["ct"], request.path_params["uid"]
     if not catalog.has_content_type(ct):
         raise unknown_content_type(ct)
@@ -271,7 +284,7 @@ def _with_variants(
 def list_assets(service: StackService, request: Request) -> Response:
     """GET /v3/assets."""
     env = require_environment(service.stack, request)
-    catalog = service.catalog(preview=is_preview(request))
+    catalog = service.catalog(**_view(request))
     qp = request.query_params
     opts = DeliveryOptions(environment=env, locale=locale_param(service.stack, qp))
     skip = int_param(qp, "skip", 0, what="assets")
@@ -296,7 +309,7 @@ def list_assets(service: StackService, request: Request) -> Response:
 def get_asset(service: StackService, request: Request) -> Response:
     """GET /v3/assets/{uid}."""
     env = require_environment(service.stack, request)
-    catalog = service.catalog(preview=is_preview(request))
+    catalog = service.catalog(**_view(request))
     asset = catalog.asset(request.path_params["uid"])
     if asset is None:
         raise unknown_asset()

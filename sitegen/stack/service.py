@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 from sitegen.stack import branches
 from sitegen.stack.dimensions import image_size
@@ -32,6 +33,7 @@ from sitegen.stack.folder import (
     load_stack,
 )
 from sitegen.stack.history import History, default_history_path
+from sitegen.stack.live_preview import session_listing
 from sitegen.stack.resolve import Catalog
 
 
@@ -78,6 +80,8 @@ class StackService:
         self._catalog: Catalog | None = None
         self._listing: Listing | None = None  # of the last rescan, for the draft catalog
         self._drafts: DraftCatalog | None = None
+        # the last Live Preview session asked for: (hash, its files' stats) and its view
+        self._session: tuple[tuple[Any, ...], DraftCatalog] | None = None
         self._dimensions: dict[tuple[str, int, int], tuple[int, int] | None] = {}
         self._branches: dict[str, StackService] = {}
 
@@ -148,7 +152,7 @@ class StackService:
         with self.lock:
             self.history.close()
 
-    def refresh(self, *, preview: bool = False) -> Catalog:
+    def refresh(self, *, preview: bool = False, live_preview: str | None = None) -> Catalog:
         """Rescan the folder and return the catalog to answer from (the draft view's for a
         preview request)."""
         with self.lock:
@@ -169,17 +173,27 @@ class StackService:
                 or listing.draft_files != self._listing.draft_files
             ):
                 self._drafts = None
+                self._session = None
             self._listing = listing
-            return self.catalog(preview=preview)
+            return self.catalog(preview=preview, live_preview=live_preview)
 
-    def catalog(self, *, preview: bool = False) -> Catalog:
+    def catalog(self, *, preview: bool = False, live_preview: str | None = None) -> Catalog:
         """The catalog of the last scan (scanning first if there was none): the delivery view,
-        or the draft view for a preview request."""
+        or the draft view for a preview request, overlaid with the unsaved edits of a Live
+        Preview session when ``live_preview`` names one (live_preview.py)."""
         with self.lock:
             if self._catalog is None or self._listing is None:
-                return self.refresh(preview=preview)
+                self.refresh()
+            assert self._catalog is not None and self._listing is not None
             if not preview:
                 return self._catalog
+            if live_preview:
+                session = session_listing(self.stack, self._listing, live_preview)
+                if session is not None:
+                    key = (live_preview, tuple(sorted(session.draft_files.items())))
+                    if self._session is None or self._session[0] != key:
+                        self._session = (key, DraftCatalog(self.stack, self.history, session))
+                    return self._session[1]
             if self._drafts is None:
                 self._drafts = DraftCatalog(self.stack, self.history, self._listing)
             return self._drafts

@@ -58,7 +58,10 @@ class _View:
 
     def __init__(self, service: StackService, request: Request):
         authorize(service.stack, request)
-        service.catalog(preview=is_preview(request))
+        service.catalog(
+            preview=is_preview(request),
+            live_preview=request.headers.get("live_preview") if is_preview(request) else None,
+        )
         self.stack = service.stack
         qp = request.query_params
         self.qp = qp
@@ -204,7 +207,10 @@ def term_descendants(service: StackService, request: Request) -> Response:
 def taxonomy_entries(service: StackService, request: Request) -> Response:
     """GET /v3/taxonomies/entries?query=…: matching entries of every content type."""
     env = require_environment(service.stack, request)
-    catalog = service.catalog(preview=is_preview(request))
+    catalog = service.catalog(
+        preview=is_preview(request),
+        live_preview=request.headers.get("live_preview") if is_preview(request) else None,
+    )
     qp = request.query_params
     query = query_param(qp, "entries")
     if not query:
