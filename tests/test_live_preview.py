@@ -244,3 +244,38 @@ def test_a_malformed_session_file_is_named(tmp_path):
     assert (
         str(bad) in body["error_message"] and "<entry_uid>.<locale>.json" in body["error_message"]
     )
+
+
+def test_timeline_and_session_go_to_the_preview_api_as_headers(tmp_path):
+    """A Timeline preview's preview_timestamp and release_id travel as headers, as the
+    delivery SDK sends them; the token goes only to the stack."""
+    site = copy_example_site(tmp_path / "site")
+    seen: list[dict[str, str]] = []
+    stack = stack_app(site / "stack", history_path=tmp_path / "h.sqlite")
+
+    async def recording(scope, receive, send):  # the local stack, with its requests noted
+        if scope["type"] == "http":
+            seen.append({k.decode(): v.decode() for k, v in scope["headers"]})
+        await stack(scope, receive, send)
+
+    started = PreviewSite(load_config(site, env={}), transport=httpx.ASGITransport(app=recording))
+    started.start()
+    try:
+        with running(create_app(started)) as url:
+            seen.clear()
+            answer = httpx.get(
+                f"{url}{POST_URL}",
+                params={
+                    "live_preview": HASH,
+                    "preview_timestamp": "2026-12-24T00:00:00.000Z",
+                    "release_id": "blt_release",
+                },
+            )
+    finally:
+        started.close()
+        stack.state.service.close()
+    assert answer.status_code == 200
+    (request,) = seen
+    assert request["live_preview"] == HASH and request["preview_token"]
+    assert request["preview_timestamp"] == "2026-12-24T00:00:00.000Z"
+    assert request["release_id"] == "blt_release"

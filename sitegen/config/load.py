@@ -370,7 +370,10 @@ def _preview_config(
     default = PreviewConfig(output, state_dir, "")
     live_script = t.get("live_script", str, default.live_script)
     app_host = t.get("app_host", str, default.app_host)
+    mode = t.get("mode", str, default.mode)
     t.check_unknown()
+    if mode not in ("preview", "builder"):
+        raise t.error("mode", f'must be "preview" or "builder" (Visual Builder), got {mode!r}')
     if not re.match(r"^(https?://[^\s\"'<>]+|/[^\s\"'<>]*)$", live_script):
         raise t.error("live_script", f"must be an http(s) URL or a site path, got {live_script!r}")
     if not re.match(r"^[A-Za-z0-9.-]+(:\d+)?$", app_host):
@@ -395,6 +398,7 @@ def _preview_config(
         preview_token=token or None,
         live_script=live_script,
         app_host=app_host,
+        mode=mode,
     )
 
 

@@ -88,6 +88,7 @@ class PreviewConfig:
     # Contentstack app host it talks to (clientUrlParams.host; eu-app.contentstack.com etc.)
     live_script: str = "https://esm.sh/@contentstack/live-preview-utils@4.4.1"
     app_host: str = "app.contentstack.com"
+    mode: str = "preview"  # live-preview-utils' mode: "preview", or "builder" (Visual Builder)
 
 
 @dataclass(frozen=True)

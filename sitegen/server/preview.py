@@ -5,8 +5,10 @@ Contentstack's entry editor shows the site in an iframe at the stack's Live Prev
 each edit, live-preview-utils (``ssr: true``) reloads the iframe with the session's new hash.
 This server answers those requests: a page whose entry the request names is rendered at once
 from the Preview API with that hash (``live_preview`` header and the preview token, which
-stays on the server), everything else the page reads coming from the store of the preview
-build made at start; other pages and files come from that build's output. Responses carry edit
+stays on the server; a Timeline preview's ``preview_timestamp`` and ``release_id`` go along as
+headers), everything else the page reads coming from the store of the preview build made at
+start. Without a hash an entry's page is rendered from its latest draft; other pages and files
+come from that build's output. Responses carry edit
 tags (``cslp()``) and the live-preview-utils module, initialised with the stack's API key and
 environment; production output never does.
 
@@ -45,6 +47,7 @@ from sitegen.store import Page, Store
 
 log = logging.getLogger("sitegen.preview")
 PASSWORD_ENV = "SITEGEN_PREVIEW_PASSWORD"
+TIMELINE_PARAMS = ("preview_timestamp", "release_id")  # passed on as headers
 STORE_NAME = "store.sqlite"
 
 
@@ -85,14 +88,19 @@ class PreviewSite:
         assert self.store is not None
         return next((p for batch in self.store.graph.pages([file]) for p in batch), None)
 
-    async def fetch_entry(self, page: Page, live_preview: str) -> dict[str, Any] | None:
-        """The page's entry as the editing session has it, from the Preview API."""
-        stack = dataclasses.replace(self.stack, live_preview=live_preview)
+    async def fetch_entry(
+        self, page: Page, live_preview: str | None, timeline: dict[str, str]
+    ) -> dict[str, Any] | None:
+        """The page's entry as the editing session has it (the latest draft without a
+        session), from the Preview API; ``timeline``: the ``preview_timestamp`` and
+        ``release_id`` headers of a Timeline preview, as the delivery SDK sends them."""
+        stack = dataclasses.replace(self.stack, live_preview=live_preview or None)
         async with CDAClient(stack, transport=self.transport) as client:
             try:
                 body = await client.get(
                     f"/content_types/{page.content_type}/entries/{page.uid}",
                     client.entry_params(page.locale),
+                    headers=timeline or None,
                 )
             except APIError as err:
                 if err.status in (404, 422):
@@ -120,6 +128,7 @@ class PreviewSite:
         settings = {
             "enable": True,
             "ssr": True,
+            "mode": self.config.preview.mode if self.config.preview else "preview",
             "stackDetails": {"apiKey": self.api_key, "environment": self.stack.environment},
             "clientUrlParams": {
                 "host": self.config.preview.app_host if self.config.preview else ""
@@ -175,9 +184,14 @@ def create_app(site: PreviewSite, password: str | None = None) -> Starlette:
             return problem(404, "Not found", "There is no such page in the preview.")
         page = await site.run(site.page, file)
         live_preview = request.query_params.get("live_preview")
-        if page is not None and page.kind == "entry" and live_preview:
+        timeline = {
+            name: request.query_params[name]
+            for name in TIMELINE_PARAMS
+            if request.query_params.get(name)
+        }
+        if page is not None and page.kind == "entry":  # rendered now: what was saved or typed
             try:
-                entry = await site.fetch_entry(page, live_preview)
+                entry = await site.fetch_entry(page, live_preview, timeline)
             except SitegenError as err:
                 log.warning("preview of %s: the Preview API failed: %s", file, err)
                 return problem(502, "The preview could not be loaded", str(err))
