@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -320,9 +321,9 @@ def test_a_replaced_site_is_deleted_after_the_build_and_leftovers_by_the_next(tm
     # the new site is complete when the build returns; the old one goes in the background
     assert result.kind == "full" and (site / "public/posts/post-0/index.html").is_file()
     deadline = time.monotonic() + 30
-    while list(site.glob(".public.old-*")) and time.monotonic() < deadline:
+    while list(site.glob(".public.*old-*")) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not list(site.glob(".public.old-*"))
+    assert not list(site.glob(".public.*old-*"))
     # a folder named after a live process (a remover at work) is left alone; a dead one's goes
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
@@ -337,3 +338,15 @@ def test_a_replaced_site_is_deleted_after_the_build_and_leftovers_by_the_next(tm
     finally:
         live.kill()
         live.wait()
+
+
+def test_full_builds_in_a_row_do_not_wait_for_the_old_sites_removal(tmp_path: Path):
+    """Each swap moves the old site to a folder of its own: the removal of the last one may
+    still be running when the next full build (the dev or hook server's) swaps again."""
+    site = make_site(tmp_path)
+    build_site(load_config(site, env={}))
+    # an old site of this process still being removed, where a swap used to move the next one
+    (site / f".public.old-{os.getpid()}" / "posts").mkdir(parents=True)
+    for _ in range(3):
+        assert build_site(load_config(site, env={}), full=True).kind == "full"
+    assert (site / "public/posts/post-0/index.html").is_file()

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from sitegen.errors import BuildError
@@ -216,7 +217,8 @@ class StagedOutput(_Output):
                     relative = name if base == "." else f"{base}/{name}"
                     if relative not in written:
                         self.removed.append(relative)
-        old = self.output.parent / f".{self.output.name}.old-{os.getpid()}"
+        # a name of its own: the last build's old folder may still be being removed
+        old = self.output.parent / f".{self.output.name}.{uuid.uuid4().hex[:8]}.old-{os.getpid()}"
         if self.output.exists():
             os.replace(self.output, old)
         os.replace(self.scratch, self.output)
