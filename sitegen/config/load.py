@@ -588,23 +588,36 @@ def _listings(top: _Table, file: Path) -> tuple[ListingConfig, ...]:
                 "path",
                 f'of a paginated listing must end with "/" (page 2 is <path>page/2/), got "{path}"',
             )
-        if name is not None:
-            if name in names:
-                raise t.error("name", f"{name!r} is already the name of {names[name]}")
-            names[name] = t.path
-        result.append(
-            ListingConfig(
-                id=t.path,
-                path=path,
-                template=template,
-                title=title,
-                name=name,
-                selection=selection,
-                per_page=per_page,
-                terms=terms.strip() if terms else None,
-            )
-        )
+        result.append(_listing(t, names, path, template, title, name, per_page, selection, terms))
     return tuple(result)
+
+
+def _listing(
+    t: _Table,
+    names: dict[str, str],
+    path: str,
+    template: str,
+    title: str | None,
+    name: str | None,
+    per_page: int,
+    selection: Selection | None,
+    terms: str | None,
+) -> ListingConfig:
+    """One listing, its name (if any) unique among ``names`` (which it joins)."""
+    if name is not None:
+        if name in names:
+            raise t.error("name", f"{name!r} is already the name of {names[name]}")
+        names[name] = t.path
+    return ListingConfig(
+        id=t.path,
+        path=path,
+        template=template,
+        title=title,
+        name=name,
+        selection=selection,
+        per_page=per_page,
+        terms=terms.strip() if terms else None,
+    )
 
 
 def _taxonomy_listings(
@@ -631,19 +644,9 @@ def _taxonomy_listings(
             raise t.error("per_page", f"must be from 0 (all on one page) to 10000, got {per_page}")
         if path.count("{term}") != 1 or (per_page and not path.endswith("/")):
             raise t.error("path", f'must contain {{term}} once and end with "/", got "{path}"')
-        if name in names:
-            raise t.error("name", f"{name!r} is already the name of {names[name]}")
-        names[name] = t.path
         result.append(
-            ListingConfig(
-                id=t.path,
-                path=path,
-                template=template,
-                title=title,
-                name=name,
-                selection=selection,
-                per_page=per_page,
-                terms=f"taxonomies.{uid}",
+            _listing(
+                t, names, path, template, title, name, per_page, selection, f"taxonomies.{uid}"
             )
         )
     return tuple(result)
