@@ -238,3 +238,16 @@ def test_build_usage_days_says_why_not_without_a_token(tmp_path: Path):
         result = run("build", str(remote), "--usage-days", "7", env={"CONTENTSTACK_AUTHTOKEN": ""})
     assert result.exit_code == 0, result.output
     assert "CDN usage not shown: no authtoken: set CONTENTSTACK_AUTHTOKEN" in result.output
+
+
+def test_warnings_print_brackets_and_server_text_as_they_are(capsys):
+    """Warnings quote settings and servers: "[content_types.author]" or a message holding
+    "[/x]" print as text, never read as rich markup (which dropped or crashed on them)."""
+    from sitegen.cli.progress import TerminalProgress
+
+    message = "set [content_types.author] template; the server said: [/x] [bold]no[/bold]"
+    with TerminalProgress() as progress:
+        progress.start("Pulling [content]", 3)
+        progress.warn(message)
+    err = capsys.readouterr().err
+    assert f"warning: {message}" in err and "Pulling [content]… (3)" in err

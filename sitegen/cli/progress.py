@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 
 class TerminalProgress:
     def __init__(self, quiet: bool = False):
-        self.console = Console(stderr=True, highlight=False)
+        # markup off: messages quote servers, content and settings ("[content_types.x]"), which
+        # must print as they are, never be read as rich markup (or crash it)
+        self.console = Console(stderr=True, highlight=False, markup=False)
         self.quiet = quiet
         self.live = self.console.is_terminal and not quiet
         self._bar = Progress(
-            TextColumn("{task.description:<16}"),
+            TextColumn("{task.description:<16}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -46,4 +49,4 @@ class TerminalProgress:
             self._bar.advance(self._task, n)
 
     def warn(self, message: str) -> None:
-        self.console.print(f"[yellow bold]warning:[/] {message}", markup=True, soft_wrap=True)
+        self.console.print(Text.assemble(("warning:", "yellow bold"), " ", message), soft_wrap=True)
