@@ -26,6 +26,7 @@ from sitegen.errors import StackFolderError
 from sitegen.stack.branches import BRANCH_STACK_KEYS, BRANCHES_DIR, MAIN_BRANCH, parse_aliases
 from sitegen.stack.content_types import UID_RE, parse_content_type
 from sitegen.stack.jsonfile import read_json, require_str
+from sitegen.stack.markdown_entry import read_markdown_entry
 from sitegen.stack.schema import as_list, is_json_rte, iter_leaves, walk_schema
 from sitegen.stack.taxonomies import Taxonomy, check_tags, parse_taxonomy
 from sitegen.stack.variants import (
@@ -48,6 +49,11 @@ ASSETS_DIR = "assets"
 
 LOCALE_RE = re.compile(r"^[A-Za-z0-9-]+$")
 DRAFT_SUFFIX = ".draft.json"
+# <uid>.<locale>.md: TOML front matter between "+++" lines holds the fields, the text after it
+# the content type's one Markdown field (a text field with field_metadata.markdown, as
+# Contentstack marks its Markdown fields). For sites whose authors write in Git (docs).
+MARKDOWN_SUFFIX = ".md"
+FRONT_MATTER_FENCE = "+++"
 
 STACK_KEYS = frozenset(
     {
@@ -85,13 +91,15 @@ class Locale:
 class EntryPath:
     """Where an entry file sits: its content type, uid and locale come from the path.
 
-    `draft` marks a draft file (``<uid>.<locale>.draft.json``), the entry's working copy.
+    `draft` marks a draft file (``<uid>.<locale>.draft.json``), the entry's working copy;
+    `markdown` an entry written as ``<uid>.<locale>.md``.
     """
 
     content_type_uid: str
     uid: str
     locale: str
     draft: bool = False
+    markdown: bool = False
 
 
 @dataclass
@@ -109,6 +117,12 @@ class Listing:
     assets: dict[str, list[str]] = field(default_factory=dict)
     content_types: dict[str, str] = field(default_factory=dict)
     _asset_uids: frozenset[str] | None = field(default=None, repr=False)
+
+    def entry_file(self, content_type_uid: str, uid: str, locale: str) -> str:
+        """The path of an entry's file: ``.md`` where the author wrote one, else ``.json``."""
+        stem = f"{ENTRIES_DIR}/{content_type_uid}/{uid}.{locale}"
+        markdown = stem + MARKDOWN_SUFFIX
+        return markdown if markdown in self.entries else stem + ".json"
 
     @property
     def asset_uids(self) -> frozenset[str]:
@@ -303,15 +317,24 @@ class LocalStack:
 
     def _entry_path(self, rel: str, ct_name: str, name: str, codes: set[str]) -> EntryPath:
         draft = name.endswith(DRAFT_SUFFIX) and "." in name[: -len(DRAFT_SUFFIX)]
+        markdown = name.endswith(MARKDOWN_SUFFIX)
         if draft:
             stem: str | None = name[: -len(DRAFT_SUFFIX)]
+        elif markdown:
+            stem = name[: -len(MARKDOWN_SUFFIX)]
         else:
             stem = name[: -len(".json")] if name.endswith(".json") else None
         if stem is None or "." not in stem:
             raise StackFolderError(
                 f"{self.shown(rel)}: entry files are named <entry_uid>.<locale>.json "
-                f"(drafts <entry_uid>.<locale>.draft.json), e.g. my_entry.{self.master_locale}"
-                ".json; rename the file."
+                f"(or .md, drafts <entry_uid>.<locale>.draft.json), e.g. my_entry."
+                f"{self.master_locale}.json; rename the file."
+            )
+        twin = stem + (".json" if markdown else MARKDOWN_SUFFIX)
+        if not draft and (self.root / ENTRIES_DIR / ct_name / twin).is_file():
+            raise StackFolderError(
+                f"{self.shown(rel)}: the same entry is also written as {twin}; keep one of the "
+                "two files."
             )
         uid, locale = stem.rsplit(".", 1)
         if not UID_RE.match(uid):
@@ -324,7 +347,7 @@ class LocalStack:
                 f'{self.shown(rel)}: locale "{locale}" is not in {STACK_FILE} '
                 f"(known: {', '.join(sorted(codes))}); add it there or rename the file."
             )
-        return EntryPath(ct_name, uid, locale, draft)
+        return EntryPath(ct_name, uid, locale, draft, markdown)
 
     def _list_assets(self, listing: Listing) -> None:
         assets_dir = self.root / ASSETS_DIR
@@ -372,7 +395,11 @@ class LocalStack:
         """Read and validate one entry (or draft) file; `asset_uids` are the assets file fields
         may name."""
         shown = self.shown(rel)
-        data = read_json(self.root / rel, shown)
+        if where.markdown:
+            schema = self.content_types[where.content_type_uid]["schema"]
+            data: Any = read_markdown_entry(self.root / rel, shown, schema)
+        else:
+            data = read_json(self.root / rel, shown)
         if not isinstance(data, dict):
             raise StackFolderError(
                 f"{shown}: an entry file must hold a JSON object of field values."

@@ -479,7 +479,7 @@ class History:
             return
         if old is not None and old[3] == item_hash:
             return
-        rel = f"{ENTRIES_DIR}/{ct}/{uid}.{locale}.json"
+        rel = listing.entry_file(ct, uid, locale)
         entry = stack.read_entry(rel, listing.entries[rel], listing.asset_uids)
         version = old[1] + 1 if old is not None else 1
         first_seen = old[2] if old is not None else now
