@@ -41,6 +41,7 @@ from sitegen.build.pages import check_listings, plan_all, render_pages, rendered
 from sitegen.build.parallel import RenderPool, make_spec
 from sitegen.build.pull import pull_all, stack_source
 from sitegen.build.render import PACKAGE_TEMPLATES, Renderer
+from sitegen.build.search import index_site
 from sitegen.build.site_files import site_files
 from sitegen.build.state import (
     content_fingerprint,
@@ -328,6 +329,9 @@ def _full(run: _Run) -> BuildResult:
             for item in copied:
                 if item.output_path not in names:  # a preview's robots.txt is generated
                     out.write(item.output_path, item.source.read_bytes())
+            if config.pagefind:  # the staged site is complete: index it before it goes live
+                run.progress.start("Indexing for search")
+                index_site(out.scratch, out)
             _save_state(run, store, client, token, types, copied_fingerprints(copied, {}), names)
             pages_by_locale = _pages_by_locale(config, store)
             entries = store.content.count_entries()
@@ -466,6 +470,10 @@ def _incremental(run: _Run) -> BuildResult:
             _save_state(run, store, client, token, types, new_copied, names)
             with run.held.holding():  # the changed files and the new state go in together
                 out.apply()
+                if config.pagefind and (
+                    out.added or out.changed or out.removed or not (out.output / "pagefind").is_dir()
+                ):
+                    _reindex(run, out)  # before the commit: a failure redoes this build
                 store.commit()
                 write_edge_functions(config, manifest)
         pages_by_locale = _pages_by_locale(config, store)
@@ -478,6 +486,17 @@ def _incremental(run: _Run) -> BuildResult:
     return _result(
         run, "incremental", client, pages_by_locale, entries, rendered, out, triggers, assets
     )
+
+
+def _reindex(run: _Run, out: OverlayOutput) -> None:
+    """Pagefind over the updated live site; its changed files join the build's change lists."""
+    run.progress.start("Indexing for search")
+    with OverlayOutput(run.config.output, "search") as bundle:
+        index_site(run.config.output, bundle)
+        bundle.apply()
+    out.added += bundle.added
+    out.changed += bundle.changed
+    out.removed += bundle.removed
 
 
 async def _pull_changes(run: _Run, store: Store, client: CDAClient) -> tuple[ContentChanges, str]:

@@ -28,7 +28,7 @@ from sitegen.build.taxonomies import load as load_taxonomies
 from sitegen.config import LocaleConfig, SiteConfig
 from sitegen.content.edit_tags import cslp
 from sitegen.content.images import image_url, srcset
-from sitegen.content.markdown import render_markdown
+from sitegen.content.markdown import Heading, headings, render_markdown
 from sitegen.content.order import FIELD_UID, parse_sort
 from sitegen.content.query import MatchContext, QueryError, check_query, matches
 from sitegen.content.rte import EmbedContext, render_rte
@@ -124,6 +124,7 @@ class Renderer:
         self.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _plain}
         self.env.filters["rte"] = self._rte_filter
         self.env.filters["markdown"] = _markdown_filter
+        self.env.filters["toc"] = _toc_filter
         self.env.filters["field"] = _field_filter
         self.env.globals.update(
             url_for=self._url_for,
@@ -147,6 +148,8 @@ class Renderer:
                 {"code": loc.code, "name": loc.name, "prefix": loc.prefix} for loc in config.locales
             ],
             "extra": dict(config.extra),
+            # "pagefind" when [search] pagefind is on: templates show the search box then
+            "search": "pagefind" if config.pagefind else None,
         }
 
     def has_template(self, name: str) -> bool:
@@ -658,6 +661,14 @@ def _markdown_filter(value: Any) -> Markup:
     if value is None or isinstance(value, jinja2.Undefined):
         return Markup("")
     return Markup(render_markdown(str(value)))
+
+
+def _toc_filter(value: Any, levels: int = 3) -> list[Heading]:
+    """``entry.body | toc``: the ``##`` to ``levels`` headings of a Markdown field, with the
+    ids the markdown filter gives them, for an on-page table of contents."""
+    if not isinstance(value, str):
+        return []
+    return headings(value, tuple(range(2, max(2, levels) + 1)))
 
 
 def _syntax_message(err: jinja2.TemplateSyntaxError, config: SiteConfig) -> str:

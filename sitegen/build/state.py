@@ -87,6 +87,7 @@ def render_fingerprint(config: SiteConfig) -> str:
             **({"assets": [config.assets.path]} if config.assets.download else {}),
             # only when changed from the default, for the same reason
             **({"rte_html": config.rte_html} if config.rte_html != "sanitize" else {}),
+            **({"search": "pagefind"} if config.pagefind else {}),
             **(
                 {"personalize": dataclasses.asdict(config.personalize)}
                 if config.personalize

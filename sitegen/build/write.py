@@ -229,8 +229,8 @@ class StagedOutput(_Output):
 class OverlayOutput(_Output):
     """Changed files gathered beside the live site, moved over it by :meth:`apply`."""
 
-    def __init__(self, output: Path):
-        super().__init__(output, "overlay")
+    def __init__(self, output: Path, scratch_kind: str = "overlay"):
+        super().__init__(output, scratch_kind)
         self._staged: list[str] = []
 
     def write(self, relative: str, data: str | bytes) -> None:

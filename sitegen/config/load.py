@@ -143,6 +143,9 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
     sitemap_table = top.table("sitemap")
     sitemap = sitemap_table.get("enabled", bool, True)
     sitemap_table.check_unknown()
+    search_table = top.table("search")
+    pagefind = search_table.get("pagefind", bool, False)
+    search_table.check_unknown()
     hook = _hook_config(top.table("hook"))
     analytics = _analytics_config(top.table("analytics"))
     assets = _assets_config(top.table("assets"))
@@ -194,6 +197,7 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
         listings=listings,
         feeds=feeds,
         sitemap=sitemap,
+        pagefind=pagefind,
         assets=assets,
         rte_html=rte_html,
         personalize=personalize,

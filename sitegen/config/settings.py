@@ -155,6 +155,7 @@ class SiteConfig:
     listings: tuple[ListingConfig, ...] = ()
     feeds: tuple[FeedConfig, ...] = ()
     sitemap: bool = True
+    pagefind: bool = False  # [search] pagefind: index the built site for full-text search
     assets: AssetsConfig = field(default_factory=lambda: AssetsConfig())
     rte_html: str = "sanitize"  # [rte] html: "sanitize" (allowlist) or "trusted" (as stored)
     personalize: PersonalizeConfig | None = None
