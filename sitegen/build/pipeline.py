@@ -49,6 +49,7 @@ from sitegen.build.state import (
     content_source,
     copied_files,
     copied_fingerprints,
+    recorded_source,
     render_fingerprint,
     source_change,
     template_fingerprints,
@@ -280,7 +281,9 @@ def _why_not_incremental(run: _Run) -> str | None:
                     "the stack, environment, locales or include depth changed since the last build"
                 )
             now = content_source(run.config, run.stack)
-            return f"{source_change(json.loads(recorded), now)} since the last build"
+            old = recorded_source(json.loads(recorded), run.config)
+            if old != now:  # equal: a state that recorded the same source another way
+                return f"{source_change(old, now)} since the last build"
         if not run.config.output.is_dir():
             return f"the output folder {run.config.output} is missing"
     finally:

@@ -6,6 +6,10 @@ Render fingerprint: everything else in the configuration that shapes pages; when
 every page is rendered again from the stored content, without downloading it.
 Templates and copied files (static files, local asset files) are fingerprinted per file so a
 change re-renders only the pages that used the file.
+
+Paths go into the fingerprints relative to the site folder: a copied or moved site (``cp -r``,
+a CI checkout in another folder with ``.sitegen/`` restored from a cache) keeps them, so its
+next build stays incremental.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +32,18 @@ def _digest(value: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def site_path(config: SiteConfig, path: Path) -> str:
+    """A path as the site folder sees it (``stack``, ``../shared/stack``): the same in a copy
+    of the site, or in a checkout of it somewhere else."""
+    return Path(os.path.relpath(path, config.root)).as_posix()
+
+
 def content_source(config: SiteConfig, stack: StackConfig) -> dict[str, object]:
     """Where the stored content came from; when any of it changes, the stored content stops
     being the content a full build would pull."""
     return {
         "host": stack.base_url,
-        "local": str(stack.local) if stack.local else None,
+        "local": site_path(config, stack.local) if stack.local else None,
         # a hash, never the key itself: the state database must hold no credentials
         "stack": hashlib.sha256((stack.api_key or "").encode()).hexdigest()[:16],
         "environment": stack.environment,
@@ -45,6 +56,15 @@ def content_source(config: SiteConfig, stack: StackConfig) -> dict[str, object]:
 def content_fingerprint(config: SiteConfig, stack: StackConfig) -> str:
     """A digest of :func:`content_source`."""
     return _digest(content_source(config, stack))
+
+
+def recorded_source(recorded: dict[str, object], config: SiteConfig) -> dict[str, object]:
+    """A stored :func:`content_source` as :func:`content_source` writes it now: older states
+    hold the local stack folder's absolute path."""
+    local = recorded.get("local")
+    if isinstance(local, str) and os.path.isabs(local):
+        return {**recorded, "local": site_path(config, Path(local))}
+    return recorded
 
 
 def source_change(old: dict[str, object], new: dict[str, object]) -> str:
@@ -77,9 +97,9 @@ def render_fingerprint(config: SiteConfig) -> str:
             "locales": [(loc.code, loc.name, loc.prefix) for loc in config.locales],
             "content_types": {uid: ct.template for uid, ct in config.content_types.items()},
             "extra": dict(config.extra),
-            "templates": str(config.templates),
-            "static": str(config.static),
-            "output": str(config.output),
+            "templates": site_path(config, config.templates),
+            "static": site_path(config, config.static) if config.static else None,
+            "output": site_path(config, config.output),
             "listings": [dataclasses.asdict(item) for item in config.listings],
             "feeds": [dataclasses.asdict(item) for item in config.feeds],
             "sitemap": config.sitemap,
@@ -89,7 +109,15 @@ def render_fingerprint(config: SiteConfig) -> str:
             **({"rte_html": config.rte_html} if config.rte_html != "sanitize" else {}),
             **({"search": "pagefind"} if config.pagefind else {}),
             **(
-                {"personalize": dataclasses.asdict(config.personalize)}
+                {
+                    "personalize": {
+                        **dataclasses.asdict(config.personalize),
+                        "edge": [
+                            (target, site_path(config, file))
+                            for target, file in config.personalize.edge
+                        ],
+                    }
+                }
                 if config.personalize
                 else {}
             ),
