@@ -6,6 +6,7 @@ the others use plain HTTP. Every wait is a poll with a deadline, never a fixed s
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import os
@@ -22,8 +23,9 @@ import httpx
 import pytest
 
 from sitegen.server.dev import EVENTS_PATH, SCRIPT_PATH, DevServer
+from sitegen.stack.app import create_app
 from tests.browser import browser_page
-from tests.sites import make_site
+from tests.sites import API_KEY, TOKEN, make_site, serve_app
 
 WAIT = 10.0  # seconds: the bound on any one wait (a rebuild takes well under one)
 NOT_FOUND_PAGE = "<!doctype html><html><title>Lost</title><body><h1>Nothing here</h1></body></html>"
@@ -57,6 +59,39 @@ def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+class HeldStack:
+    """The local stack on a loopback port behind a network that holds every request until
+    ``release()``: a stack as slow as a test needs, the dev server's first build waiting on it."""
+
+    def __init__(self, stack_dir: Path):
+        self.app = create_app(stack_dir)
+        self.released = threading.Event()
+        self.held = 0  # requests that waited
+
+    def release(self) -> None:
+        self.released.set()
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "http" and not self.released.is_set():
+            self.held += 1
+            while not self.released.is_set():
+                await asyncio.sleep(0.02)
+        await self.app(scope, receive, send)
+
+
+def _unexpected(problems: list[str]) -> list[str]:
+    """A page's problems but the favicon, event streams cut by a reload, and the building
+    page's 503 (the console line for a 4xx/5xx names no URL: its response does)."""
+    return [
+        p
+        for p in problems
+        if "favicon.ico" not in p
+        and EVENTS_PATH not in p
+        and not p.startswith("Failed to load resource: the server responded with a status")
+        and not p.startswith("503: ")
+    ]
 
 
 def _poll(check: Callable[[], object], what: str, timeout: float = WAIT) -> object:
@@ -154,6 +189,89 @@ def test_pages_reload_on_change_and_show_build_errors(tmp_path: Path):
     assert len(errors) == 2 and all("\n" not in m for m in errors), errors
     assert "templates/post.html:1: template syntax error: unexpected '<'" in errors[0]
     assert "sitegen.toml" in errors[1] and "is not a known setting" in errors[1]
+
+
+def test_the_first_build_shows_a_building_page_that_turns_into_the_site(tmp_path: Path):
+    stack_site = make_site(tmp_path / "stack-site")
+    stack = HeldStack(stack_site / "stack")
+    with serve_app(stack) as stack_url, browser_page() as page:  # skips first
+        from playwright.sync_api import expect
+
+        site = make_site(
+            tmp_path / "site",
+            stack_toml=f'host = "{stack_url}"\napi_key = "{API_KEY}"\n'
+            f'delivery_token = "{TOKEN}"\nenvironment = "production"\n',
+        )
+        (site / "static/css").mkdir(parents=True)
+        (site / "static/css/site.css").write_text("h1 { color: teal }\n", encoding="utf-8")
+        server = DevServer(site, port=0, env={}, echo=lambda message="", err=False: None)
+        server.start()
+        try:
+            ms = WAIT * 1000
+            _poll(lambda: stack.held, "the first build to ask the stack")
+            response = page.goto(server.url)
+            assert response is not None and response.status == 503
+            assert response.headers["retry-after"] == "1"
+            expect(page.locator("h1")).to_have_text("Building Fixture…")
+            expect(page.locator("body")).to_contain_text(str(site.resolve()))
+            expect(page.locator("#sitegen-phase")).to_contain_text("Pulling content")
+            expect(page.locator("#sitegen-failed")).to_be_hidden()
+
+            # what is not a page gets a short 503 too, never the site's 404
+            css = httpx.get(server.url + "css/site.css", headers={"Accept": "text/css"})
+            assert css.status_code == 503 and css.headers["retry-after"] == "1"
+            assert css.text.startswith("sitegen is building the site (Pulling content")
+
+            # the stack answers, the build ends: the home page replaces the building page
+            stack.release()
+            expect(page.locator("main > h1")).to_have_text("Home", timeout=ms)
+            assert page.url == server.url
+            assert server.last_error is None and server.builds == 1
+            assert httpx.get(server.url + "css/site.css").status_code == 200
+            assert httpx.get(server.url + "nope").status_code == 404
+            assert _unexpected(page.problems) == []  # type: ignore[attr-defined]
+        finally:
+            stack.release()
+            server.stop()
+
+
+def test_a_failed_first_build_shows_its_error_until_a_fix_builds(tmp_path: Path):
+    site = _site(tmp_path)
+    template = site / "templates" / "post.html"
+    _edit(template, "{% block main %}", "{% block main %}{% if <b>oops</b> %}")
+    printed: list[str] = []
+    server = DevServer(
+        site, port=0, env={}, echo=lambda message="", err=False: printed.append(message)
+    )
+    with browser_page() as page:  # skips first
+        from playwright.sync_api import expect
+
+        server.start()
+        try:
+            ms = WAIT * 1000
+            response = page.goto(server.url + "posts/post-1/")
+            assert response is not None and response.status == 503
+            failed = page.locator("#sitegen-failed")
+            expect(failed).to_be_visible(timeout=ms)
+            expect(failed.locator("pre")).to_contain_text("templates/post.html:1")
+            expect(failed.locator("pre")).to_contain_text("unexpected '<'")
+            expect(failed.locator("b")).to_have_count(0)  # the message is text, not markup
+            expect(page.locator("#sitegen-phase")).to_have_text(
+                "Waiting for a change to build again"
+            )
+            assert "Traceback" not in page.content()
+            # a new load shows the same, from the server
+            response = page.reload()
+            assert response is not None and response.status == 503
+            expect(failed.locator("pre")).to_contain_text("unexpected '<'")
+
+            _edit(template, "{% if <b>oops</b> %}", "")
+            expect(page.locator("main > h1")).to_have_text("Post 1", timeout=ms)
+            assert page.url == server.url + "posts/post-1/"
+            assert _unexpected(page.problems) == []  # type: ignore[attr-defined]
+        finally:
+            server.stop()
+    assert not [m for m in printed if "Traceback" in m]
 
 
 # -- over plain HTTP ------------------------------------------------------------------------------

@@ -18,6 +18,11 @@ on port 0 and stop it again:
 - **the event hub** holds what pages need to know: the *generation* of the output (it changes
   whenever a build changed a file) and the last error. A page is served with the generation
   it shows; when the stream reports another one, the page reloads itself.
+
+Until a build has succeeded (the first one is still running, or failed), a request the output
+cannot answer gets a *building page* (503, Retry-After) instead of a 404: the site's name and
+folder, the running build's phase and count, the error of a failed build, and a script that
+loads the page asked for as soon as a build succeeds.
 """
 
 from __future__ import annotations
@@ -46,10 +51,13 @@ from watchfiles import Change, DefaultFilter, watch
 from sitegen.config import SiteConfig, load_config
 from sitegen.errors import SitegenError
 from sitegen.server.listen import bind, is_loopback
+from sitegen.source.progress import Progress
 
 EVENTS_PATH = "/__sitegen/events"
 SCRIPT_PATH = "/__sitegen/reload.js"
+BUILDING_SCRIPT_PATH = "/__sitegen/building.js"
 HEARTBEAT_SECONDS = 15.0
+PROGRESS_SECONDS = 0.25  # the building page hears of a running build's count this often
 NO_STORE = {"Cache-Control": "no-store"}
 
 # Added to the page as it is served, never written to the output. Classic script (so
@@ -120,6 +128,29 @@ RELOAD_JS = """\
 })();
 """.replace("__EVENTS_PATH__", EVENTS_PATH)
 
+# The building page's script: the running build's phase and count, the error of a failed one,
+# and the page asked for once a build succeeds (a reload: the server answers it from then on).
+BUILDING_JS = """\
+(function () {
+  "use strict";
+  var phase = document.getElementById("sitegen-phase");
+  var failed = document.getElementById("sitegen-failed");
+  var source = new EventSource("__EVENTS_PATH__");
+  source.onmessage = function (event) {
+    var state = JSON.parse(event.data);
+    if (state.ready) {
+      source.close();
+      location.reload();
+      return;
+    }
+    phase.textContent = state.status;
+    failed.hidden = !state.error;
+    failed.querySelector("pre").textContent = state.error || "";  // text, never markup
+  };
+  window.addEventListener("pagehide", function () { source.close(); });
+})();
+""".replace("__EVENTS_PATH__", EVENTS_PATH)
+
 _BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
 _HTML_END = re.compile(rb"</html\s*>", re.IGNORECASE)
 _HISTORY_FILE = re.compile(r"^\..+\.history\.sqlite")
@@ -140,6 +171,11 @@ class EventHub:
         self._boot = secrets.token_hex(4)  # a restarted server never repeats a generation
         self._count = 0
         self._error: str | None = None
+        self._ready = False  # a build succeeded: the output answers from now on
+        self._phase: str | None = None  # the running build's, while none has succeeded yet
+        self._done = 0
+        self._total: int | None = None
+        self._sent = 0.0  # when the count last went out
         self._closed = False
         self._subscribers: dict[asyncio.Queue, asyncio.AbstractEventLoop] = {}
 
@@ -157,9 +193,46 @@ class EventHub:
         with self._lock:
             return len(self._subscribers)
 
+    @property
+    def ready(self) -> bool:
+        """Whether a build has succeeded since the server started."""
+        with self._lock:
+            return self._ready
+
     def state(self) -> dict[str, Any]:
         with self._lock:
-            return {"generation": self._generation(), "error": self._error}
+            return self._state()
+
+    def _state(self) -> dict[str, Any]:
+        state = {"generation": self._generation(), "error": self._error}
+        if not self._ready:  # what the building page shows
+            state.update(ready=False, status=self._status())
+        else:
+            state["ready"] = True
+        return state
+
+    def _status(self) -> str:
+        if self._phase is None:
+            return "Waiting for a change to build again" if self._error else "Starting"
+        if self._total:
+            return f"{self._phase}: {self._done} of {self._total}"
+        return f"{self._phase}: {self._done}" if self._done else self._phase
+
+    def building(self, phase: str, total: int | None = None) -> None:
+        """A build started a phase (``start`` of its progress)."""
+        with self._lock:
+            self._phase, self._done, self._total = phase, 0, total
+            if not self._ready:
+                self._sent = time.monotonic()
+                self._broadcast(self._state())
+
+    def advance(self, n: int = 1) -> None:
+        """A build went ``n`` further in its phase; told a few times a second at most."""
+        with self._lock:
+            self._done += n
+            if not self._ready and time.monotonic() - self._sent >= PROGRESS_SECONDS:
+                self._sent = time.monotonic()
+                self._broadcast(self._state())
 
     def publish(self, *, changed: bool, error: str | None) -> None:
         """A build ended: ``changed`` when it changed the output, ``error`` when it failed."""
@@ -167,7 +240,9 @@ class EventHub:
             if changed:
                 self._count += 1
             self._error = error
-            self._broadcast({"generation": self._generation(), "error": self._error})
+            self._ready = self._ready or error is None
+            self._phase = None
+            self._broadcast(self._state())
 
     def close(self) -> None:
         """End every event stream (the server is stopping) and refuse new ones."""
@@ -189,7 +264,7 @@ class EventHub:
             if self._closed:
                 return
             self._subscribers[queue] = asyncio.get_running_loop()
-            first = {"generation": self._generation(), "error": self._error}
+            first = self._state()
         try:
             yield first
             while True:
@@ -261,8 +336,49 @@ def _builtin_404(url_path: str, output: Path) -> bytes:
     ).encode()
 
 
-def create_app(output: Callable[[], Path], hub: EventHub) -> Starlette:
-    """The dev server's ASGI app; ``output()`` names the folder to serve at each request."""
+def _building_page(config: SiteConfig | None, state: dict[str, Any]) -> bytes:
+    """What a page request gets until a build succeeds: the build's phase, or its error."""
+    e = html.escape
+    name = config.title if config is not None and config.title else "the site"
+    folder = f" in <code>{e(str(config.root))}</code>" if config is not None else ""
+    error = state["error"] or ""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>Building {e(name)}…</title>"
+        '<noscript><meta http-equiv="refresh" content="2"></noscript>'
+        '<meta name="viewport" content="width=device-width,initial-scale=1"></head>'
+        '<body style="font:16px/1.5 system-ui,sans-serif;margin:3em auto;max-width:46em;'
+        'padding:0 1em;color:#222">'
+        f"<h1>Building {e(name)}…</h1>"
+        f"<p>sitegen is building the site{folder}. This page turns into the page you asked "
+        "for as soon as a build succeeds.</p>"
+        f'<p id="sitegen-phase" role="status" style="color:#555">{e(state["status"])}</p>'
+        f'<section id="sitegen-failed"{"" if error else " hidden"} '
+        'style="border-top:6px solid #d33;padding-top:.5em">'
+        '<h2 style="font-size:18px;color:#b00;margin:0 0 .5em">The build failed</h2>'
+        '<pre style="white-space:pre-wrap;word-break:break-word;background:#fdf2f2;'
+        f'padding:12px;font:14px/1.45 ui-monospace,monospace">{e(error)}</pre>'
+        "<p>Fix it and save: sitegen builds again, and this page follows.</p></section>"
+        f'<script src="{BUILDING_SCRIPT_PATH}"></script></body></html>'
+    ).encode()
+
+
+def _wants_html(request: Request) -> bool:
+    """A page (a browser's navigation, or a path that names one), not a style sheet or image."""
+    if request.headers.get("sec-fetch-dest") in ("document", "iframe", "frame"):
+        return True
+    if "text/html" in request.headers.get("accept", ""):
+        return True
+    return Path(request.scope["path"]).suffix.lower() in ("", ".html", ".htm")
+
+
+def create_app(
+    output: Callable[[], Path],
+    hub: EventHub,
+    site_config: Callable[[], SiteConfig | None] = lambda: None,
+) -> Starlette:
+    """The dev server's ASGI app; ``output()`` names the folder to serve at each request,
+    ``site_config()`` the site the building page names."""
 
     def html_response(path: Path, status: int = 200) -> Response:
         page = inject_script(path.read_bytes(), hub.generation)
@@ -276,6 +392,14 @@ def create_app(output: Callable[[], Path], hub: EventHub) -> Starlette:
             if found.suffix.lower() in (".html", ".htm"):
                 return html_response(found)
             return FileResponse(found, headers=NO_STORE)
+        if not hub.ready:  # no build has succeeded yet: not a 404 (yet), the site is building
+            unavailable = {**NO_STORE, "Retry-After": "1"}
+            state = hub.state()
+            if _wants_html(request):
+                page = _building_page(site_config(), state)
+                return Response(page, 503, unavailable, "text/html; charset=utf-8")
+            text = state["error"] or f"sitegen is building the site ({state['status']})"
+            return Response(text + "\n", 503, unavailable, "text/plain; charset=utf-8")
         not_found = resolve_path(root, "/404.html")
         if not_found is not None:
             return html_response(not_found, 404)
@@ -284,6 +408,9 @@ def create_app(output: Callable[[], Path], hub: EventHub) -> Starlette:
 
     def script(request: Request) -> Response:
         return Response(RELOAD_JS, headers=NO_STORE, media_type="text/javascript")
+
+    def building_script(request: Request) -> Response:
+        return Response(BUILDING_JS, headers=NO_STORE, media_type="text/javascript")
 
     async def events(request: Request) -> Response:
         async def stream() -> AsyncIterator[str]:
@@ -304,6 +431,7 @@ def create_app(output: Callable[[], Path], hub: EventHub) -> Starlette:
         routes=[
             Route(EVENTS_PATH, events),
             Route(SCRIPT_PATH, script),
+            Route(BUILDING_SCRIPT_PATH, building_script),
             Route("/{path:path}", site),
         ]
     )
@@ -425,7 +553,7 @@ class DevServer:
         shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(bound, bound)
         self.url = f"http://{f'[{shown}]' if ':' in shown else shown}:{self.port}/"
 
-        app = create_app(self._output, self.hub)
+        app = create_app(self._output, self.hub, lambda: self.config)
         config = uvicorn.Config(
             app,
             log_level="warning",
@@ -525,8 +653,9 @@ class DevServer:
             if self.config is None or _watch_key(config) != _watch_key(self.config):
                 self._rewatch.set()
             self.config = config
+            self.hub.building("Starting")
             with self.progress(not first) if self.progress else nullcontext() as progress:
-                result = build_site(config, progress=progress)
+                result = build_site(config, progress=_Reporting(progress, self.hub))
         except SitegenError as err:
             self._failed(str(err))
             return
@@ -595,6 +724,28 @@ class DevServer:
             ready.set()
             if found:
                 self.request_build()
+
+
+class _Reporting:
+    """A build's progress, to the terminal (when shown there) and to the building page."""
+
+    def __init__(self, inner: Progress | None, hub: EventHub):
+        self.inner = inner
+        self.hub = hub
+
+    def start(self, phase: str, total: int | None = None) -> None:
+        self.hub.building(phase, total)
+        if self.inner is not None:
+            self.inner.start(phase, total)
+
+    def advance(self, n: int = 1) -> None:
+        self.hub.advance(n)
+        if self.inner is not None:
+            self.inner.advance(n)
+
+    def warn(self, message: str) -> None:
+        if self.inner is not None:
+            self.inner.warn(message)
 
 
 def _now() -> str:
