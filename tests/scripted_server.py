@@ -10,7 +10,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,6 +40,7 @@ class ScriptedServer:
         self.url = ""
         self.in_flight = 0
         self.max_in_flight = 0
+        self.stop: Callable[[], None] = lambda: None  # stop listening (connections refused)
 
     def then(self, *answers: Answer) -> ScriptedServer:
         self.script.extend(answers)
@@ -104,6 +105,12 @@ def scripted_server() -> Iterator[ScriptedServer]:
     )
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+
+    state.stop = stop
     try:
         yield state
     finally:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
 from sitegen.config import StackConfig
 from sitegen.errors import APIError
-from sitegen.source.cda import CDAClient, _retry_after
+from sitegen.source.cda import CDAClient, StackUnavailable, _retry_after
 from tests.scripted_server import Answer, scripted_server
 
 API_KEY = "blt_test_api_key_123"
@@ -122,12 +123,36 @@ def test_malformed_json_is_a_clear_error():
             run_get(make_stack(server.url))
 
 
-def test_unreachable_host_is_a_clear_error():
+def test_unreachable_host_is_a_clear_error_without_retries():
     with scripted_server() as server:
         url = server.url
-    with pytest.raises(APIError, match="cannot connect") as caught:
-        run_get(make_stack(url, max_tries=2))
-    assert "check [stack] host" in str(caught.value)
+    tries: list[float] = []
+
+    async def record(seconds: float) -> None:
+        tries.append(seconds)
+
+    with pytest.raises(StackUnavailable, match="cannot reach the stack at") as caught:
+        run_get(make_stack(url, max_tries=4), sleep=record)
+    assert tries == []  # refused before the host ever answered: not worth a retry
+    assert url in str(caught.value) and "check [stack] host" in str(caught.value)
+
+
+def test_a_connection_refused_after_an_answer_is_retried():
+    """Once the host has answered, a refused connection is a server restarting: retried."""
+
+    async def go(url: str, server_gone: Callable[[], None]) -> tuple[Exception, int]:
+        async with CDAClient(make_stack(url, max_tries=3), backoff=0.01) as cda:
+            assert await cda.get("/content_types") == {"content_types": []}
+            server_gone()
+            with pytest.raises(APIError) as caught:
+                await cda.get("/content_types")
+            return caught.value, cda.stats.retries
+
+    with scripted_server() as server:
+        server.then(Answer(200, {"content_types": []}, headers={"connection": "close"}))
+        err, retries = asyncio.run(go(server.url, server.stop))
+    assert isinstance(err, StackUnavailable)
+    assert "failed after 3 tries: cannot connect" in str(err) and retries == 2
 
 
 def test_pagination_asks_for_the_count_then_fetches_remaining_pages():

@@ -61,7 +61,8 @@ def test_unreachable_host(tmp_path: Path):
     )
     result = run("build", str(site))
     assert result.exit_code == 1
-    assert "GET /v3/content_types failed after 2 tries: cannot connect" in result.output
+    assert "cannot reach the stack at http://127.0.0.1:9: connection refused" in result.output
+    assert "tries" not in result.output  # refused before any answer: not retried
 
 
 def test_invalid_local_stack_file_is_named(tmp_path: Path):

@@ -64,7 +64,7 @@ from sitegen.build.variants import (
 from sitegen.build.write import OverlayOutput, StagedOutput, process_alive, remove_leftovers
 from sitegen.config import SiteConfig, StackConfig
 from sitegen.errors import APIError, BuildError
-from sitegen.source.cda import CDAClient
+from sitegen.source.cda import CDAClient, StackUnavailable
 from sitegen.source.progress import NullProgress, Progress
 from sitegen.source.sync import SyncWalk, is_invalid_token
 from sitegen.store import DamagedState, StateError, Store
@@ -369,8 +369,8 @@ async def _pull_full(run: _Run, store: Store, client: CDAClient) -> str | None:
                 run.progress.advance()
             token = walk.next_token
         except APIError as err:
-            if err.status in (401, 412):
-                raise
+            if err.status in (401, 412) or isinstance(err, StackUnavailable):
+                raise  # no credentials, or no stack: the pull would fail the same way
             run.warn(
                 f"the Sync API refused the initial sync ({err}); the next build will be full too"
             )

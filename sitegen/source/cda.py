@@ -4,6 +4,9 @@ Requests run concurrently but bounded (``concurrency`` in flight), retry with ex
 backoff and full jitter on what is worth retrying (connection errors, timeouts, 408, 429 with
 Retry-After, 5xx), and end in an :class:`APIError` that names the request path and status but
 never a credential: credentials travel only in headers and are masked out of every message.
+
+A connection refused before the host has answered anything (a wrong [stack] host, no network)
+is not retried: it ends at once in :class:`StackUnavailable`, as retries exhausted do.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import random
+import socket
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -30,6 +34,12 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504}) | frozenset(range(520
 CREDENTIAL_HEADERS = ("api_key", "access_token", "preview_token", "live_preview", "authtoken")
 MAX_BACKOFF = 20.0
 Params = Sequence[tuple[str, str | int]]
+
+
+class StackUnavailable(APIError):
+    """No usable answer from the host: it cannot be reached, or every try of a request failed
+    (connection errors, timeouts, 429, 5xx). Not a refusal of one request: whatever is asked
+    next fails the same way, so callers that carry on after a refusal must stop on this."""
 
 
 @dataclass
@@ -62,6 +72,7 @@ class CDAClient:
         self.branch_uid: str | None = None  # the branch the last content type list came from
         self._backoff = backoff
         self._sleep = sleep
+        self._answered = False  # the host has answered a request (it is there: retry on)
         self._limit = asyncio.Semaphore(stack.concurrency)
         headers = {"user-agent": f"sitegen/{__version__}", "accept": "application/json"}
         if stack.api_key:
@@ -126,10 +137,13 @@ class CDAClient:
                     if self._own_assets in body:
                         body = body.replace(self._own_assets, b'"/assets/')
                 except (httpx.TimeoutException, httpx.TransportError) as err:
+                    if isinstance(err, httpx.ConnectError) and not self._answered:
+                        raise self._unreachable(url, err) from None
                     problem: str | None = _describe_transport_error(err)
                     response = None
                     delay = None
                 else:
+                    self._answered = True
                     problem, delay = self._retryable(response)
             if problem is None and response is not None:
                 try:
@@ -137,7 +151,7 @@ class CDAClient:
                 except _CutShort as err:  # a transient failure like a dropped connection
                     problem = str(err)
             if attempt >= self.stack.max_tries:
-                raise APIError(
+                raise StackUnavailable(
                     self.redact(
                         f"GET {url} failed after {attempt} tries: {problem} "
                         f"(host {self.stack.base_url}; check [stack] host/region and your network)"
@@ -146,6 +160,16 @@ class CDAClient:
                 )
             self.stats.retries += 1
             await self._sleep(self._delay(attempt, delay))
+
+    def _unreachable(self, url: str, err: httpx.ConnectError) -> StackUnavailable:
+        """The first request could not connect: say so once, without retrying, since a wrong
+        host or no network does not mend itself in the seconds retries would take."""
+        return StackUnavailable(
+            self.redact(
+                f"cannot reach the stack at {self.stack.base_url}: {_connect_failure(err)} "
+                f"(GET {url}); check [stack] host or region in sitegen.toml, and your network"
+            )
+        )
 
     def _retryable(self, response: httpx.Response) -> tuple[str | None, float | None]:
         """Return (problem, Retry-After) when the response is worth another try."""
@@ -387,6 +411,21 @@ def _describe_transport_error(err: Exception) -> str:
     if isinstance(err, httpx.ConnectError):
         return f"cannot connect ({err or 'connection refused'})"
     return f"connection failed ({type(err).__name__}: {err or 'dropped'})"
+
+
+def _connect_failure(err: httpx.ConnectError) -> str:
+    """Why a connection failed, in words: the OS error under httpx's (anyio says only "All
+    connection attempts failed" for a refused connection)."""
+    cause: BaseException | None = err
+    for _ in range(10):  # a chain, not a loop: bounded all the same
+        if cause is None:
+            break
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused, nothing listens there"
+        if isinstance(cause, socket.gaierror):
+            return "the host name does not resolve"
+        cause = cause.__cause__ or cause.__context__
+    return str(err) or "cannot connect"
 
 
 def credentials_stay_home(base_url: str) -> Callable[[httpx.Request], Awaitable[None]]:

@@ -1,0 +1,174 @@
+"""Issue 18, "the first hour": what a newcomer meets first, through the real CLI.
+
+Finding 2: a stack that cannot be reached fails fast, in one line. Finding 4: sitegen.toml
+mistakes are named with a suggestion, in plain English, with paths as the user typed them.
+Finding 5: the progress and the summary count the same pages, in singular and plural.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+from click.testing import CliRunner
+
+from sitegen.cli import cli
+from sitegen.stack.app import create_app
+from tests.sites import API_KEY, TOKEN, make_site, serve_app
+
+
+def run(*args: str):
+    result = CliRunner().invoke(cli, list(args))
+    # user errors end through sys.exit, never as an unhandled exception
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+def remote_toml(host: str) -> str:
+    return (
+        f'host = "{host}"\napi_key = "{API_KEY}"\ndelivery_token = "{TOKEN}"\n'
+        'environment = "production"\n'
+    )
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# -- finding 2: an unreachable host -----------------------------------------------------------
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+def test_an_unreachable_host_fails_in_one_line_within_a_second(tmp_path: Path):
+    host = f"http://127.0.0.1:{closed_port()}"
+    site = make_site(tmp_path / "site", stack_toml=remote_toml(host))
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "sitegen", "build", str(site)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    seconds = time.monotonic() - started
+    assert done.returncode == 1, done.stderr
+    errors = error_lines(done.stderr)
+    assert len(errors) == 1, done.stderr
+    assert host in errors[0] and "connection refused" in errors[0], errors[0]
+    assert "check [stack] host or region" in errors[0] and "network" in errors[0], errors[0]
+    assert "Sync API" not in done.stderr and "warning" not in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert seconds < 3, f"{seconds:.1f} s to say the host cannot be reached"
+    assert not (site / "public").exists()  # no partial site
+
+
+def test_a_stack_gone_since_the_last_build_fails_fast_and_keeps_the_site(tmp_path: Path):
+    """An incremental build's first request is another one (content types): the same."""
+    site = make_site(tmp_path / "site", stack_toml=remote_toml("http://127.0.0.1:1"))
+    toml = site / "sitegen.toml"
+    with serve_app(create_app(site / "stack")) as url:
+        toml.write_text(toml.read_text().replace("http://127.0.0.1:1", url))
+        assert run("build", "-q", str(site)).exit_code == 0
+    before = sorted(p.relative_to(site) for p in (site / "public").rglob("*"))
+    started = time.monotonic()
+    result = run("build", "-q", str(site))  # the server is gone: its port refuses
+    seconds = time.monotonic() - started
+    assert result.exit_code == 1
+    errors = error_lines(result.stderr)
+    assert len(errors) == 1 and f"cannot reach the stack at {url}" in errors[0], result.stderr
+    assert "GET /v3/content_types" in errors[0]
+    assert seconds < 3, f"{seconds:.1f} s"
+    assert sorted(p.relative_to(site) for p in (site / "public").rglob("*")) == before
+
+
+class _Proxy(BaseHTTPRequestHandler):
+    """Forwards a GET to the stack; every answer closes its connection, so each request
+    connects anew and meets whatever the listening socket does."""
+
+    protocol_version = "HTTP/1.1"
+    upstream = ""
+    answered: threading.Event
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+        answer = httpx.get(self.upstream + self.path, headers=headers, timeout=30)
+        self.send_response(answer.status_code)
+        for name in ("content-type", "content-length"):
+            if name in answer.headers:
+                self.send_header(name, answer.headers[name])
+        self.send_header("connection", "close")
+        self.end_headers()
+        self.wfile.write(answer.content)
+        self.wfile.flush()
+        self.close_connection = True
+        self.answered.set()
+
+
+@contextmanager
+def refusing_after_first_answer(upstream: str, outage: float) -> Iterator[str]:
+    """A proxy to ``upstream`` that, once it has answered one request, stops listening for
+    ``outage`` seconds (connections are refused) and then listens again on the same port."""
+    answered = threading.Event()
+    handler = type("Handler", (_Proxy,), {"upstream": upstream, "answered": answered})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    port = server.server_address[1]
+    servers = [server]
+    stop = threading.Event()
+
+    def control() -> None:
+        threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
+        while not answered.wait(0.05):
+            if stop.is_set():
+                return
+        server.shutdown()
+        server.server_close()  # refused from here
+        time.sleep(outage)
+        again = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        again.daemon_threads = True
+        servers.append(again)
+        again.serve_forever(0.02)
+
+    thread = threading.Thread(target=control, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop.set()
+        servers[-1].shutdown()
+        servers[-1].server_close()
+        thread.join(timeout=10)
+
+
+def test_a_connection_refused_mid_build_is_still_retried(tmp_path: Path):
+    """Once the stack has answered, a refused connection is a stack restarting: retried."""
+    site = make_site(tmp_path / "site", stack_toml=remote_toml("http://127.0.0.1:1"))
+    toml = site / "sitegen.toml"
+    with (
+        serve_app(create_app(site / "stack")) as upstream,
+        refusing_after_first_answer(upstream, outage=0.2) as url,
+    ):
+        toml.write_text(toml.read_text().replace("http://127.0.0.1:1", url))
+        result = run("build", "-q", str(site))
+    assert result.exit_code == 0, result.output
+    assert re.search(r"CDA requests \(\d+ retried\)", result.output), result.output
+    assert (site / "public/index.html").is_file()
