@@ -1,4 +1,4 @@
-"""Errors a user can act on.
+"""Errors a user can act on, and how their messages show paths.
 
 Every error raised for bad input derives from :class:`SitegenError`. The CLI prints its message
 on one line (no traceback) and exits non-zero, so each message must name the place at fault
@@ -7,6 +7,7 @@ contain credentials.
 """
 
 import signal
+from pathlib import Path
 
 
 class SitegenError(Exception):
@@ -48,3 +49,20 @@ class StoppedAfterCommit(KeyboardInterrupt):
     def __init__(self, signum: int):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as messages and summaries show it: relative to the current folder when it is
+    inside it (``public``, ``mysite/sitegen.toml``), absolute otherwise."""
+    path = Path(path)
+    try:
+        here = Path.cwd()
+    except OSError:  # the current folder was removed
+        return str(path)
+    if not path.is_absolute():
+        path = here / path
+    try:
+        relative = path.relative_to(here)
+    except ValueError:
+        return str(path)
+    return str(relative) if relative.parts else "."

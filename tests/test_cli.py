@@ -35,7 +35,7 @@ def test_missing_config_is_one_line(tmp_path: Path):
     result = run("build", str(tmp_path))
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and "sitegen.toml: not found" in lines[0]
+    assert len(lines) == 1 and "no sitegen.toml in" in lines[0]
 
 
 def test_unknown_key(tmp_path: Path):

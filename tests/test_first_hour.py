@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from sitegen.cli import cli
@@ -172,3 +173,159 @@ def test_a_connection_refused_mid_build_is_still_retried(tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert re.search(r"CDA requests \(\d+ retried\)", result.output), result.output
     assert (site / "public/index.html").is_file()
+
+
+# -- finding 4: sitegen.toml messages -----------------------------------------------------------
+
+BASE = '[stack]\nlocal = "stack"\nenvironment = "production"\n'
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A site in ./site of the current folder."""
+    site = make_site(tmp_path / "site")
+    monkeypatch.chdir(tmp_path)
+    return site
+
+
+def config_error(site: Path, toml: str, *args: str) -> str:
+    (site / "sitegen.toml").write_text(toml, encoding="utf-8")
+    result = run("build", *args)
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0].removeprefix("error: ")
+
+
+@pytest.mark.parametrize(
+    ("toml", "said"),
+    [
+        (BASE + '[sitee]\ntitle = "x"\n', "unknown table [sitee]; did you mean [site]?"),
+        # before its settings are found missing ("stack.environment is missing")
+        ('[stak]\nlocal = "stack"\n', "unknown table [stak]; did you mean [stack]?"),
+        (
+            BASE + '[[page]]\npath = "/"\ntemplate = "page.html"\n',
+            "unknown table [[page]]; did you mean [[pages]]?",
+        ),
+        (BASE + "[personalise]\n", "unknown table [personalise]; did you mean [personalize]?"),
+        (BASE + "[themes]\n", "unknown table [themes]; the tables are [analytics], [assets]"),
+    ],
+)
+def test_a_misspelt_table_is_named_with_a_suggestion(here: Path, toml: str, said: str):
+    assert config_error(here, toml, "site").startswith(f"site/sitegen.toml: {said}")
+
+
+@pytest.mark.parametrize(
+    ("toml", "said"),
+    [
+        (
+            BASE + '[site]\ntitel = "x"\n',
+            "site.titel is not a known setting; did you mean site.title?",
+        ),
+        (
+            '[stack]\nlocal = "stack"\nenviroment = "production"\n',
+            "stack.enviroment is not a known setting; did you mean stack.environment?",
+        ),
+        (
+            BASE + '[site]\nlocales = ["en-us", "fr-fr"]\n[locales.fr-fr]\nprefx = "/fr"\n',
+            "locales.fr-fr.prefx is not a known setting; did you mean locales.fr-fr.prefix?",
+        ),
+        (
+            BASE + '[[pages]]\npath = "/a/"\ntemplte = "page.html"\n',
+            "pages[0].templte is not a known setting; did you mean pages[0].template?",
+        ),
+        (
+            BASE + "[assets]\ndowload = true\n",
+            "assets.dowload is not a known setting; did you mean assets.download?",
+        ),
+        (
+            BASE + "[rte]\nHTML = 'trusted'\n",
+            "rte.HTML is not a known setting; did you mean rte.html?",
+        ),
+        (
+            BASE + '[site]\nzzz = "x"\n',
+            "site.zzz is not a known setting (known here: base_url, locales, output",
+        ),
+    ],
+)
+def test_an_unknown_key_gets_a_did_you_mean(here: Path, toml: str, said: str):
+    assert config_error(here, toml, "site").startswith(f"site/sitegen.toml: {said}")
+
+
+def test_a_setting_above_every_table_is_told_where_settings_go(here: Path):
+    message = config_error(here, 'title = "x"\n' + BASE, "site")
+    assert message.startswith("site/sitegen.toml: title is not a known setting at the top")
+    assert "settings go in tables such as [site]" in message
+
+
+@pytest.mark.parametrize(
+    ("toml", "said"),
+    [
+        (BASE + "concurrency = '8'\n", "stack.concurrency must be an integer, got '8'"),
+        (BASE + "[site]\nlocales = 'en-us'\n", "site.locales must be an array, got 'en-us'"),
+        (BASE + "[sitemap]\nenabled = 'yes'\n", "sitemap.enabled must be a boolean, got 'yes'"),
+        (BASE + "[site]\ntitle = 3\n", "site.title must be a string, got 3"),
+        (BASE + "timeout = 'long'\n", "stack.timeout must be an integer or number, got 'long'"),
+        (BASE + "[site]\nbase_url = {}\n", "site.base_url must be a string, got {}"),
+        (BASE + "[hook]\nrate = 'x'\n", "hook.rate must be an integer or number, got 'x'"),
+        ("stack = 3\n", "stack must be a table, got 3"),
+    ],
+)
+def test_type_messages_take_a_or_an(here: Path, toml: str, said: str):
+    message = config_error(here, toml, "site")
+    assert message.startswith(f"site/sitegen.toml: {said}"), message
+    assert not re.search(r"\ba [aeiou]", message), message
+
+
+def test_a_missing_sitegen_toml_says_how_to_start(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mysite").mkdir()
+    result = run("build", "mysite")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: no sitegen.toml in mysite: create a site with `sitegen init mysite`, or pass "
+        "the folder that holds sitegen.toml"
+    )
+    result = run("build", "elsewhere")  # no such folder
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: elsewhere: no such folder; create a site there with `sitegen init elsewhere`, "
+        "or pass the folder that holds sitegen.toml"
+    )
+    # the advice works as written
+    assert run("init", "mysite").exit_code == 0
+    assert run("build", "-q", "mysite").exit_code == 0
+    # from a folder with files but no sitegen.toml: a new folder, and the site found below
+    (tmp_path / "notes.txt").write_text("x")
+    result = run("build")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: no sitegen.toml in the current folder: create a site with `sitegen init "
+        "my-site`, or pass the folder that holds sitegen.toml, such as mysite"
+    )
+
+
+def test_paths_in_messages_are_relative_to_the_current_folder_when_under_it(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Config errors and the build summary show the paths the same way."""
+    toml = (here / "sitegen.toml").read_text()
+    bad = toml.replace('title = "Fixture"', 'title = "Fixture"\ntemplates = "tmpl"')
+    assert config_error(here, bad, "site") == (
+        "site/sitegen.toml: site.templates names site/tmpl, which is not a folder; create it"
+    )
+    assert config_error(here, toml + "[stack.x]\n", "site").startswith(
+        "site/sitegen.toml: stack.x is not a known setting"
+    )
+    (here / "sitegen.toml").write_text(toml)
+    result = run("build", "site")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip().endswith(" in site/public/"), result.stdout
+    monkeypatch.chdir(here)  # inside the site
+    assert config_error(here, bad).startswith("sitegen.toml: site.templates names tmpl,")
+    monkeypatch.chdir(here / "templates")  # the site is not under the current folder: absolute
+    message = config_error(here, bad, str(here))
+    assert message.startswith(f"{here / 'sitegen.toml'}: site.templates names {here / 'tmpl'},")
+    (here / "sitegen.toml").write_text(toml)
+    result = run("build", str(here))
+    assert result.stdout.rstrip().endswith(f" in {here / 'public'}/"), result.stdout

@@ -63,7 +63,7 @@ from sitegen.build.variants import (
 )
 from sitegen.build.write import OverlayOutput, StagedOutput, process_alive, remove_leftovers
 from sitegen.config import SiteConfig, StackConfig
-from sitegen.errors import APIError, BuildError
+from sitegen.errors import APIError, BuildError, shown_path
 from sitegen.source.cda import CDAClient, StackUnavailable
 from sitegen.source.progress import NullProgress, Progress
 from sitegen.source.sync import SyncWalk, is_invalid_token
@@ -121,9 +121,6 @@ class BuildResult:
         warnings = f", {len(self.warnings)} warning(s)" if self.warnings else ""
         if self.assets_downloaded:
             warnings = f", {self.assets_downloaded} asset file(s) downloaded{warnings}"
-        output = os.path.relpath(self.output)
-        if output.startswith(".."):
-            output = str(self.output)
         if self.kind == "incremental":
             why = ", ".join(self.triggers) or "nothing changed"
             head = (
@@ -135,7 +132,8 @@ class BuildResult:
             head = f"Full build: {self.pages} pages rendered"
         return (
             f"{head} in {self.seconds:.2f} s; {self.requests} CDA requests{retries}{warnings}.\n"
-            f"Site: {self.pages} pages ({per_locale}) from {self.entries} entries in {output}/"
+            f"Site: {self.pages} pages ({per_locale}) from {self.entries} entries in "
+            f"{shown_path(self.output)}/"
         )
 
 
@@ -285,7 +283,7 @@ def _why_not_incremental(run: _Run) -> str | None:
             if old != now:  # equal: a state that recorded the same source another way
                 return f"{source_change(old, now)} since the last build"
         if not run.config.output.is_dir():
-            return f"the output folder {run.config.output} is missing"
+            return f"the output folder {shown_path(run.config.output)} is missing"
     finally:
         store.close()
     return None

@@ -7,11 +7,13 @@ key at fault, because a build that silently ignores a misspelt key is worse than
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
+import shlex
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -34,13 +36,30 @@ from sitegen.config.settings import (
 )
 from sitegen.content.order import parse_sort
 from sitegen.content.query import QueryError, check_query
-from sitegen.errors import ConfigError
+from sitegen.errors import ConfigError, shown_path
 
 CONFIG_NAME = "sitegen.toml"
 LOCALE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 CONTENT_TYPE_UID = re.compile(r"^[a-z][a-z0-9_]*$")
 SECRET_KEYS = frozenset({"api_key", "delivery_token", "preview_token", "build_hook_url"})
 ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# every top-level table of sitegen.toml, the arrays of tables ([[pages]]) apart
+TABLES = (
+    "stack",
+    "site",
+    "locales",
+    "content_types",
+    "extra",
+    "sitemap",
+    "search",
+    "hook",
+    "analytics",
+    "assets",
+    "rte",
+    "personalize",
+    "preview",
+)
+ARRAYS_OF_TABLES = ("pages", "taxonomies", "feeds")
 
 
 class _Table:
@@ -54,7 +73,13 @@ class _Table:
         return f"{self.path}.{name}" if self.path else name
 
     def error(self, name: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.file}: {self.key(name)} {message}")
+        if name not in self.data:  # missing: perhaps because it is misspelt
+            unknown = [k for k in self.data if k not in self.known and k != name]
+            typo = _closest(name, unknown)
+            if typo is not None:
+                message = f"is not a known setting; did you mean {self.key(name)}?"
+                name = typo
+        return ConfigError(f"{shown_path(self.file)}: {self.key(name)} {message}")
 
     def get(self, name: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
         self.known.add(name)
@@ -68,7 +93,7 @@ class _Table:
             )
             # a credential in the wrong shape is still a credential: name its type, not its value
             got = _toml_type(type(value).__name__) if name in SECRET_KEYS else repr(value)
-            raise self.error(name, f"must be a {_toml_type(wanted)}, got {got}")
+            raise self.error(name, f"must be {_a(_toml_type(wanted))}, got {got}")
         return value
 
     def table(self, name: str) -> _Table:
@@ -78,13 +103,67 @@ class _Table:
     def check_unknown(self) -> None:
         unknown = sorted(set(self.data) - self.known)
         if unknown:
+            name = unknown[0]
+            guess = _closest(name, self.known)
+            if guess is not None:
+                raise self.error(name, f"is not a known setting; did you mean {self.key(guess)}?")
             known = ", ".join(sorted(self.known))
-            raise self.error(unknown[0], f"is not a known setting (known here: {known})")
+            raise self.error(name, f"is not a known setting (known here: {known})")
+
+
+def _closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name ``name`` is most likely a misspelling of, if any is close enough."""
+    by_lower = {k.lower(): k for k in known}
+    found = difflib.get_close_matches(name.lower(), by_lower, n=1, cutoff=0.6)
+    return by_lower[found[0]] if found else None
+
+
+def _check_tables(data: Mapping[str, Any], file: Path) -> None:
+    """Every top-level name is a table sitegen reads: a misspelt one is said to be one before
+    the table it was meant to be is found missing (``[stak]``: not "stack.environment is
+    missing")."""
+    for name in sorted(set(data) - {*TABLES, *ARRAYS_OF_TABLES}):
+        value = data[name]
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            what = f"table [[{name}]]"
+        elif isinstance(value, dict):
+            what = f"table [{name}]"
+        else:  # a key = value above the first table
+            raise ConfigError(
+                f"{shown_path(file)}: {name} is not a known setting at the top of the file; "
+                "settings go in tables such as [site] (title, base_url, …) or [stack] (host, "
+                "environment, …): move it below the table it belongs to"
+            )
+        guess = _closest(name, (*TABLES, *ARRAYS_OF_TABLES))
+        if guess is None:
+            tables = ", ".join(
+                [f"[{t}]" for t in sorted(TABLES)] + [f"[[{t}]]" for t in ARRAYS_OF_TABLES]
+            )
+            hint = f"the tables are {tables}"
+        else:
+            hint = (
+                f"did you mean [[{guess}]]?"
+                if guess in ARRAYS_OF_TABLES
+                else f"did you mean [{guess}]?"
+            )
+        raise ConfigError(f"{shown_path(file)}: unknown {what}; {hint}")
 
 
 def _toml_type(python_name: str) -> str:
-    names = {"str": "string", "int": "integer", "float": "number", "dict": "table", "list": "array"}
+    names = {
+        "str": "string",
+        "int": "integer",
+        "float": "number",
+        "bool": "boolean",
+        "dict": "table",
+        "list": "array",
+    }
     return " or ".join(names.get(n, n) for n in python_name.split(" or "))
+
+
+def _a(noun: str) -> str:
+    """``a string``, ``an integer``: the article a type's name takes in a message."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def interpolate(data: Any, file: Path, env: Mapping[str, str], path: str = "") -> Any:
@@ -102,7 +181,7 @@ def interpolate(data: Any, file: Path, env: Mapping[str, str], path: str = "") -
             return "$"
         if name not in env:
             raise ConfigError(
-                f"{file}: {path} refers to ${{{name}}}, but the environment variable {name} "
+                f"{shown_path(file)}: {path} refers to ${{{name}}}, but the environment variable {name} "
                 "is not set; set it or write the value in the file"
             )
         return env[name]
@@ -115,23 +194,22 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
     env = os.environ if env is None else env
     root = Path(site_dir).resolve()
     file = root / CONFIG_NAME
-    if not root.is_dir():
-        raise ConfigError(f"{root}: no such folder; give the folder that holds {CONFIG_NAME}")
     if not file.is_file():
-        raise ConfigError(
-            f"{file}: not found; create it (see the README's configuration reference)"
-        )
+        raise ConfigError(_no_config(root))
+    shown = shown_path(file)
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{file}: not valid TOML: {err}") from None
+        raise ConfigError(f"{shown}: not valid TOML: {err}") from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{file}: not UTF-8 text") from None
+        raise ConfigError(f"{shown}: not UTF-8 text") from None
     except RecursionError:  # tomllib recurses once per level of nested arrays and tables
-        raise ConfigError(f"{file}: not valid TOML: arrays or tables nested too deeply") from None
+        raise ConfigError(f"{shown}: not valid TOML: arrays or tables nested too deeply") from None
     data = interpolate(raw, file, env)
+    _check_tables(data, file)
 
     top = _Table(data, "", file)
+    top.known.add("personalize")  # read only when present
     site = top.table("site")
     stack = _stack_config(top.table("stack"), root, env)
     locales = _locales(site, top.table("locales"))
@@ -167,16 +245,22 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
 
     for name, value in (("output", output), ("state_dir", state_dir)):
         if value == root or value in root.parents:
-            raise site.error(name, f"must be a folder inside or beside the site, not {value}")
+            raise site.error(
+                name, f"must be a folder inside or beside the site, not {shown_path(value)}"
+            )
         if templates == value or templates.is_relative_to(value):
-            raise site.error(name, f"must not contain the templates folder ({templates})")
+            raise site.error(
+                name, f"must not contain the templates folder ({shown_path(templates)})"
+            )
     if preview.output in (output, state_dir) or preview.state_dir in (output, state_dir):
         raise ConfigError(
-            f"{file}: preview.output and preview.state_dir must differ from site.output and "
+            f"{shown_path(file)}: preview.output and preview.state_dir must differ from site.output and "
             "site.state_dir: a preview must never touch the production site or its state"
         )
     if not _is_dir(templates):
-        raise site.error("templates", f"names {templates}, which is not a folder; create it")
+        raise site.error(
+            "templates", f"names {shown_path(templates)}, which is not a folder; create it"
+        )
 
     return SiteConfig(
         root=root,
@@ -202,6 +286,32 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
         rte_html=rte_html,
         personalize=personalize,
     )
+
+
+def _no_config(root: Path) -> str:
+    """What to do when SITE_DIR holds no sitegen.toml: start a site (``sitegen init``), or
+    name the folder that holds one (those just below SITE_DIR are named)."""
+    shown = shown_path(root)
+    if not root.exists():
+        return (
+            f"{shown}: no such folder; create a site there with "
+            f"`sitegen init {shlex.quote(shown)}`, or pass the folder that holds {CONFIG_NAME}"
+        )
+    try:
+        empty = not any(root.iterdir())
+        below = sorted(p.parent for p in root.glob(f"*/{CONFIG_NAME}") if p.is_file())
+    except OSError:  # not a folder, or not readable
+        empty, below = False, []
+    where = "the current folder" if shown == "." else shown
+    # sitegen init wants a new or empty folder
+    new = shlex.quote(shown) if empty else "my-site"
+    text = (
+        f"no {CONFIG_NAME} in {where}: create a site with `sitegen init {new}`, "
+        f"or pass the folder that holds {CONFIG_NAME}"
+    )
+    if below:
+        text += ", such as " + " or ".join(shown_path(p) for p in below[:3])
+    return text
 
 
 RTE_HTML_MODES = ("sanitize", "trusted")
@@ -278,7 +388,7 @@ def for_preview(config: SiteConfig, live_preview: str | None = None) -> SiteConf
     if stack.local is None:
         if not preview.preview_token:
             raise ConfigError(
-                f"{config.config_file}: a preview build needs a preview token: set "
+                f"{shown_path(config.config_file)}: a preview build needs a preview token: set "
                 "CONTENTSTACK_PREVIEW_TOKEN or [preview] preview_token"
             )
         base_url = preview.host or preview_base_url(stack.region)
@@ -393,7 +503,9 @@ def _preview_config(
         )
     for name, value in (("output", output), ("state_dir", state_dir)):
         if value == root or value in root.parents:
-            raise t.error(name, f"must be a folder inside or beside the site, not {value}")
+            raise t.error(
+                name, f"must be a folder inside or beside the site, not {shown_path(value)}"
+            )
     return PreviewConfig(
         output=output,
         state_dir=state_dir,
@@ -468,7 +580,7 @@ def _stack_config(t: _Table, root: Path, env: Mapping[str, str]) -> StackConfig:
             raise t.error("local", "must not contain a NUL character")
         local = (root / local_value).resolve()
         if not _is_dir(local):
-            raise t.error("local", f"names {local}, which is not a folder")
+            raise t.error("local", f"names {shown_path(local)}, which is not a folder")
         base_url = "http://local-stack"
     elif host:
         if not re.match(r"^https?://[^/\s]+", host):
@@ -693,7 +805,7 @@ def _array_of_tables(top: _Table, name: str, file: Path) -> list[_Table]:
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise ConfigError(
-                f"{file}: {name}[{i}] must be a table; write it as [[{name}]] with keys below"
+                f"{shown_path(file)}: {name}[{i}] must be a table; write it as [[{name}]] with keys below"
             )
         tables.append(_Table(item, f"{name}[{i}]", file))
     return tables

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from sitegen.cli.options import fail
-from sitegen.errors import SitegenError
+from sitegen.errors import SitegenError, shown_path
 
 if TYPE_CHECKING:
     from sitegen.build import BuildResult
@@ -132,7 +132,8 @@ def _links(result: BuildResult, strict: bool) -> None:
         click.echo(f"Links: {checked}, none broken.")
     elif strict:
         click.echo(
-            f"Links: {report.summary()} ({checked}). The site was built in {result.output}, "
+            f"Links: {report.summary()} ({checked}). The site was built in "
+            f"{shown_path(result.output)}, "
             "but --strict fails the build: fix the links (or the pages they point to) "
             "in the templates or entries named above.",
             err=True,
