@@ -1,4 +1,4 @@
-"""Errors a user can act on, and how their messages show paths.
+"""Errors a user can act on, and how their messages word counts and paths.
 
 Every error raised for bad input derives from :class:`SitegenError`. The CLI prints its message
 on one line (no traceback) and exits non-zero, so each message must name the place at fault
@@ -66,3 +66,8 @@ def shown_path(path: Path | str) -> str:
     except ValueError:
         return str(path)
     return str(relative) if relative.parts else "."
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``1 warning``, ``3 warnings``; ``many`` for the irregular ones (``entry``, ``entries``)."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"

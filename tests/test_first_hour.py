@@ -7,7 +7,9 @@ Finding 5: the progress and the summary count the same pages, in singular and pl
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,9 +24,12 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from sitegen.build import BuildResult, build_site
 from sitegen.cli import cli
+from sitegen.config import load_config
 from sitegen.stack.app import create_app
-from tests.sites import API_KEY, TOKEN, make_site, serve_app
+from sitegen.stack.snapshot import PullSummary
+from tests.sites import API_KEY, TOKEN, make_site, rte_doc, serve_app, write_json
 
 
 def run(*args: str):
@@ -329,3 +334,116 @@ def test_paths_in_messages_are_relative_to_the_current_folder_when_under_it(
     (here / "sitegen.toml").write_text(toml)
     result = run("build", str(here))
     assert result.stdout.rstrip().endswith(f" in {here / 'public'}/"), result.stdout
+
+
+# -- finding 5: the same counts in the progress and the summary ---------------------------------
+
+
+def progress_total(stderr: str) -> int:
+    found = re.findall(r"^Rendering pages… \((\d+)\)$", stderr, re.MULTILINE)
+    assert len(found) == 1, stderr
+    return int(found[0])
+
+
+def test_progress_and_summary_count_the_same_pages(tmp_path: Path):
+    site = make_site(tmp_path / "site")
+    (site / "sitegen.toml").write_text(  # a feed: one more file a locale, not a page
+        (site / "sitegen.toml").read_text()
+        + '[[feeds]]\npath = "/feed.xml"\ncontent_type = "post"\n'
+    )
+    result = run("build", str(site))  # CliRunner: no TTY, one line a phase
+    assert result.exit_code == 0, result.output
+    head = re.search(r"^Full build: (\d+) pages rendered in ", result.stdout, re.MULTILINE)
+    site_line = re.search(r"^Site: (\d+) pages \(", result.stdout, re.MULTILINE)
+    assert head and site_line, result.stdout
+    assert progress_total(result.stderr) == int(head[1]) == int(site_line[1]) == 8
+
+    post = site / "stack/entries/post/post1.en-us.json"  # in both locales (fr-fr falls back)
+    write_json(post, {**json.loads(post.read_text()), "title": "Post 1, edited"})
+    result = run("build", str(site))
+    assert result.exit_code == 0, result.output
+    again = re.search(r"→ (\d+) pages? re-rendered", result.stdout)
+    assert again, result.stdout
+    assert progress_total(result.stderr) == int(again[1]), result.output
+
+
+class Recorder:
+    """A progress sink: the totals it was given and what it was advanced by."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, int | None] = {}
+        self.advanced: dict[str, int] = {}
+        self.phase = ""
+
+    def start(self, phase: str, total: int | None = None) -> None:
+        self.phase = phase
+        self.totals[phase] = total
+        self.advanced[phase] = 0
+
+    def advance(self, n: int = 1) -> None:
+        self.advanced[self.phase] += n
+
+    def warn(self, message: str) -> None:
+        pass
+
+
+@pytest.mark.parametrize("jobs", [1, 2], ids=["here", "in-processes"])
+def test_the_progress_bar_ends_at_its_total(tmp_path: Path, jobs: int):
+    """On a terminal the bar advances page by page to the total the summary reports."""
+    site = make_site(tmp_path / "site", posts=110)  # 222 pages: enough for processes
+    progress = Recorder()
+    result = build_site(load_config(site, env={}), progress=progress, jobs=jobs)
+    assert progress.totals["Rendering pages"] == progress.advanced["Rendering pages"]
+    assert progress.totals["Rendering pages"] == result.pages == result.pages_rendered == 222
+
+
+def test_one_is_singular(tmp_path: Path):
+    site = make_site(tmp_path / "site", posts=0)  # a home page in two locales
+    assert run("build", "-q", str(site)).exit_code == 0
+    write_json(
+        site / "stack/entries/page/home.fr-fr.json",
+        {"title": "Accueil !", "url": "/", "body": rte_doc("Bienvenue !")},
+    )
+    result = run("build", "-q", str(site))
+    assert "Incremental build: 1 entry changed → 1 page re-rendered (" in result.stdout
+    shutil.rmtree(site / "public")  # a full build again, with one warning saying why
+    result = run("build", "-q", str(site))
+    assert result.exit_code == 0, result.output
+    assert "the output folder" in result.stderr
+    assert re.search(r"CDA requests, 1 warning\.$", result.stdout, re.MULTILINE), result.stdout
+    assert "(s)" not in result.output
+
+
+def test_summaries_word_counts_in_singular_and_plural(tmp_path: Path):
+    one = BuildResult(
+        kind="full",
+        output=tmp_path / "public",
+        pages_by_locale={"en-us": 1},
+        entries=1,
+        requests=1,
+        retries=0,
+        seconds=0.5,
+        rendered=1,
+        warnings=["w"],
+        assets_downloaded=1,
+        pages_rendered=1,
+    ).summary()
+    assert "Full build: 1 page rendered" in one
+    assert "1 CDA request, 1 asset file downloaded, 1 warning." in one
+    assert "Site: 1 page (en-us 1) from 1 entry in " in one
+    pull = PullSummary(
+        out_dir=tmp_path / "stack",
+        content_types=1,
+        entries_by_locale={"en-us": 1},
+        assets=1,
+        asset_files=0,
+        requests=1,
+        retries=0,
+        downloads=1,
+        seconds=0.1,
+        warnings=["w", "v"],
+        variant_files=1,
+    ).describe()
+    assert pull.startswith("Pulled 1 content type, 1 entry (en-us 1) and 1 asset, 1 entry variant")
+    assert pull.endswith("1 CDA request and 1 asset download, 2 warnings.")
+    assert "(s)" not in one + pull

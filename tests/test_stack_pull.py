@@ -464,7 +464,7 @@ def test_entry_variants_named_on_the_command_line_are_snapshotted(tmp_path: Path
         str(snap), "--site", str(site), "--variant", "cs_personalize_0_0", "--variant", "nope"
     )
     assert result.exit_code == 0, result.output
-    assert "1 entry variants" in result.output
+    assert ", 1 entry variant into " in result.output
     assert 'variant "nope" changes no entry' in result.output
     rel = "variants/returning_readers/home/home.en-us.json"
     assert json.loads((snap / rel).read_text()) == json.loads((site / "stack" / rel).read_text())

@@ -27,6 +27,7 @@ from sitegen.config import SiteConfig
 from sitegen.content.urls import check_url, output_file
 from sitegen.errors import BuildError
 from sitegen.store import EntryKey, Page, Store
+from sitegen.store.pages import PAGE_KINDS
 
 Result = tuple[str, str, list[tuple[str, str]]]  # a rendered page: (file, text, dependencies)
 
@@ -259,7 +260,9 @@ def render_pages(
     progress: Any,
     pool: Pool | None = None,
 ) -> int:
-    """Render pages (all, or the given files) into ``out``, storing what each read.
+    """Render pages (all, or the given files) into ``out``, storing what each read; returns
+    how many files that was. ``progress`` advances by HTML pages only (see
+    :meth:`~sitegen.store.pages.PageGraph.page_count`), as the build summary counts them.
 
     With a ``pool``, other processes (or machines) render and this one writes the files and
     the dependencies, in the same order, so the result is the same.
@@ -292,9 +295,10 @@ def render_pages(
                     done.append((page.file, deps))
                 record(done)
             count += len(batch)
-            progress.advance(len(batch))
+            progress.advance(sum(page.kind in PAGE_KINDS for page in batch))
     else:
         seen = {"pages": 0, "sitemap": False}
+        others: set[str] = set()  # feeds and site files: a few per locale
 
         def to_render() -> Iterator[str]:
             # streamed to the pool as it is read: a million file names never sit in a list
@@ -303,6 +307,8 @@ def render_pages(
                     if page.source == "sitemap":
                         seen["sitemap"] = True
                     else:
+                        if page.kind not in PAGE_KINDS:
+                            others.add(page.file)
                         yield page.file
                 seen["pages"] += len(batch)
 
@@ -311,7 +317,7 @@ def render_pages(
                 for file, html, _ in results:
                     out.write(file, html)
                 record([(file, deps) for file, _, deps in results])
-            progress.advance(len(results))
+            progress.advance(sum(file not in others for file, _, _ in results))
         count, sitemap = seen["pages"], bool(seen["sitemap"])
     if fresh:
         store.graph.end_deps_load()

@@ -98,6 +98,7 @@ class BuildResult:
     triggers: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     assets_downloaded: int = 0  # asset files fetched ([assets] download)
+    pages_rendered: int = 0  # HTML pages among ``rendered``: what progress and summary count
     base_url: str = ""  # the site's, for the link check
     state: Path | None = None  # the state database that describes the output
 
@@ -118,22 +119,24 @@ class BuildResult:
         """The few lines a person reads after a build: what ran, why, pages, requests, time."""
         per_locale = ", ".join(f"{code} {count}" for code, count in self.pages_by_locale.items())
         retries = f" ({self.retries} retried)" if self.retries else ""
-        warnings = f", {len(self.warnings)} warning(s)" if self.warnings else ""
+        warnings = f", {_count(len(self.warnings), 'warning')}" if self.warnings else ""
         if self.assets_downloaded:
-            warnings = f", {self.assets_downloaded} asset file(s) downloaded{warnings}"
+            warnings = f", {_count(self.assets_downloaded, 'asset file')} downloaded{warnings}"
+        rendered = _count(self.pages_rendered, "page")  # as "Rendering pages" counted them
         if self.kind == "incremental":
             why = ", ".join(self.triggers) or "nothing changed"
             head = (
-                f"Incremental build: {why} → {self.rendered} pages re-rendered "
-                f"({len(self.added)} added, {len(self.changed)} changed, "
+                f"Incremental build: {why} → {rendered} re-rendered "
+                f"(files: {len(self.added)} added, {len(self.changed)} changed, "
                 f"{len(self.removed)} removed)"
             )
         else:
-            head = f"Full build: {self.pages} pages rendered"
+            head = f"Full build: {rendered} rendered"
         return (
-            f"{head} in {self.seconds:.2f} s; {self.requests} CDA requests{retries}{warnings}.\n"
-            f"Site: {self.pages} pages ({per_locale}) from {self.entries} entries in "
-            f"{shown_path(self.output)}/"
+            f"{head} in {self.seconds:.2f} s; {_count(self.requests, 'CDA request')}"
+            f"{retries}{warnings}.\n"
+            f"Site: {_count(self.pages, 'page')} ({per_locale}) from "
+            f"{_count(self.entries, 'entry', 'entries')} in {shown_path(self.output)}/"
         )
 
 
@@ -147,6 +150,7 @@ class _Run:
         self.progress = progress
         self.warnings: list[str] = []
         self.started = time.monotonic()
+        self.pages_rendered = 0  # the total of "Rendering pages"
         self.store_path = config.state_dir / STORE_NAME
         self.jobs = 1
         self.executor: str | None = None
@@ -312,7 +316,8 @@ def _full(run: _Run) -> BuildResult:
         with StagedOutput(config.output) as out:
             previous = previous_rows(run.store_path) if config.assets.download else {}
             assets = _sync_assets(run, store, out, previous, renderer, full=True)
-            run.progress.start("Rendering pages", len(files))
+            run.pages_rendered = store.graph.page_count()
+            run.progress.start("Rendering pages", run.pages_rendered)
             parallel = run.executor or (run.jobs > 1 and len(files) >= PARALLEL_MIN_PAGES)
             with open_workers(run.jobs if parallel else 1, run.executor) as workers:
                 pool = None
@@ -453,7 +458,8 @@ def _incremental(run: _Run) -> BuildResult:
             )
             if not rerender_all and assets.changed_urls:
                 dirty |= store.graph.dependents("asset_url", assets.changed_urls) - gone
-            run.progress.start("Rendering pages", len(dirty))
+            run.pages_rendered = store.graph.page_count(dirty)
+            run.progress.start("Rendering pages", run.pages_rendered)
             rendered = render_pages(config, store, renderer, listings, out, dirty, run.progress)
             varied, manifest = render_variants(
                 config, store, renderer, out, run.variant_entries, None if rerender_all else dirty
@@ -629,6 +635,7 @@ def _result(
         triggers=triggers,
         warnings=run.warnings,
         assets_downloaded=assets.downloaded,
+        pages_rendered=run.pages_rendered,
         base_url=run.config.base_url,
         state=run.store_path,
     )

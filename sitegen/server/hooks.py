@@ -46,7 +46,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from sitegen.errors import ConfigError, SitegenError
+from sitegen.errors import ConfigError, SitegenError, plural
 from sitegen.server.deploy import (
     AUTH_ENV,
     SECRET_ENV,
@@ -581,10 +581,13 @@ def _describe(result: BuildResult) -> str:
     if result.kind == "incremental":
         why = ", ".join(result.triggers) or "nothing changed"
         return (
-            f"incremental build: {why} → {result.rendered} pages re-rendered ({counts}) "
-            f"in {result.seconds:.2f} s"
+            f"incremental build: {why} → {plural(result.pages_rendered, 'page')} re-rendered "
+            f"(files: {counts}) in {result.seconds:.2f} s"
         )
-    return f"{result.kind} build: {result.rendered} pages rendered ({counts}) in {result.seconds:.2f} s"
+    return (
+        f"{result.kind} build: {plural(result.pages_rendered, 'page')} rendered "
+        f"(files: {counts}) in {result.seconds:.2f} s"
+    )
 
 
 def _event_fields(event: Any) -> dict[str, Any]:

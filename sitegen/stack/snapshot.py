@@ -35,7 +35,7 @@ import httpx
 
 from sitegen.config import StackConfig
 from sitegen.content.timestamps import format_time, parse_time
-from sitegen.errors import APIError, SitegenError
+from sitegen.errors import APIError, SitegenError, plural, shown_path
 from sitegen.source.cda import CREDENTIAL_HEADERS, PAGE_SIZE, RETRY_STATUSES, CDAClient
 from sitegen.source.progress import NullProgress, Progress
 from sitegen.source.sync import SyncWalk
@@ -96,16 +96,15 @@ class PullSummary:
         per_locale = ", ".join(f"{code} {n}" for code, n in self.entries_by_locale.items())
         files = f" ({self.asset_files} with their file)" if self.asset_files else ""
         retries = f" ({self.retries} retried)" if self.retries else ""
-        downloads = f" and {self.downloads} asset downloads" if self.downloads else ""
-        warnings = f", {len(self.warnings)} warning(s)" if self.warnings else ""
-        variants = f", {self.variant_files} entry variants" if self.variant_files else ""
-        shown = os.path.relpath(self.out_dir)
-        if shown.startswith(".."):
-            shown = str(self.out_dir)
+        downloads = f" and {plural(self.downloads, 'asset download')}" if self.downloads else ""
+        warnings = f", {plural(len(self.warnings), 'warning')}" if self.warnings else ""
+        variants = f", {plural(self.variant_files, 'entry variant')}" if self.variant_files else ""
         return (
-            f"Pulled {self.content_types} content types, {self.entries} entries ({per_locale}) "
-            f"and {self.assets} assets{files}{variants} into {shown}/ in {self.seconds:.2f} s; "
-            f"{self.requests} CDA requests{retries}{downloads}{warnings}."
+            f"Pulled {plural(self.content_types, 'content type')}, "
+            f"{plural(self.entries, 'entry', 'entries')} ({per_locale}) "
+            f"and {plural(self.assets, 'asset')}{files}{variants} into "
+            f"{shown_path(self.out_dir)}/ in {self.seconds:.2f} s; "
+            f"{plural(self.requests, 'CDA request')}{retries}{downloads}{warnings}."
         )
 
 

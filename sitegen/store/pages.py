@@ -16,6 +16,9 @@ from sitegen.store.content import EntryKey
 from sitegen.store.sql import BATCH, Part
 
 TOUCHED_LIMIT = 2000  # pages changed beyond this: the sitemap is made again in one pass
+# the kinds of row that are HTML pages of the site, the "pages" of every count a person reads
+# (progress, summary): feeds and site files (sitemaps, robots.txt, 404.html) are other files
+PAGE_KINDS = ("entry", "listing")
 
 
 class Page(NamedTuple):
@@ -124,6 +127,23 @@ class PageGraph(Part):
                 " GROUP BY locale"
             ).fetchall()
         )
+
+    def page_count(self, files: Iterable[str] | None = None) -> int:
+        """HTML pages (entries and listings) among ``files`` (all pages when None): what
+        rendering them counts as pages, as :meth:`page_count_by_locale` does."""
+        kinds = "kind IN ('entry', 'listing')"
+        if files is None:
+            return self.db.execute(f"SELECT COUNT(*) FROM pages WHERE {kinds}").fetchone()[0]
+        ordered = sorted(files)
+        total = 0
+        for i in range(0, len(ordered), BATCH):
+            chunk = ordered[i : i + BATCH]
+            total += self.db.execute(
+                f"SELECT COUNT(*) FROM pages WHERE {kinds}"
+                f" AND file IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchone()[0]
+        return total
 
     def pages(self, files: Iterable[str] | None = None) -> Iterator[list[Page]]:
         """Batches of pages, all of them (in render order) or the given files."""
