@@ -91,7 +91,9 @@ def test_blog_pages(built):
     # newest first
     assert home.index("Small pages load fast") < home.index("Hello, world")
     assert "<strong>sitegen</strong>" in home  # the JSON-RTE intro through | rte
-    assert '<h2 id="how-it-works">How it works</h2>' in _html(site, "/about/")  # markdown through | markdown
+    assert '<h2 id="how-it-works">How it works</h2>' in _html(
+        site, "/about/"
+    )  # markdown through | markdown
     tag = _html(site, "/tags/design/")
     assert "Small pages load fast" in tag and "Hello, world" not in tag
     assert '<link rel="stylesheet" href="/css/site.css?v=' in home  # static_url()
