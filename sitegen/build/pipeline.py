@@ -478,7 +478,10 @@ def _incremental(run: _Run) -> BuildResult:
             with run.held.holding():  # the changed files and the new state go in together
                 out.apply()
                 if config.pagefind and (
-                    out.added or out.changed or out.removed or not (out.output / "pagefind").is_dir()
+                    out.added
+                    or out.changed
+                    or out.removed
+                    or not (out.output / "pagefind").is_dir()
                 ):
                     _reindex(run, out)  # before the commit: a failure redoes this build
                 store.commit()
