@@ -218,7 +218,7 @@ def test_folder_mistakes_name_the_file_and_the_fix(stack_dir, change, message):
     [
         ({"api_key": "other"}, "a branch shares the stack's credentials"),
         ({"environments": ["preview"]}, "environment(s) preview are not in the stack's"),
-        ({"branch_aliases": {}}, "unknown key(s) branch_aliases"),
+        ({"branch_aliases": {}}, "unknown key branch_aliases"),
     ],
 )
 def test_a_branch_stack_json_holds_only_what_a_branch_owns(stack_dir, settings, message):

@@ -199,5 +199,6 @@ def check_content_types(stored: dict[str, dict[str, Any]], fresh: list[dict[str,
             f" and {len(changed) - 5} more" if len(changed) > 5 else ""
         )
         raise NeedsFullBuild(
-            f"the schema of content type(s) {names} changed (or a global field they use)"
+            f"the schema of content {'type' if len(changed) == 1 else 'types'} {names} changed "
+            "(or a global field they use)"
         )

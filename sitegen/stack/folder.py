@@ -25,7 +25,7 @@ from sitegen.content.timestamps import format_time, parse_time
 from sitegen.errors import StackFolderError
 from sitegen.stack.branches import BRANCH_STACK_KEYS, BRANCHES_DIR, MAIN_BRANCH, parse_aliases
 from sitegen.stack.content_types import UID_RE, parse_content_type
-from sitegen.stack.jsonfile import read_json, require_str
+from sitegen.stack.jsonfile import keys_word, read_json, require_str
 from sitegen.stack.markdown_entry import read_markdown_entry
 from sitegen.stack.schema import as_list, is_json_rte, iter_leaves, walk_schema
 from sitegen.stack.taxonomies import Taxonomy, check_tags, parse_taxonomy
@@ -519,7 +519,7 @@ class LocalStack:
         unknown = sorted(set(data) - ASSET_KEYS)
         if unknown:
             raise StackFolderError(
-                f"{shown}: unknown key(s) {', '.join(unknown)}; an asset file may have "
+                f"{shown}: unknown {keys_word(unknown)} {', '.join(unknown)}; an asset file may have "
                 f"{', '.join(sorted(ASSET_KEYS))}."
             )
         title = require_str(data, "title", shown)
@@ -717,7 +717,7 @@ def _stack_json(root: Path, allowed: frozenset[str], *, branch: bool = False) ->
             else ""
         )
         raise StackFolderError(
-            f"{shown}: unknown key(s) {', '.join(unknown)}; allowed: "
+            f"{shown}: unknown {keys_word(unknown)} {', '.join(unknown)}; allowed: "
             f"{', '.join(sorted(allowed))}{why}."
         )
     return data
@@ -804,7 +804,7 @@ def _parse_locales(value: Any, shown: str) -> list[Locale]:
         extra = sorted(set(item) - {"code", "name", "fallback_locale"})
         if extra:
             raise StackFolderError(
-                f"{shown}: unknown locale key(s) {', '.join(extra)}; a locale has "
+                f"{shown}: unknown locale {keys_word(extra)} {', '.join(extra)}; a locale has "
                 "code, name and fallback_locale."
             )
         code = require_str(item, "code", shown)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +41,8 @@ def require_str(data: JsonDict, key: str, shown: str, *, optional: bool = False)
         need = "a string" if optional else "a non-empty string"
         raise StackFolderError(f'{shown}: "{key}" must be {need}.')
     return value
+
+
+def keys_word(keys: Sequence[str]) -> str:
+    """The word for a list of unknown keys: "key" or "keys"."""
+    return "key" if len(keys) == 1 else "keys"

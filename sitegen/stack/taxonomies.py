@@ -29,7 +29,7 @@ from typing import Any
 from sitegen.content.taxonomy import DEFAULT_LEVELS, TermTree
 from sitegen.errors import StackFolderError
 from sitegen.stack.content_types import UID_RE
-from sitegen.stack.jsonfile import read_json
+from sitegen.stack.jsonfile import keys_word, read_json
 
 JsonDict = dict[str, Any]
 
@@ -81,7 +81,7 @@ def parse_taxonomy(path: Path, uid: str, locales: list[str]) -> Taxonomy:
     unknown = sorted(set(data) - TAXONOMY_KEYS)
     if unknown:
         raise StackFolderError(
-            f"{shown}: unknown key(s) {', '.join(unknown)}; a taxonomy has "
+            f"{shown}: unknown {keys_word(unknown)} {', '.join(unknown)}; a taxonomy has "
             f"{', '.join(sorted(TAXONOMY_KEYS))}."
         )
     if not UID_RE.match(uid) or uid in RESERVED_UIDS:
@@ -132,7 +132,7 @@ def _add_terms(
         unknown = sorted(set(data) - TERM_KEYS)
         if unknown:
             raise StackFolderError(
-                f"{shown}: unknown key(s) {', '.join(unknown)} in {where}; a term has "
+                f"{shown}: unknown {keys_word(unknown)} {', '.join(unknown)} in {where}; a term has "
                 f"{', '.join(sorted(TERM_KEYS))}."
             )
         uid, name = data.get("uid"), data.get("name")
