@@ -110,10 +110,10 @@ def test_bad_requests_get_a_clear_page_never_a_traceback_or_a_secret(preview):
         missing = httpx.get(f"{url}/no/such/page/")
         (site / f"stack/entries/blog_post/{POST}.en-us.json").unlink()
         gone = httpx.get(f"{url}{POST_URL}", params={"live_preview": HASH})
-        template.write_text("{{ entry.title.nope.deeper }}")
+        template.write_text("{{ entry.title.nope() }}")
         author = "/authors/aiko-tanaka/"
         author_template = site / "templates/author.html"
-        author_template.write_text("{{ entry.title.nope.deeper }}")
+        author_template.write_text("{{ entry.title.nope() }}")
         failed = httpx.get(f"{url}{author}", params={"live_preview": HASH})
     assert missing.status_code == 404 and "There is no such page" in missing.text
     assert gone.status_code == 404 and "This entry is not in the preview" in gone.text

@@ -54,6 +54,7 @@ from sitegen.build.state import (
     source_change,
     template_fingerprints,
 )
+from sitegen.build.template_warnings import report as template_warnings
 from sitegen.build.variants import (
     VariantEntry,
     check_edge_targets,
@@ -154,6 +155,7 @@ class _Run:
         self.store_path = config.state_dir / STORE_NAME
         self.jobs = 1
         self.executor: str | None = None
+        self.strict = False  # template warnings fail the build
         self.held = HeldSignals()  # signals that arrive while the new site is put in place
         self.variant_entries: list[
             VariantEntry
@@ -175,17 +177,20 @@ def build_site(
     transport: httpx.AsyncBaseTransport | None = None,
     jobs: int | None = None,
     executor: str | None = None,
+    strict: bool = False,
 ) -> BuildResult:
     """Build the site: incrementally when valid state exists (and not ``full``), else fully.
 
     A full build renders in ``jobs`` processes (default: the number of cores), or on the Dask
     scheduler ``executor`` names (``dask://host:port``); the output is the same either way.
+    Template warnings (see template_warnings.py) are warnings; ``strict`` makes them fail the
+    build before anything is put in place.
     """
     if executor:
         check_executor(executor)
     config.state_dir.mkdir(parents=True, exist_ok=True)
     with _BuildLock(config.state_dir):
-        return _build(config, full, progress, transport, jobs, executor)
+        return _build(config, full, progress, transport, jobs, executor, strict)
 
 
 def _build(
@@ -195,6 +200,7 @@ def _build(
     transport: httpx.AsyncBaseTransport | None,
     jobs: int | None = None,
     executor: str | None = None,
+    strict: bool = False,
 ) -> BuildResult:
     if not config.preview_mode:
         check_edge_targets(config)
@@ -202,6 +208,7 @@ def _build(
     run = _Run(config, stack, transport, progress or NullProgress())
     run.jobs = default_jobs() if jobs is None else jobs
     run.executor = executor
+    run.strict = strict
     remove_leftovers(config.output)
     for leftover in config.state_dir.glob(f"{STORE_NAME}.tmp-*"):  # a killed full build's
         pid = leftover.name.split(".tmp-", 1)[1].split("-")[0]
@@ -327,10 +334,12 @@ def _full(run: _Run) -> BuildResult:
                 rendered = render_pages(
                     config, store, renderer, listings, out, None, run.progress, pool
                 )
+            variant_warnings: list[tuple[str, str]] = []
             varied, manifest = render_variants(
-                config, store, renderer, out, run.variant_entries, None
+                config, store, renderer, out, run.variant_entries, None, variant_warnings
             )
             rendered += varied
+            _template_warnings(run, store, variant_warnings)
             _keep_orders(store)
             for item in copied:
                 if item.output_path not in names:  # a preview's robots.txt is generated
@@ -461,10 +470,18 @@ def _incremental(run: _Run) -> BuildResult:
             run.pages_rendered = store.graph.page_count(dirty)
             run.progress.start("Rendering pages", run.pages_rendered)
             rendered = render_pages(config, store, renderer, listings, out, dirty, run.progress)
+            variant_warnings = []
             varied, manifest = render_variants(
-                config, store, renderer, out, run.variant_entries, None if rerender_all else dirty
+                config,
+                store,
+                renderer,
+                out,
+                run.variant_entries,
+                None if rerender_all else dirty,
+                variant_warnings,
             )
             rendered += varied
+            _template_warnings(run, store, variant_warnings)
             _keep_orders(store)
             by_output = {item.output_path: item for item in copied}
             for name in sorted(changed_copied - set(names)):
@@ -598,6 +615,21 @@ def _save_state(
     store.set_meta("rendered_types", json.dumps(sorted(types)))
     store.set_fingerprints("template", template_fingerprints(config, PACKAGE_TEMPLATES))
     store.set_fingerprints("copied", copied)
+
+
+def _template_warnings(run: _Run, store: Store, variants: list[tuple[str, str]]) -> None:
+    """Warn of the template mistakes of every page of the site, once per template line and
+    what went wrong (an incremental build repeats those of pages it did not render: they are
+    still there); ``--strict`` fails the build here, before anything is put in place."""
+    lines = template_warnings(run.config, store, variants)
+    if lines and run.strict:
+        listed = "\n".join(f"  {line}" for line in lines)
+        raise BuildError(
+            f"{_count(len(lines), 'template warning')}, which --strict makes errors; the site "
+            f"in {shown_path(run.config.output)}/ was left as it was:\n{listed}"
+        )
+    for line in lines:
+        run.warn(line)
 
 
 def _keep_orders(store: Store) -> None:

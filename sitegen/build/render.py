@@ -25,6 +25,16 @@ from sitegen.build.sorting import dep_key as sorted_dep_key
 from sitegen.build.taxonomies import DEP as TAXONOMY_DEP
 from sitegen.build.taxonomies import Taxonomy, term_sets
 from sitegen.build.taxonomies import load as load_taxonomies
+from sitegen.build.template_warnings import (
+    WARNING,
+    Said,
+    Schemas,
+    bound_undefined,
+    explain,
+    template_location,
+    touch,
+    warning_key,
+)
 from sitegen.config import LocaleConfig, SiteConfig
 from sitegen.content.edit_tags import cslp
 from sitegen.content.images import image_url, srcset
@@ -55,9 +65,11 @@ class RecordingEnvironment(jinja2.Environment):
 
     ``extends``, ``include``, ``import`` and the page template itself all go through
     ``_load_template``, so a page's set of templates is exact, dynamic names included.
+    ``warnings`` collects the page's template warnings (see template_warnings.py).
     """
 
     recording: set[Dep] | None = None
+    warnings: set[str] | None = None
 
     def _load_template(self, name: Any, globals: Any) -> jinja2.Template:
         template = super()._load_template(name, globals)
@@ -101,6 +113,8 @@ class Renderer:
         self._urls: dict[tuple[str, str, str | None], str | None] = {}
         self._translations: dict[str, dict[str, str] | None] = {}
         self._taxonomy_cache: dict[str, Taxonomy] | None = None
+        self._schemas: Schemas | None = None  # for template warnings, read when one is due
+        self._syntax_trees: dict[str, jinja2.nodes.Template | None] = {}
         # Live Preview edit tags (data-cslp) only where editors preview: never in production
         self.edit_tags = config.preview_mode
         search_path = [str(config.templates)]
@@ -119,6 +133,8 @@ class Renderer:
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
+            undefined=bound_undefined(self),  # used in output, an undefined value warns
+            finalize=_finalize,  # None prints as "", not "None"
         )
         # entries() gives Mappings that are not dicts: let tojson encode them too
         self.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _plain}
@@ -127,7 +143,7 @@ class Renderer:
         self.env.filters["toc"] = _toc_filter
         self.env.filters["field"] = _field_filter
         self.env.globals.update(
-            url_for=self._url_for,
+            url_for=self._url_for_template,
             entries=self._entries,
             static_url=self._static_url,
             alternates=self._alternates,
@@ -211,7 +227,8 @@ class Renderer:
 
     def _render(self, template: str, context: dict[str, Any], where: str) -> tuple[str, set[Dep]]:
         deps: set[Dep] = set()
-        self.env.recording = deps
+        warnings: set[str] = set()
+        self.env.recording, self.env.warnings = deps, warnings
         try:
             html = self.env.get_template(template).render(context)
         except jinja2.TemplateSyntaxError as err:
@@ -233,11 +250,49 @@ class Renderer:
                 f"{location}: {type(err).__name__}: {err} (rendering {where})"
             ) from None
         finally:
-            self.env.recording = None
+            self.env.recording = self.env.warnings = None
         if self.asset_urls is not None:
             html, used = self.asset_urls.rewrite(html)
             deps.update(("asset_url", remote) for remote in used)
+        deps.update((WARNING, key) for key in warnings)  # they travel and stay with the page
         return html, deps
+
+    # -- template warnings -----------------------------------------------------------------------
+
+    def note_undefined(self, value: jinja2.Undefined) -> None:
+        """An undefined value was used in output: warn, unless it is empty content."""
+        if self.env.warnings is None:
+            return
+        if self._schemas is None:
+            self._schemas = Schemas(self.store.content.content_types() if self.store else {})
+        where = template_location()
+        message = explain(value, self._schemas, where, self._syntax_tree)
+        if message is not None:
+            self._warn(message, where)
+
+    def _warn(self, message: str, where: Any = None) -> None:
+        """A template warning for the page being rendered, at the template line running now."""
+        if self.env.warnings is None:
+            return
+        where = where or template_location()
+        template, line = "template", None
+        if where is not None:
+            line = where.line
+            found = where.template
+            if found.filename:
+                template = _relative(found.filename, self.config)
+            elif found.name:
+                template = _relative(str(self.config.templates / found.name), self.config)
+        self.env.warnings.add(warning_key(template, line, message))
+
+    def _syntax_tree(self, name: str) -> jinja2.nodes.Template | None:
+        if name not in self._syntax_trees:
+            try:
+                source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
+                self._syntax_trees[name] = self.env.parse(source, name)
+            except (jinja2.TemplateError, OSError):
+                self._syntax_trees[name] = None
+        return self._syntax_trees[name]
 
     # -- globals ---------------------------------------------------------------------------------
 
@@ -269,6 +324,54 @@ class Renderer:
         if url is None:
             return None
         return page_url(url, loc.prefix)
+
+    @jinja2.pass_context
+    def _url_for_template(
+        self, ctx: jinja2.runtime.Context, item: Any, locale: str | None = None
+    ) -> str | jinja2.Undefined:
+        """``url_for()`` in templates: the page URL, or, for an entry without a page, an
+        undefined value that says why when it is printed (it renders as "" and warns)."""
+        if isinstance(item, jinja2.Undefined):
+            return item  # an undefined entry says what it is itself, when printed
+        url = self._url_for(ctx, item, locale)
+        if url is not None:
+            return url
+        return self.env.undefined(obj=Said(self._no_page(ctx, item, locale)), name="url_for")
+
+    def _no_page(self, ctx: jinja2.runtime.Context, item: Any, locale: str | None) -> str | None:
+        """Why ``url_for(item)`` has no page, and what to do (None: a null field, no mistake)."""
+        if item is None:
+            return None
+        if not isinstance(item, Mapping) or not item.get("uid"):
+            return (
+                f"url_for() takes an entry or a reference (with uid and _content_type_uid), "
+                f"not {type(item).__name__} {_short(item)}; it renders as an empty string"
+            )
+        uid, content_type = item["uid"], item.get("_content_type_uid")
+        folder = self.config.templates.name
+        what = f"entry {uid!r} of content type {content_type!r}"
+        if content_type and content_type not in self.rendered_types:
+            template = self.config.template_for(content_type)
+            if self.has_template(template):
+                why = (
+                    f"no entry of content type {content_type!r} has a url, so it has no pages "
+                    "(give its entries a url field, or link to something else)"
+                )
+            else:
+                why = (
+                    f"content type {content_type!r} has no template: add {folder}/{template}, "
+                    f"or name one in [content_types.{content_type}] template in sitegen.toml "
+                    "(or link to something else)"
+                )
+            return f"url_for(): {what} has no page: {why}; it renders as an empty string"
+        code = locale or ctx.get("locale") or self.config.default_locale.code
+        if not content_type:
+            what = f"entry {uid!r}"
+        return (
+            f"url_for(): {what} has no page in {code}: check that the entry is published "
+            f"in {code} (or falls back to a locale that is) and has a url; it renders as an "
+            "empty string"
+        )
 
     @jinja2.pass_context
     def _entries(
@@ -427,6 +530,7 @@ class Renderer:
     ) -> Markup:
         """Rich text to HTML; embedded entries use templates/embedded/<type>.html if present."""
         if value is None or isinstance(value, jinja2.Undefined):
+            touch(value)
             return Markup("")
         html = render_rte(
             value,
@@ -496,12 +600,28 @@ class Renderer:
         codes = [code]
         if self.config.default_locale.code != code:
             codes.append(self.config.default_locale.code)
+        if isinstance(key, jinja2.Undefined):
+            touch(key)
+            return ""
         for locale in codes:
             name = f"i18n/{locale}.json"
             self._record("template", name)  # also when missing: adding it must re-render
             strings = self._translation_file(locale)
             if strings is not None and key in strings:
                 return _format_message(strings[key], params, name, key)
+        folder = _relative(str(self.config.templates / "i18n"), self.config)
+        files = []
+        for locale in codes:
+            notes = ["the default locale's"] if locale != code else []
+            if self._translation_file(locale) is None:
+                notes.append("which does not exist")
+            files.append(f"{folder}/{locale}.json" + (f" ({', '.join(notes)})" if notes else ""))
+        where = (
+            f"neither in {files[0]} nor in {files[1]}" if len(files) > 1 else f"not in {files[0]}"
+        )
+        self._warn(
+            f"t({key!r}): no translation for {code}: the key is {where}; it is shown instead"
+        )
         return str(key)
 
     def _translation_file(self, code: str) -> dict[str, str] | None:
@@ -657,8 +777,19 @@ def _field_filter(item: Any, path: str) -> Any:
     return value
 
 
+def _finalize(value: Any) -> Any:
+    """What ``{{ value }}`` prints: None (a null field) as nothing."""
+    return "" if value is None else value
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def _markdown_filter(value: Any) -> Markup:
     if value is None or isinstance(value, jinja2.Undefined):
+        touch(value)
         return Markup("")
     return Markup(render_markdown(str(value)))
 
@@ -667,6 +798,7 @@ def _toc_filter(value: Any, levels: int = 3) -> list[Heading]:
     """``entry.body | toc``: the ``##`` to ``levels`` headings of a Markdown field, with the
     ids the markdown filter gives them, for an on-page table of contents."""
     if not isinstance(value, str):
+        touch(value)
         return []
     return headings(value, tuple(range(2, max(2, levels) + 1)))
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sitegen.build.render import Renderer
+from sitegen.build.template_warnings import WARNING
 from sitegen.config import PersonalizeConfig, SiteConfig
 from sitegen.content.urls import page_url
 from sitegen.errors import BuildError
@@ -113,10 +114,12 @@ def render_variants(
     out: Any,
     entries: list[VariantEntry],
     rendered_base: set[str] | None,
+    warnings: list[tuple[str, str]] | None = None,
 ) -> tuple[int, dict[str, list[str]]]:
     """Write the variant pages that are new or out of date (all of them when
     ``rendered_base`` is None, a full build) and remove those no longer made; returns how many
-    were rendered and the manifest: page URL → aliases with a variant page there."""
+    were rendered and the manifest: page URL → aliases with a variant page there.
+    ``warnings`` receives the template warnings of the pages rendered (key, which page)."""
     personalize = config.personalize
     previous: dict[str, str] = json.loads(store.meta(PAGES_KEY) or "{}")
     current: dict[str, str] = {}
@@ -134,13 +137,24 @@ def render_variants(
             fresh = previous.get(file) == item.digest
             if rendered_base is not None and fresh and page.file not in rendered_base:
                 continue
-            html, _ = renderer.render(
+            html, deps = renderer.render(
                 config.template_for(item.content_type),
                 item.data,
                 renderer.locales[item.locale],
                 page.url,
                 variant=item.alias,
             )
+            if warnings is not None:
+                warnings.extend(
+                    (
+                        key,
+                        f"page {page_url(page.url, prefix)} as variant {item.alias} shows it "
+                        f"(entry {item.uid!r} of content type {item.content_type!r}, "
+                        f"{item.locale})",
+                    )
+                    for kind, key in deps
+                    if kind == WARNING
+                )
             out.write(file, html)
             rendered += 1
     for file in sorted(previous.keys() - current.keys()):

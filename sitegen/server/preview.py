@@ -40,6 +40,7 @@ from sitegen.build import build_site
 from sitegen.build.listings import Listings
 from sitegen.build.pull import stack_source
 from sitegen.build.render import Renderer
+from sitegen.build.template_warnings import WARNING, warning_lines
 from sitegen.config import SiteConfig, for_preview
 from sitegen.errors import APIError, BuildError, SitegenError
 from sitegen.source.cda import CDAClient
@@ -114,12 +115,14 @@ class PreviewSite:
 
     def render(self, page: Page, entry: dict[str, Any]) -> str:
         assert self.renderer is not None
-        html_text, _ = self.renderer.render(
+        html_text, deps = self.renderer.render(
             self.config.template_for(page.content_type),
             entry,
             self.renderer.locales[page.locale],
             page.url,
         )
+        for line in warning_lines(key for kind, key in deps if kind == WARNING):
+            log.warning("preview of %s: %s", page.file, line)
         return html_text
 
     def script(self) -> str:

@@ -212,7 +212,14 @@ def list_entries(service: StackService, request: Request) -> Response:
         return JSONResponse({"entries": len(found)})
     chosen = _variants(service, request)
     shown = [
-        _delivered(service, catalog.render_entry(e, ct, opts), ct, chosen, qp)
+        _delivered(
+            service,
+            catalog.render_entry(e, ct, opts),
+            ct,
+            chosen,
+            qp,
+            lambda fields: catalog.render_entry(fields, ct, opts),
+        )
         for e in found[skip : skip + limit]
     ]
     body: JsonDict = {"entries": shown}
@@ -238,7 +245,16 @@ def get_entry(service: StackService, request: Request) -> Response:
         raise unknown_entry()
     rendered = catalog.render_entry(entry, ct, opts)
     chosen = _variants(service, request)
-    body: JsonDict = {"entry": _delivered(service, rendered, ct, chosen, request.query_params)}
+    body: JsonDict = {
+        "entry": _delivered(
+            service,
+            rendered,
+            ct,
+            chosen,
+            request.query_params,
+            lambda fields: catalog.render_entry(fields, ct, opts),
+        )
+    }
     if bool_param(request.query_params, "include_content_type"):
         body["content_type"] = _content_type(
             catalog.content_type(ct), request.query_params, service.stack.branch
@@ -247,11 +263,16 @@ def get_entry(service: StackService, request: Request) -> Response:
 
 
 def _delivered(
-    service: StackService, entry: JsonDict, ct: str, chosen: list[Variant], qp: QueryParams
+    service: StackService,
+    entry: JsonDict,
+    ct: str,
+    chosen: list[Variant],
+    qp: QueryParams,
+    render: Callable[[JsonDict], JsonDict],
 ) -> JsonDict:
     """A rendered entry with the chosen variants applied and the keys the request asked for
-    (``_branch``, ``_metadata``)."""
-    entry = _with_variants(service, entry, ct, chosen)
+    (``_branch``, ``_metadata``); ``render`` delivers stored fields as the request asks."""
+    entry = _with_variants(service, entry, ct, chosen, render)
     return with_metadata(with_branch(entry, qp, service.stack.branch), qp)
 
 
@@ -261,7 +282,11 @@ def _variants(service: StackService, request: Request) -> list[Variant]:
 
 
 def _with_variants(
-    service: StackService, entry: JsonDict, ct: str, chosen: list[Variant]
+    service: StackService,
+    entry: JsonDict,
+    ct: str,
+    chosen: list[Variant],
+    render: Callable[[JsonDict], JsonDict],
 ) -> JsonDict:
     """The entry as the chosen variants show it, in its delivered locale."""
     if not chosen:
@@ -276,7 +301,9 @@ def _with_variants(
             service.stack.root, variant, ct, entry["uid"], locale, schema
         )
         if fields is not None:
-            changes.append((variant, fields))
+            # stored as entries are (asset uids, reference stubs): delivered as they are
+            shown = render({"uid": entry["uid"], **fields})
+            changes.append((variant, {key: shown[key] for key in fields if key in shown}))
     publish = {k: v for k, v in (entry.get("publish_details") or {}).items() if k != "variants"}
     return variants.apply(entry, changes, publish)
 

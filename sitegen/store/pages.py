@@ -211,6 +211,16 @@ class PageGraph(Part):
             result.update(f for (f,) in rows)
         return result
 
+    def dep_rows(self, kind: str) -> list[tuple[str, str]]:
+        """(key, file) of every dependency of ``kind``, by key, each key's pages in the order
+        they are rendered."""
+        return self.db.execute(
+            "SELECT deps.key, deps.file FROM deps LEFT JOIN pages ON pages.file = deps.file"
+            " WHERE deps.kind = ? ORDER BY deps.key, pages.kind, pages.content_type,"
+            " pages.source, pages.locale, deps.file",
+            (kind,),
+        ).fetchall()
+
     def dep_keys(self, kind: str) -> list[str]:
         return [
             k for (k,) in self.db.execute("SELECT DISTINCT key FROM deps WHERE kind = ?", (kind,))

@@ -44,7 +44,9 @@ if TYPE_CHECKING:
 @click.option(
     "--strict",
     is_flag=True,
-    help="Exit 1 when a link is broken (implies --check-links; the site stays built).",
+    help="Fail on template warnings (an undefined value used, url_for() of an entry without "
+    "a page, a t() key without a translation): exit 1, the site in the output folder left as it "
+    "was. Also exit 1 when a link is broken (implies --check-links; the site stays built).",
 )
 @click.option(
     "-j",
@@ -94,7 +96,9 @@ def build(
         if preview:
             config = for_preview(config, live_preview)
         with TerminalProgress(quiet=quiet) as progress:
-            result = build_site(config, full=full, progress=progress, jobs=jobs, executor=executor)
+            result = build_site(
+                config, full=full, progress=progress, jobs=jobs, executor=executor, strict=strict
+            )
         click.echo(result.summary())
         if usage_days:
             _usage(config, usage_days)
