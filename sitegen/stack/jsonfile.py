@@ -12,16 +12,21 @@ from sitegen.errors import StackFolderError
 JsonDict = dict[str, Any]
 
 
-def read_json(path: Path, shown: str) -> Any:
-    """Parse a JSON file, reporting syntax errors with the file, line and column."""
+def read_text(path: Path, shown: str) -> str:
+    """A hand-edited file's text; unreadable or non-UTF-8 files are errors naming the file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
         raise StackFolderError(
             f"{shown}: is not UTF-8 text ({err.reason}); save it as UTF-8."
         ) from None
     except OSError as err:
         raise StackFolderError(f"{shown}: cannot be read ({err.strerror}).") from None
+
+
+def read_json(path: Path, shown: str) -> Any:
+    """Parse a JSON file, reporting syntax errors with the file, line and column."""
+    text = read_text(path, shown)
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:

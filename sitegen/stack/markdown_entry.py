@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.errors import StackFolderError
+from sitegen.stack.jsonfile import read_text
 
 JsonDict = dict[str, Any]
 FENCE = "+++"
@@ -40,15 +41,7 @@ def read_markdown_entry(path: Path, shown: str, schema: list[JsonDict]) -> JsonD
             f"{shown}: a .md entry needs a content type with exactly one Markdown field (a "
             'text field with "field_metadata": {"markdown": true}); write this entry as .json.'
         )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise StackFolderError(
-            f"{shown}: is not UTF-8 text ({err.reason}); save it as UTF-8."
-        ) from None
-    except OSError as err:
-        raise StackFolderError(f"{shown}: cannot be read ({err.strerror}).") from None
-    lines = text.splitlines(keepends=True)
+    lines = read_text(path, shown).splitlines(keepends=True)
     if not lines or lines[0].strip() != FENCE:
         raise StackFolderError(
             f'{shown}: a .md entry starts with a "{FENCE}" line, then its fields in TOML '
