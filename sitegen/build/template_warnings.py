@@ -31,7 +31,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import jinja2
 from jinja2 import nodes
@@ -42,7 +42,6 @@ from sitegen.content.urls import page_url
 if TYPE_CHECKING:
     from types import FrameType
 
-    from sitegen.build.render import Renderer
     from sitegen.config import SiteConfig
     from sitegen.store import Page, Store
 
@@ -101,6 +100,12 @@ class Said:
     text: str | None
 
 
+class Listener(Protocol):
+    """What an undefined value tells when output uses it (the Renderer, which imports us)."""
+
+    def note_undefined(self, value: TemplateUndefined) -> None: ...
+
+
 class TemplateUndefined(jinja2.ChainableUndefined):
     """Jinja's undefined value, which tells its renderer when a page uses it in output.
 
@@ -109,7 +114,7 @@ class TemplateUndefined(jinja2.ChainableUndefined):
     """
 
     __slots__ = ()
-    renderer: ClassVar[Renderer | None] = None
+    renderer: ClassVar[Listener | None] = None
 
     def _tell(self) -> None:
         if self.renderer is not None:
@@ -130,7 +135,7 @@ class TemplateUndefined(jinja2.ChainableUndefined):
         return super()._undefined_message
 
 
-def bound_undefined(renderer: Renderer) -> type[TemplateUndefined]:
+def bound_undefined(renderer: Listener) -> type[TemplateUndefined]:
     return type("Undefined", (TemplateUndefined,), {"__slots__": (), "renderer": renderer})
 
 
