@@ -5,7 +5,7 @@
     root/sitegen.toml        [stack] local = "stack", one [locales.*] table per locale
     root/templates/          base.html, one template per content type with a url, embedded/
     root/static/css/site.css
-    root/stack/              the local stack (see the README's "The local stack format")
+    root/stack/              the local stack (docs: /reference/local-stack/)
 
 The content model looks like a real journal:
 

@@ -1,7 +1,8 @@
 """The bundled local stack: a folder served over Contentstack's Content Delivery API.
 
-See the README ("The local stack format") for the folder layout. `create_app` builds the CDA v3 server (Sync API included)
-and `serve` runs it on a port; `load_stack` reads and validates a folder.
+The folder layout: docs/stack/entries/doc/local-stack-format.en-us.md. `create_app` builds the
+CDA v3 server (Sync API included) and `serve` runs it on a port; `load_stack` reads and
+validates a folder.
 """
 
 from sitegen.stack.app import create_app, serve

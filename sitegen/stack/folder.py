@@ -1,7 +1,7 @@
 """Read and validate a local stack folder.
 
-The folder is edited by hand (see the README, "The local stack format"), so every problem is reported as a
-:class:`StackFolderError` that names the file and says what to change. Reading is split in two:
+The folder is edited by hand (its format: docs/stack/entries/doc/local-stack-format.en-us.md),
+so every problem is reported as a :class:`StackFolderError` that names the file and says what to change. Reading is split in two:
 :func:`load_stack` reads the small files (stack.json, content types) eagerly, while entries and
 assets are only listed (names and stat) and read on demand, so a stack with 50,000 entry files
 can be rescanned with stat calls alone.

@@ -3,8 +3,9 @@
 The content is read the way a sync client reads it: ``/v3/content_types`` for the schemas, then
 an ``init=true`` Sync API walk to its sync token, which reports every published entry in every
 locale (raw: references as ``{uid, _content_type_uid}`` stubs) and every published asset. Each
-item is turned into the files of the local stack format (see the README) as it arrives, inside a
-temporary folder beside OUT_DIR; the folder is then loaded and validated exactly as
+item is turned into the files of the local stack format
+(docs/stack/entries/doc/local-stack-format.en-us.md) as it arrives, inside a temporary folder
+beside OUT_DIR; the folder is then loaded and validated exactly as
 ``sitegen stack serve`` would load it, and only then renamed into place. A failed pull leaves
 nothing behind, and a snapshot never holds the stack's credentials.
 
