@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -94,3 +95,28 @@ async def test_a_bad_markdown_entry_names_the_file_and_the_fix(stack_dir, name, 
     assert response.status_code >= 400
     assert expected in message, message
     assert name.split("/")[1].split(".")[0] in message
+
+
+async def test_removing_an_asset_a_markdown_entry_uses_names_the_markdown_file(stack_dir, tmp_path):
+    doc = stack_dir / "content_types" / "doc.json"
+    schema = json.loads(doc.read_text())
+    schema["schema"].append({"uid": "cover", "data_type": "file", "display_name": "Cover"})
+    doc.write_text(json.dumps(schema))
+    (stack_dir / "assets" / "pic").mkdir(parents=True)
+    (stack_dir / "assets" / "pic" / "pic.svg").write_text("<svg/>")
+    meta = {"title": "Pic", "filename": "pic.svg", "content_type": "image/svg+xml"}
+    (stack_dir / "assets" / "pic.json").write_text(json.dumps(meta))
+    write(
+        stack_dir / "entries" / "doc" / "md-page.en-us.md",
+        PAGE.replace("+++\n\n", 'cover = "pic"\n+++\n\n', 1),
+    )
+    async with local_client(stack_dir, history_path=tmp_path / "history.sqlite") as client:
+        first = await client.get("/v3/stacks/sync", params={**ENV, "init": "true"})
+        assert first.status_code == 200, first.text
+        (stack_dir / "assets" / "pic.json").unlink()
+        shutil.rmtree(stack_dir / "assets" / "pic")
+        token = first.json()["sync_token"]
+        after = await client.get("/v3/stacks/sync", params={"sync_token": token})
+    assert after.status_code == 400
+    assert "md-page.en-us.md: a file field points at asset" in after.json()["error_message"]
+    assert "md-page.en-us.json" not in after.text

@@ -32,7 +32,6 @@ from sitegen.errors import StackFolderError
 from sitegen.stack.folder import (
     ASSETS_DIR,
     CONTENT_TYPES_DIR,
-    ENTRIES_DIR,
     STACK_FILE,
     FileStat,
     Listing,
@@ -403,7 +402,7 @@ class History:
                     deleted_assets.append(key.split("/", 1)[1])
             else:
                 self._apply_content_type(key, item_hash, stack, now)
-        self._check_dangling_assets(stack, deleted_assets)
+        self._check_dangling_assets(stack, listing, deleted_assets)
         return stats
 
     def _raw_item(self, key: str) -> tuple[int, int, str, str] | None:
@@ -632,7 +631,9 @@ class History:
         )
         self._store_item(row, item_hash, first_seen)
 
-    def _check_dangling_assets(self, stack: LocalStack, deleted: Sequence[str]) -> None:
+    def _check_dangling_assets(
+        self, stack: LocalStack, listing: Listing, deleted: Sequence[str]
+    ) -> None:
         for uid in deleted:
             row = self._db.execute(
                 "SELECT item_key FROM asset_refs WHERE asset_uid = ? ORDER BY item_key LIMIT 1",
@@ -640,7 +641,7 @@ class History:
             ).fetchone()
             if row is not None:
                 _, ct, entry_uid, locale = row[0].split("/")
-                rel = f"{ENTRIES_DIR}/{ct}/{entry_uid}.{locale}.json"
+                rel = listing.entry_file(ct, entry_uid, locale)
                 raise StackFolderError(
                     f'{stack.shown(rel)}: a file field points at asset "{uid}", whose '
                     f"{ASSETS_DIR}/{uid}.json was removed; restore the asset or change the entry."
