@@ -5,6 +5,7 @@ In-process (ASGI transport) and over a real loopback port, with the same pipelin
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -352,3 +353,21 @@ def test_full_builds_in_a_row_do_not_wait_for_the_old_sites_removal(tmp_path: Pa
     for _ in range(3):
         assert build_site(load_config(site, env={}), full=True).kind == "full"
     assert (site / "public/posts/post-0/index.html").is_file()
+
+
+def test_a_build_closes_the_local_stack_it_served(tmp_path: Path):
+    """The in-process local stack's history database is closed when the build ends, so a dev
+    server rebuilding all day does not gather open files."""
+    site = make_site(tmp_path, posts=2)
+
+    def open_files() -> list[str]:
+        found = []
+        for fd in Path("/proc/self/fd").iterdir():
+            with contextlib.suppress(OSError):  # closed while listing
+                found.append(os.readlink(fd))
+        return [f for f in found if f.startswith(str(tmp_path))]
+
+    before = open_files()
+    build(site)
+    build(site)
+    assert open_files() == before

@@ -204,8 +204,15 @@ def _build(
 ) -> BuildResult:
     if not config.preview_mode:
         check_edge_targets(config)
-    stack, transport = stack_source(config.stack, transport)
-    run = _Run(config, stack, transport, progress or NullProgress())
+    with stack_source(config.stack, transport) as (stack, source):
+        run = _Run(config, stack, source, progress or NullProgress())
+        return _run(run, full, jobs, executor, strict)
+
+
+def _run(
+    run: _Run, full: bool, jobs: int | None, executor: str | None, strict: bool
+) -> BuildResult:
+    config = run.config
     run.jobs = default_jobs() if jobs is None else jobs
     run.executor = executor
     run.strict = strict

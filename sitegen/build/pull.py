@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
@@ -20,6 +21,9 @@ from sitegen.errors import BuildError
 from sitegen.source.cda import PAGE_SIZE, CDAClient
 from sitegen.source.tasks import gather
 from sitegen.store import Store
+
+if TYPE_CHECKING:
+    from sitegen.stack.folder import LocalStack
 
 # The CDN refuses URLs over 8 KB (414); leave room for the host and the other parameters.
 MAX_QUERY_CHARS = 6000
@@ -176,21 +180,35 @@ def _fit(clauses: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield group
 
 
+@contextmanager
 def stack_source(
     stack: StackConfig, transport: httpx.AsyncBaseTransport | None
-) -> tuple[StackConfig, httpx.AsyncBaseTransport | None]:
-    """For a local stack: serve it in-process and use its own credentials."""
+) -> Iterator[tuple[StackConfig, httpx.AsyncBaseTransport | None]]:
+    """For a local stack: serve it in-process (closing its history database afterwards) and
+    use its own credentials; with a ``transport``, the caller serves it and only the
+    credentials are read."""
     if stack.local is None:
-        return stack, transport
-    from sitegen.stack.app import create_app
+        yield stack, transport
+        return
+    from sitegen.stack.app import close_app, create_app
+    from sitegen.stack.folder import load_stack
 
+    if transport is not None:
+        yield _with_credentials(stack, load_stack(stack.local)), transport
+        return
     app = create_app(stack.local)
-    app.state.service.refresh()  # a malformed folder fails here, naming the file
-    local = app.state.service.stack
-    stack = dataclasses.replace(
+    try:
+        app.state.service.refresh()  # a malformed folder fails here, naming the file
+        local = app.state.service.stack
+        yield _with_credentials(stack, local), httpx.ASGITransport(app=app)
+    finally:
+        close_app(app)
+
+
+def _with_credentials(stack: StackConfig, local: LocalStack) -> StackConfig:
+    return dataclasses.replace(
         stack,
         api_key=local.api_key,
         delivery_token=local.delivery_token,
         preview_token=(local.preview_token or stack.preview_token) if stack.preview_token else None,
     )
-    return stack, transport or httpx.ASGITransport(app=app)

@@ -28,6 +28,7 @@ import json
 import logging
 import mimetypes
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
@@ -57,7 +58,11 @@ class PreviewSite:
 
     def __init__(self, config: SiteConfig, transport: httpx.AsyncBaseTransport | None = None):
         self.config = for_preview(config)
-        self.stack, self.transport = stack_source(self.config.stack, transport)
+        # a local stack is served in-process until close()
+        self.resources = ExitStack()
+        self.stack, self.transport = self.resources.enter_context(
+            stack_source(self.config.stack, transport)
+        )
         self.api_key = self.stack.api_key or ""
         # SQLite and the renderer stay on one thread: every store read and render goes there
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sitegen-preview")
@@ -81,6 +86,7 @@ class PreviewSite:
         if self.store is not None:
             self.worker.submit(self.store.close).result()
         self.worker.shutdown()
+        self.resources.close()
 
     async def run(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.worker, fn, *args)

@@ -552,6 +552,13 @@ def create_app(
     return app
 
 
+def close_app(app: Starlette) -> None:
+    """Close what an app made by :func:`create_app` holds open: the history databases and the
+    usage log's connection to it."""
+    app.state.usage.close()
+    app.state.service.close()
+
+
 class _RedactSecrets(logging.Filter):
     """Blank credential query parameters in access log lines (clients should use headers)."""
 
