@@ -26,13 +26,22 @@ class APIError(SitegenError):
     """The Content Delivery API refused a request or could not be reached.
 
     ``status`` is the HTTP status (None when no response arrived), ``error_code`` the
-    Contentstack error code from the body when there was one.
+    Contentstack error code from the body when there was one, ``fields`` the names its
+    ``errors`` object blames (``environment``, ``sync_token``…).
     """
 
-    def __init__(self, message: str, *, status: int | None = None, error_code: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_code: int | None = None,
+        fields: frozenset[str] = frozenset(),
+    ):
         super().__init__(message)
         self.status = status
         self.error_code = error_code
+        self.fields = fields
 
 
 class BuildError(SitegenError):

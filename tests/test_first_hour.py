@@ -84,6 +84,26 @@ def test_an_unreachable_host_fails_in_one_line_within_a_second(tmp_path: Path):
     assert not (site / "public").exists()  # no partial site
 
 
+def test_an_environment_the_stack_does_not_have_is_one_error_that_names_it(tmp_path: Path):
+    """Contentstack answers 422 with ``errors: {"environment": [...]}``: the message says to
+    check the environment (not "the content type or entry uid"), once, with no warning first."""
+    site = make_site(tmp_path / "site", stack_toml=remote_toml("http://127.0.0.1:1"))
+    toml = site / "sitegen.toml"
+    text = toml.read_text()
+    assert 'environment = "production"' in text
+    with serve_app(create_app(site / "stack")) as url:
+        toml.write_text(
+            text.replace("http://127.0.0.1:1", url).replace('"production"', '"staging"')
+        )
+        result = run("build", str(site))
+    assert result.exit_code == 1, result.output
+    errors = error_lines(result.output)
+    assert len(errors) == 1, result.output
+    assert "check the environment ('staging'" in errors[0], errors[0]
+    assert "entry uid" not in result.output and "warning" not in result.output, result.output
+    assert not (site / "public").exists()
+
+
 def test_a_stack_gone_since_the_last_build_fails_fast_and_keeps_the_site(tmp_path: Path):
     """An incremental build's first request is another one (content types): the same."""
     site = make_site(tmp_path / "site", stack_toml=remote_toml("http://127.0.0.1:1"))

@@ -388,8 +388,12 @@ async def _pull_full(run: _Run, store: Store, client: CDAClient) -> str | None:
                 run.progress.advance()
             token = walk.next_token
         except APIError as err:
-            if err.status in (401, 412) or isinstance(err, StackUnavailable):
-                raise  # no credentials, or no stack: the pull would fail the same way
+            if (
+                err.status in (401, 412)
+                or "environment" in err.fields
+                or isinstance(err, StackUnavailable)
+            ):
+                raise  # no credentials, environment or stack: the pull would fail the same way
             run.warn(
                 f"the Sync API refused the initial sync ({err}); the next build will be full too"
             )

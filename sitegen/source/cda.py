@@ -224,6 +224,7 @@ class CDAClient:
             status
         )
         errors = body.get("errors")
+        fields = frozenset(map(str, errors)) if isinstance(errors, dict) else frozenset()
         if isinstance(errors, dict) and errors:
             details = "; ".join(
                 f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
@@ -242,12 +243,20 @@ class CDAClient:
             422: "check the content type or entry uid in this path",
             404: "check [stack] host: this path does not exist there",
         }.get(status, "")
+        if "environment" in fields:  # {"environment": ["is not valid."]}: named, but unknown
+            hint = (
+                f"check the environment ({self.stack.environment!r}: CONTENTSTACK_ENVIRONMENT or "
+                "[stack] environment): it must be one the stack publishes to"
+            )
         code_text = f", error {code}" if code is not None else ""
         text = f"GET {url}: Contentstack refused it (HTTP {status}{code_text}): {message}"
         if hint:
             text += f"; {hint}"
         return APIError(
-            self.redact(text), status=status, error_code=code if isinstance(code, int) else None
+            self.redact(text),
+            status=status,
+            error_code=code if isinstance(code, int) else None,
+            fields=fields,
         )
 
     # -- endpoints ---------------------------------------------------------------------------
