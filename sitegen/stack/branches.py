@@ -13,7 +13,7 @@ the branch header"), Contentstack's branch-alias docs ("an alias acts as a point
 particular branch … specify the alias ID in your frontend code"), and for a branch the token
 cannot read, the answer recorded in contentstack/types-generator's tests: HTTP 422,
 ``error_code`` 901, "Access denied. You have insufficient permissions to perform operation on
-this branch '<name>'." See docs/contentstack-cda-facts.md, section 4.
+this branch '<name>'." See docs/stack/entries/doc/contentstack-facts.en-us.md, section 4.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@
   "use strict";
   var narrow = window.matchMedia("(max-width: 48rem)");
   var button = document.querySelector(".menu-button");
-  var sidebar = document.getElementById("sidebar");
+  var sidebar = document.getElementById("site-sidebar");
   if (button && sidebar) {
     button.addEventListener("click", function () {
       var open = button.getAttribute("aria-expanded") !== "true";
@@ -29,10 +29,10 @@
   if (toc && narrow.matches) {
     toc.open = false;
   }
-  var search = document.getElementById("search");
+  var search = document.getElementById("site-search");
   if (search && window.PagefindUI) {
     new window.PagefindUI({
-      element: "#search",
+      element: "#site-search",
       showSubResults: true,
       showImages: false,
       translations: { placeholder: search.dataset.placeholder },
