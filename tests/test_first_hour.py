@@ -356,6 +356,16 @@ def test_paths_in_messages_are_relative_to_the_current_folder_when_under_it(
     assert result.stdout.rstrip().endswith(f" in {here / 'public'}/"), result.stdout
 
 
+def test_a_local_stack_file_at_fault_is_named_relative_to_the_current_folder(here: Path):
+    entries = here / "stack" / "entries" / "post"
+    broken = next(entries.glob("*.json"))
+    broken.write_text("{ not json", encoding="utf-8")
+    result = run("build", "site")
+    assert result.exit_code == 1, result.output
+    relative = broken.relative_to(here.parent).as_posix()
+    assert error_lines(result.output)[0].startswith(f"error: {relative}"), result.output
+
+
 # -- finding 5: the same counts in the progress and the summary ---------------------------------
 
 

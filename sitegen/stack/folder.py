@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.content.timestamps import format_time, parse_time
-from sitegen.errors import StackFolderError
+from sitegen.errors import StackFolderError, shown_path
 from sitegen.stack.branches import BRANCH_STACK_KEYS, BRANCHES_DIR, MAIN_BRANCH, parse_aliases
 from sitegen.stack.content_types import UID_RE, parse_content_type
 from sitegen.stack.jsonfile import keys_word, read_json, require_str
@@ -199,8 +199,9 @@ class LocalStack:
         return [loc.code for loc in self.locales]
 
     def shown(self, relpath: str) -> str:
-        """How a file is named in error messages: the folder as given plus the relative path."""
-        return str(self.root / relpath)
+        """How a file is named in error messages: relative to the current folder when it is
+        inside it, as every message names paths."""
+        return shown_path(self.root / relpath)
 
     def locale(self, code: str) -> Locale | None:
         """The locale with that code, if the stack has it."""
