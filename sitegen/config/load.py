@@ -224,7 +224,7 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
     search_table = top.table("search")
     pagefind = search_table.get("pagefind", bool, False)
     search_table.check_unknown()
-    hook = _hook_config(top.table("hook"))
+    hook = _hook_config(top.table("hook"), root)
     analytics = _analytics_config(top.table("analytics"))
     assets = _assets_config(top.table("assets"))
     rte_html = _rte_html(top.table("rte"))
@@ -408,11 +408,12 @@ def for_preview(config: SiteConfig, live_preview: str | None = None) -> SiteConf
     )
 
 
-def _hook_config(t: _Table) -> HookConfig:
+def _hook_config(t: _Table, root: Path) -> HookConfig:
     deploy_command = t.get("deploy_command", str)
     build_hook_url = t.get("build_hook_url", str)
     debounce = float(t.get("debounce", (int, float), 2.0))
     max_age = float(t.get("max_age", (int, float), 300))
+    public_key = _public_key(t, root)
     default = HookConfig()
     limits = {
         "max_body": _limit(t, "max_body", int, default.max_body, 1024, 64 * 1024 * 1024, "bytes"),
@@ -421,6 +422,7 @@ def _hook_config(t: _Table) -> HookConfig:
         "max_inflight": _limit(t, "max_inflight", int, default.max_inflight, 1, 1024, "requests"),
         "rate": _limit(t, "rate", float, default.rate, 0.1, 10_000, "requests a second"),
         "burst": _limit(t, "burst", int, default.burst, 1, 100_000, "requests"),
+        "release_wait": _limit(t, "release_wait", float, default.release_wait, 0, 3600, "seconds"),
     }
     t.check_unknown()
     if deploy_command is not None and not deploy_command.strip():
@@ -433,7 +435,35 @@ def _hook_config(t: _Table) -> HookConfig:
         raise t.error("debounce", f"must be a number of seconds from 0 to 600, got {debounce}")
     if not 1 <= max_age <= 86400:
         raise t.error("max_age", f"must be a number of seconds from 1 to 86400, got {max_age}")
-    return HookConfig(deploy_command, build_hook_url or None, debounce, max_age, **limits)
+    return HookConfig(
+        deploy_command,
+        build_hook_url or None,
+        debounce,
+        max_age,
+        public_key=public_key,
+        **limits,
+    )
+
+
+def _public_key(t: _Table, root: Path) -> str | None:
+    """``[hook] public_key``: the PEM text itself, or a file holding it (relative to the site)."""
+    value = t.get("public_key", str)
+    if value is None:
+        return None
+    if value.lstrip().startswith(("-----BEGIN", "{")):
+        return value
+    if not value.strip() or "\0" in value:
+        raise t.error("public_key", "must be a PEM public key or the file that holds it")
+    path = (root / value.strip()).resolve()
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else "not UTF-8 text"
+        raise t.error(
+            "public_key",
+            f"names {shown_path(path)}, which cannot be read ({reason}); save Contentstack's "
+            "public key there (see the Webhooks guide)",
+        ) from None
 
 
 def _limit(

@@ -57,6 +57,10 @@ class HookConfig:
     build_hook_url: str | None = field(default=None, repr=False)
     debounce: float = 2.0
     max_age: float = 300.0
+    # events of one Contentstack release share a build while they keep coming, up to this long
+    release_wait: float = 300.0
+    # Contentstack's public key (PEM text) for its default webhook signature, if configured
+    public_key: str | None = field(default=None, repr=False)
     # what a request may cost before it is refused (413, 408, 429): see sitegen hook serve
     max_body: int = 1024 * 1024  # bytes; Contentstack sends whole entries, well below this
     body_timeout: float = 10.0  # seconds to receive a whole body: slow-drip senders get 408

@@ -57,7 +57,9 @@ from sitegen.server.deploy import (
 )
 from sitegen.server.listen import bind
 from sitegen.server.webhook import (
+    REQUEST_SIGNATURE_HEADER,
     SIGNATURE_HEADER,
+    SignatureCheck,
     check_signature,
     ignore_reason,
     parse_payload,
@@ -65,35 +67,61 @@ from sitegen.server.webhook import (
 )
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
     from sitegen.build import BuildResult
     from sitegen.config import SiteConfig
 
 
 @dataclass(frozen=True)
 class HookAuth:
-    """How webhooks prove they come from Contentstack; at least one of the two is set."""
+    """How webhooks prove they come from Contentstack; at least one way is set.
+
+    ``public_key`` checks Contentstack's default signature (``x-contentstack-request-signature``,
+    see certificate.py), ``secret`` its HMAC signature (``x-contentstack-hmac-signature``): a
+    webhook is signed one way or the other, so with both set either may prove a request.
+    ``basic`` (Basic Auth credentials) is checked as well when set.
+    """
 
     secret: str | None = field(default=None, repr=False)  # HMAC signing secret
     basic: str | None = field(default=None, repr=False)  # "user:password"
+    public_key: RSAPublicKey | None = field(default=None, repr=False)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> HookAuth:
+    def from_env(cls, env: Mapping[str, str], public_key: str | None = None) -> HookAuth:
+        """From ``SITEGEN_HOOK_SECRET`` / ``SITEGEN_HOOK_AUTH`` and ``[hook] public_key`` (the PEM
+        text, already read by the config loader)."""
         secret = env.get(SECRET_ENV) or None
         basic = env.get(AUTH_ENV) or None
-        if not secret and not basic:
+        if not secret and not basic and not public_key:
             raise ConfigError(
-                f"set {SECRET_ENV} (the webhook's signing secret) or {AUTH_ENV} (user:password "
-                "for Basic Auth), or both: sitegen hook serve never accepts unauthenticated webhooks"
+                "set [hook] public_key (Contentstack's public key, for its default signature), "
+                f"{SECRET_ENV} (the HMAC signing secret) or {AUTH_ENV} (user:password for Basic "
+                "Auth): sitegen hook serve never accepts unauthenticated webhooks"
             )
         if basic is not None:
             user, sep, password = basic.partition(":")
             if not sep or not user or not password:
                 raise ConfigError(f"{AUTH_ENV} must be user:password, both parts non-empty")
-        return cls(secret, basic)
+        key = None
+        if public_key:
+            from sitegen.server.certificate import load_public_key
+
+            try:
+                key = load_public_key(public_key)
+            except ValueError as err:
+                raise ConfigError(f"hook.public_key {err}") from None
+        return cls(secret, basic, key)
 
     @property
     def methods(self) -> list[str]:
-        return [name for name, on in (("hmac", self.secret), ("basic", self.basic)) if on]
+        ways = (("signature", self.public_key), ("hmac", self.secret), ("basic", self.basic))
+        return [name for name, on in ways if on]
+
+    @property
+    def signed(self) -> bool:
+        """Whether requests must carry a signature (of either kind)."""
+        return self.public_key is not None or self.secret is not None
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -139,13 +167,17 @@ class HookServer:
         stream: TextIO | None = None,
     ):
         if not auth.methods:
-            raise ConfigError(f"set {SECRET_ENV} or {AUTH_ENV}: webhooks must be authenticated")
+            raise ConfigError(
+                f"set [hook] public_key, {SECRET_ENV} or {AUTH_ENV}: webhooks must be authenticated"
+            )
         self.config = config
         self.auth = auth
         self.debounce = config.hook.debounce
         self.max_age = config.hook.max_age
         # a steady stream of events still gets a build at least this often
         self.max_delay = max(30.0, 10 * self.debounce)
+        # unless it is a release being delivered item by item: one build for the release
+        self.release_wait = max(self.max_delay, config.hook.release_wait)
         self.clock = clock
         limits = config.hook  # [hook] max_body, body_timeout, max_pending, ...
         self.max_body = limits.max_body
@@ -305,11 +337,9 @@ class HookServer:
         length = request.headers.get("content-length", "0")
         if length.isdigit() and int(length) > self.max_body:
             return answer(413, "refused", f"body larger than {self.max_body} bytes")
-        if self.auth.secret:
+        if self.auth.signed:
             # before the body: an unsigned or stale sender must not hold a slot while it drips
-            pre = precheck_signature(
-                request.headers.get(SIGNATURE_HEADER), now=self.clock(), max_age=self.max_age
-            )
+            pre = self._precheck(request)
             if not pre.ok:
                 return answer(401, "refused", pre.reason)
         body = bytearray()
@@ -322,20 +352,16 @@ class HookServer:
         except TimeoutError:
             return answer(408, "refused", f"body not received within {self.body_timeout:g} s")
         body = bytes(body)
-        if self.auth.secret:
-            check = check_signature(
-                request.headers.get(SIGNATURE_HEADER),
-                body,
-                self.auth.secret,
-                now=self.clock(),
-                max_age=self.max_age,
-            )
+        if self.auth.signed:
+            check = self._check(request, body)
             if not check.ok:
                 return answer(401, "refused", check.reason)
             now = self.clock()
             self._seen = {d: until for d, until in self._seen.items() if until >= now}
             if check.digest in self._seen:
-                return answer(401, "refused", "replayed signature (already accepted)")
+                # a delivery already accepted, sent again: no second build. 200, not 401:
+                # Contentstack disables a webhook after 10 failures, 401s included
+                return answer(200, "ignored", "duplicate delivery (signature already accepted)")
             assert check.digest is not None and check.timestamp is not None
             self._seen[check.digest] = check.timestamp + self.max_age + 1
         try:
@@ -356,6 +382,36 @@ class HookServer:
         self._enqueue(event)
         return answer(202, "queued", "", event, queue=len(self._pending))
 
+    def _precheck(self, request: Request) -> SignatureCheck:
+        """The signature header of either kind, before the body is read."""
+        default = request.headers.get(REQUEST_SIGNATURE_HEADER)
+        if self.auth.public_key is not None and (default or not self.auth.secret):
+            from sitegen.server.certificate import precheck_request_signature
+
+            return precheck_request_signature(default, self.auth.public_key)
+        return precheck_signature(
+            request.headers.get(SIGNATURE_HEADER), now=self.clock(), max_age=self.max_age
+        )
+
+    def _check(self, request: Request, body: bytes) -> SignatureCheck:
+        """The signature of either kind over the body: Contentstack's default signature when the
+        request carries one and a public key is configured, else the HMAC signature."""
+        default = request.headers.get(REQUEST_SIGNATURE_HEADER)
+        if self.auth.public_key is not None and (default or not self.auth.secret):
+            from sitegen.server.certificate import check_request_signature
+
+            return check_request_signature(
+                default, body, self.auth.public_key, now=self.clock(), max_age=self.max_age
+            )
+        assert self.auth.secret is not None
+        return check_signature(
+            request.headers.get(SIGNATURE_HEADER),
+            body,
+            self.auth.secret,
+            now=self.clock(),
+            max_age=self.max_age,
+        )
+
     async def _status(self, request: Request):
         if not self._status_allowed(request):
             self.log({"event": "status", "outcome": "refused", "status": 401})
@@ -371,7 +427,8 @@ class HookServer:
         """
         if self.auth.basic:
             return self.auth.basic_ok(request.headers.get("authorization"))
-        assert self.auth.secret is not None
+        if self.auth.secret is None:  # a public key alone: nobody but Contentstack can sign
+            return False
         header = request.headers.get(SIGNATURE_HEADER)
         check = check_signature(
             header, b"", self.auth.secret, now=self.clock(), max_age=self.max_age
@@ -431,7 +488,9 @@ class HookServer:
         while True:
             await self._wake.wait()
             while True:  # debounce: wait for a quiet spell (or max_delay after the first event)
-                due = min(self._last_at + self.debounce, self._first_at + self.max_delay)
+                releasing = any(getattr(e, "release", None) for e in self._pending)
+                cap = self.release_wait if releasing else self.max_delay
+                due = min(self._last_at + self.debounce, self._first_at + cap)
                 wait = due - time.monotonic()
                 if wait <= 0:
                     break
@@ -452,9 +511,22 @@ class HookServer:
         """One build for a batch of events, then the deploy (in a worker thread)."""
         started = _now()
         first = batch[0].describe() if batch else None
-        self.log({"event": "build", "outcome": "started", "events": len(batch), "first": first})
+        releases: dict[str, dict[str, Any]] = {}
+        for item in batch:
+            uid = getattr(item, "release", None)
+            if uid:
+                seen = releases.setdefault(uid, {"uid": uid, "title": None, "events": 0})
+                seen["events"] += 1
+                seen["title"] = seen["title"] or getattr(item, "release_title", None)
+        started_record = {"event": "build", "outcome": "started", "events": len(batch)}
+        started_record.update(first=first)
+        if releases:
+            started_record["releases"] = list(releases.values())
+        self.log(started_record)
         t0 = time.monotonic()
         record: dict[str, Any] = {"started_at": started, "events": len(batch)}
+        if releases:
+            record["releases"] = list(releases.values())
         try:
             result = self._build()
         except SitegenError as err:

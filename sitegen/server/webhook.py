@@ -23,7 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-SIGNATURE_HEADER = "x-contentstack-hmac-signature"
+SIGNATURE_HEADER = "x-contentstack-hmac-signature"  # HMAC signing (an organization's secret)
+# Contentstack's default signature, verified with its public key (certificate.py)
+REQUEST_SIGNATURE_HEADER = "x-contentstack-request-signature"
 
 # modules whose events can change what the Content Delivery API serves
 _BUILT_MODULES = frozenset({"entry", "asset", "content_type", "global_field", "release"})
@@ -46,6 +48,10 @@ class WebhookEvent:
     locale: str | None = None
     triggered_at: str | None = None
     api_key: str | None = field(default=None, repr=False)
+    # the release that published or unpublished the item (the payload's ``source`` of type
+    # ``release``, Contentstack API change log of 2019-03-08), or the release event's own
+    release: str | None = None
+    release_title: str | None = None
 
     @property
     def action(self) -> str:
@@ -71,6 +77,8 @@ class WebhookEvent:
             parts.append("in " + ", ".join(_clean(e, 60) for e in self.environments[:5]))
         if self.triggered_at:
             parts.append(f"at {_clean(self.triggered_at, 40)}")
+        if self.release and self.module != "release":
+            parts.append(f"through release {_clean(self.release, 80)}")
         return " ".join(parts)
 
 
@@ -90,6 +98,7 @@ def parse_payload(payload: Any) -> WebhookEvent:
         ct = data.get("content_type")
         content_type = _str(ct.get("uid")) if isinstance(ct, dict) else _str(ct)
         content_type = content_type or _str(subject.get("_content_type_uid"))
+    release, release_title = _release(payload, module, subject)
     return WebhookEvent(
         module=module,
         event=event.strip().lower(),
@@ -100,7 +109,24 @@ def parse_payload(payload: Any) -> WebhookEvent:
         locale=_str(data.get("locale")) or _str(subject.get("locale")),
         triggered_at=_str(payload.get("triggered_at")),
         api_key=_str(payload.get("api_key")),
+        release=release,
+        release_title=release_title,
     )
+
+
+def _release(
+    payload: dict[str, Any], module: str, subject: dict[str, Any]
+) -> tuple[str | None, str | None]:
+    """The release an event belongs to: an item deployed through a release carries
+    ``"source": {"type": "release", "uid", "title"}``; a release event is about one."""
+    source = payload.get("source")
+    if isinstance(source, dict) and source.get("type") == "release" and _str(source.get("uid")):
+        title = _str(source.get("title"))
+        return _clean(source["uid"], 80), _clean(title, 120) if title else None
+    if module == "release" and _str(subject.get("uid")):
+        title = _str(subject.get("name") or subject.get("title"))
+        return _clean(subject["uid"], 80), _clean(title, 120) if title else None
+    return None, None
 
 
 def ignore_reason(event: WebhookEvent, environment: str) -> str | None:

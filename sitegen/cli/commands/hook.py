@@ -27,17 +27,17 @@ def serve(site_dir: Path, host: str, port: int) -> None:
     incremental build; events within [hook] debounce seconds of each other share one build.
     After a build that changed something, runs [hook] deploy_command (or POSTs build_hook_url).
 
-    Authentication comes from the environment: SITEGEN_HOOK_SECRET (the webhook's signing
-    secret, checked against x-contentstack-hmac-signature) and/or SITEGEN_HOOK_AUTH
-    (user:password for Basic Auth). With neither, the server does not start. Logs are JSON
-    lines on stderr.
+    Authentication: [hook] public_key (Contentstack's public key, checked against its default
+    signature, x-contentstack-request-signature), SITEGEN_HOOK_SECRET (the HMAC signing secret,
+    x-contentstack-hmac-signature) and/or SITEGEN_HOOK_AUTH (user:password for Basic Auth).
+    With none of them, the server does not start. Logs are JSON lines on stderr.
     """
     from sitegen.config import load_config
     from sitegen.server.hooks import HookAuth, HookServer
 
     try:
-        auth = HookAuth.from_env(os.environ)
         config = load_config(site_dir)
+        auth = HookAuth.from_env(os.environ, config.hook.public_key)
         server = HookServer(config, auth)
         server.run(host, port)
     except SitegenError as err:
