@@ -176,6 +176,7 @@ def serving(
         HookAuth(secret, auth, public_key),
         build=build or (lambda: build_site(load_config(site, env={}))),
         log=records.append,
+        env=env or {},
         **options,
     )
     uv = uvicorn.Server(uvicorn.Config(server.app, host="127.0.0.1", port=0, log_level="error"))

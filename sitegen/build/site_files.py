@@ -1,4 +1,5 @@
-"""The files every site has besides its pages: sitemap.xml, robots.txt and 404.html.
+"""The files every site has besides its pages: sitemap.xml, robots.txt and 404.html (and,
+for a site hosted on Contentstack Launch with edge rules, launch.json).
 
 Each comes from a template (the package's default, or the site's own of the same name), unless
 the site's static folder has that file, which then wins. The sitemap lists every entry and
@@ -10,6 +11,7 @@ It is streamed from the store, so a site of millions of pages never has to fit i
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
@@ -21,6 +23,7 @@ from sitegen.store import Page, PageGroup, SitemapUrl, Store, dumps
 SITEMAP = "sitemap.xml"
 ROBOTS = "robots.txt"
 NOT_FOUND = "404.html"
+LAUNCH = "launch.json"  # Contentstack Launch reads it at the top of the deployed project
 SITEMAP_LIMIT = 50_000
 _SPECIAL = re.compile(r"[&<>\"']")
 PREVIEW_ROBOTS = "User-agent: *\nDisallow: /\n"  # a preview must never be indexed
@@ -52,6 +55,9 @@ def site_files(config: SiteConfig, copied: Iterable[str]) -> list[str]:
         names.append(NOT_FOUND)
     if config.sitemap and SITEMAP not in static:
         names.append(SITEMAP)
+    launch = config.launch
+    if launch and (launch.redirects or launch.rewrites) and LAUNCH not in static:
+        names.append(LAUNCH)
     return names
 
 
@@ -80,11 +86,32 @@ def plan_sitemaps(config: SiteConfig, store: Store) -> list[Page]:
 def render_fixed(
     config: SiteConfig, renderer: TemplateRenderer, page: Page
 ) -> tuple[str, set[tuple[str, str]]]:
-    """robots.txt or 404.html."""
+    """robots.txt, 404.html or launch.json."""
     if page.file == ROBOTS and config.preview_mode:
         return PREVIEW_ROBOTS, set()
+    if page.file == LAUNCH:
+        return launch_json(config), set()
     extra = {"sitemap_url": config.base_url + "/" + SITEMAP if config.sitemap else None}
     return renderer.render_file(page.file, page.locale, page.url, extra, page.file)
+
+
+def launch_json(config: SiteConfig) -> str:
+    """``[launch]`` redirects and rewrites in the shape of Launch's ``launch.json`` (Contentstack
+    docs, "Edge URL Redirects": ``source``, ``destination``, ``statusCode``, 308 by default;
+    "Edge URL Rewrites": ``source``, ``destination``)."""
+    launch = config.launch
+    assert launch is not None
+    document: dict[str, Any] = {}
+    if launch.redirects:
+        document["redirects"] = [
+            {"source": r.source, "destination": r.destination, "statusCode": r.status or 308}
+            for r in launch.redirects
+        ]
+    if launch.rewrites:
+        document["rewrites"] = [
+            {"source": r.source, "destination": r.destination} for r in launch.rewrites
+        ]
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def render_sitemaps(

@@ -26,6 +26,8 @@ from sitegen.config.settings import (
     ContentTypeConfig,
     FeedConfig,
     HookConfig,
+    LaunchConfig,
+    LaunchRule,
     ListingConfig,
     LocaleConfig,
     PersonalizeConfig,
@@ -58,6 +60,7 @@ TABLES = (
     "rte",
     "personalize",
     "preview",
+    "launch",
 )
 ARRAYS_OF_TABLES = ("pages", "taxonomies", "feeds")
 
@@ -229,6 +232,7 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
     assets = _assets_config(top.table("assets"))
     rte_html = _rte_html(top.table("rte"))
     personalize = _personalize(top, root) if "personalize" in data else None
+    launch = _launch(top.table("launch"), stack.region) if "launch" in data else None
     preview_table = top.table("preview")
 
     base_url = site.get("base_url", str, "")
@@ -285,6 +289,65 @@ def load_config(site_dir: Path | str, env: Mapping[str, str] | None = None) -> S
         assets=assets,
         rte_html=rte_html,
         personalize=personalize,
+        launch=launch,
+    )
+
+
+LAUNCH_API_HOSTS = {  # Launch API docs, "Base URLs"
+    "us": "https://launch-api.contentstack.com",
+    "eu": "https://eu-launch-api.contentstack.com",
+    "au": "https://au-launch-api.contentstack.com",
+    "azure-na": "https://azure-na-launch-api.contentstack.com",
+    "azure-eu": "https://azure-eu-launch-api.contentstack.com",
+    "gcp-na": "https://gcp-na-launch-api.contentstack.com",
+    "gcp-eu": "https://gcp-eu-launch-api.contentstack.com",
+}
+REDIRECT_STATUSES = (301, 302, 307, 308)  # Launch docs, "Edge URL Redirects"
+
+
+def _launch(t: _Table, region: str) -> LaunchConfig:
+    """``[launch]``: launch.json rules and CDN revalidation through the Launch API."""
+    rules: dict[str, list[LaunchRule]] = {"redirects": [], "rewrites": []}
+    for kind in rules:
+        for i, item in enumerate(t.get(kind, list, [])):
+            if not isinstance(item, dict):
+                raise t.error(kind, "must be an array of tables: { source = …, destination = … }")
+            rule = _Table(item, f"{t.key(kind)}[{i}]", t.file)
+            source, destination = rule.get("source", str), rule.get("destination", str)
+            status = rule.get("status", int) if kind == "redirects" else None
+            rule.check_unknown()
+            for name, value in (("source", source), ("destination", destination)):
+                if not value or len(value) > 512:  # Launch: at most 512 characters each
+                    raise rule.error(name, "must be a path of 1 to 512 characters")
+            if source and not source.startswith("/"):
+                raise rule.error("source", f'must be a path starting with "/", got {source!r}')
+            if status is not None and status not in REDIRECT_STATUSES:
+                raise rule.error("status", f"must be 301, 302, 307 or 308, got {status}")
+            rules[kind].append(LaunchRule(source, destination, status))  # type: ignore[arg-type]
+    project, environment = t.get("project_uid", str), t.get("environment_uid", str)
+    organization = t.get("organization_uid", str)
+    api_host = t.get("api_host", str, LAUNCH_API_HOSTS.get(region, LAUNCH_API_HOSTS["us"]))
+    per_build = _limit(t, "max_revalidations", int, 10, 1, 100, "requests")
+    per_day = _limit(t, "daily_revalidations", int, 500, 1, 100_000, "requests")
+    t.check_unknown()
+    if bool(project) != bool(environment):
+        missing = "environment_uid" if project else "project_uid"
+        raise t.error(
+            missing, "is missing: CDN revalidation needs both project_uid and environment_uid"
+        )
+    if project and not organization:
+        raise t.error("organization_uid", "is missing: the Launch API needs the organization")
+    if not re.match(r"^https?://[^/\s]+$", api_host.rstrip("/")):
+        raise t.error("api_host", f"must be an http(s) origin, got {api_host!r}")
+    return LaunchConfig(
+        redirects=tuple(rules["redirects"]),
+        rewrites=tuple(rules["rewrites"]),
+        project_uid=project,
+        environment_uid=environment,
+        organization_uid=organization,
+        api_host=api_host.rstrip("/"),
+        max_revalidations=int(per_build),
+        daily_revalidations=int(per_day),
     )
 
 

@@ -163,6 +163,7 @@ class SiteConfig:
     assets: AssetsConfig = field(default_factory=lambda: AssetsConfig())
     rte_html: str = "sanitize"  # [rte] html: "sanitize" (allowlist) or "trusted" (as stored)
     personalize: PersonalizeConfig | None = None
+    launch: LaunchConfig | None = None
 
     @property
     def default_locale(self) -> LocaleConfig:
@@ -176,6 +177,40 @@ class SiteConfig:
     def template_for(self, content_type: str) -> str:
         ct = self.content_types.get(content_type)
         return (ct.template if ct and ct.template else None) or f"{content_type}.html"
+
+
+@dataclass(frozen=True)
+class LaunchRule:
+    """One redirect or rewrite of ``launch.json`` (Contentstack Launch's edge rules)."""
+
+    source: str
+    destination: str
+    status: int | None = None  # redirects: 301, 302, 307 or 308
+
+
+@dataclass(frozen=True)
+class LaunchConfig:
+    """``[launch]``: hosting on Contentstack Launch.
+
+    ``redirects`` and ``rewrites`` go into a ``launch.json`` at the top of the output (the
+    folder deployed as the Launch project). With ``project_uid`` and ``environment_uid``,
+    ``sitegen hook serve`` revalidates the Launch CDN cache of the pages a build changed,
+    through the Launch API, within ``max_revalidations`` requests a build and
+    ``daily_revalidations`` a day (Launch's daily quota).
+    """
+
+    redirects: tuple[LaunchRule, ...] = ()
+    rewrites: tuple[LaunchRule, ...] = ()
+    project_uid: str | None = None
+    environment_uid: str | None = None
+    organization_uid: str | None = None
+    api_host: str = "https://launch-api.contentstack.com"
+    max_revalidations: int = 10
+    daily_revalidations: int = 500
+
+    @property
+    def revalidates(self) -> bool:
+        return bool(self.project_uid and self.environment_uid)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ import binascii
 import hmac
 import json
 import math
+import os
 import sys
 import threading
 import time
@@ -67,6 +68,9 @@ from sitegen.server.webhook import (
 )
 
 if TYPE_CHECKING:
+    from sitegen.server.launch import RevalidationOutcome
+
+    Revalidate = Callable[[list[str], list[str]], RevalidationOutcome]
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
     from sitegen.build import BuildResult
@@ -165,6 +169,8 @@ class HookServer:
         log: Log | None = None,
         clock: Callable[[], float] = time.time,
         stream: TextIO | None = None,
+        revalidate: Revalidate | None = None,
+        env: Mapping[str, str] | None = None,
     ):
         if not auth.methods:
             raise ConfigError(
@@ -187,8 +193,15 @@ class HookServer:
         self.rate, self.burst = limits.rate, limits.burst
         self._tokens, self._refilled = float(self.burst), time.monotonic()
         self._inflight = 0
+        # after a deploy: Launch CDN revalidation of what the build changed ([launch])
+        self._revalidate = revalidate
+        if revalidate is None and config.launch is not None and config.launch.revalidates:
+            from sitegen.server.launch import LaunchRevalidator
+
+            self._revalidate = LaunchRevalidator(config, os.environ if env is None else env)
         # masked in every log record; very short values would garble the log instead
         secrets = {*auth.secrets, config.hook.build_hook_url, *config.stack.secrets}
+        secrets.update(getattr(self._revalidate, "secrets", ()))
         self._secrets = tuple(sorted((s for s in secrets if s and len(s) >= 4), key=len)[::-1])
         self._sink = log
         self._stream = stream or sys.stderr
@@ -565,7 +578,26 @@ class HookServer:
             }
         )
         record["deploy"] = self._run_deploy(result, added + changed + removed)
+        if self._revalidate is not None and record["deploy"]["result"] in (
+            "ok",
+            "not configured",
+            "skipped",
+        ):
+            record["revalidate"] = self._run_revalidate(result)
         self._finish(record)
+
+    def _run_revalidate(self, result: BuildResult) -> dict[str, Any]:
+        """Revalidate the CDN cache of what the build changed (and what an earlier one could
+        not); failures are logged, shown in /status and retried with the next build."""
+        assert self._revalidate is not None
+        try:
+            outcome = self._revalidate(result.changed, result.removed)
+            record = outcome.record()
+        except Exception as err:  # a bug must not kill the worker
+            record = {"ok": False, "message": f"internal error: {type(err).__name__}: {err}"}
+        outcome_name = "ok" if record["ok"] else "failed"
+        self.log({"event": "revalidate", "outcome": outcome_name, **record})
+        return record
 
     def _run_deploy(self, result: BuildResult, changes: int) -> dict[str, Any]:
         if self._deploy is None:
