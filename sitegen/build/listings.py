@@ -288,6 +288,9 @@ class Listings:
         self.by_name = {s.name: s for s in self.sources.values() if s.name}
         self.prefixes = {loc.code: loc.prefix for loc in config.locales}
         self._groups: OrderedDict[tuple[str, str], dict[str, Group]] = OrderedDict()
+        # every page URL of a listing, per (source, locale, term, pages): each of its pages
+        # shows them all (paginator.urls), so making them once keeps a listing linear
+        self._page_urls: OrderedDict[tuple[str, str, str, int], list[str]] = OrderedDict()
         self.taxonomies = load_taxonomies(store)  # term trees, for term listings over them
 
     def taxonomy(self, source: Source) -> Taxonomy | None:
@@ -403,6 +406,18 @@ class Listings:
             path += f"page/{number}/"
         return check_url(path, f"{source.id} (path {source.path!r})")
 
+    def page_urls(self, source: Source, locale: str, term: str, count: int) -> list[str]:
+        """The URLs (with the locale prefix) of a listing's ``count`` pages, made once."""
+        key = (source.id, locale, term, count)
+        urls = self._page_urls.get(key)
+        if urls is None:
+            prefix = self.prefixes[locale]
+            urls = [page_url(self.url(source, term, n), prefix) for n in range(1, count + 1)]
+            self._page_urls[key] = urls
+            if len(self._page_urls) > CACHE_SIZE:
+                self._page_urls.popitem(last=False)
+        return urls
+
     # -- what templates get -------------------------------------------------------------------
 
     def context(self, page: Page) -> dict[str, Any]:
@@ -414,10 +429,9 @@ class Listings:
         keys = [source.member_key(m.uid, page.locale) for m in items_members]
         entries = self.store.content.entries_by_key(keys)
         items = [entries[key] for key in keys]
-        prefix = self.prefixes[page.locale]
         if source.kind == "feed":
             return {"feed": self._feed(source, page, items)}
-        urls = [page_url(self.url(source, group.key, n), prefix) for n in range(1, len(chunks) + 1)]
+        urls = self.page_urls(source, page.locale, group.key, len(chunks))
         n = page.number
         context: dict[str, Any] = {
             "paginator": Paginator(
