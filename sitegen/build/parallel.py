@@ -118,6 +118,8 @@ class _Worker:
 
     def close(self) -> None:
         self.store.close()
+        if self.renderer.fragments is not None:
+            self.renderer.fragments.close()
 
 
 _workers: dict[str, _Worker] = {}
@@ -138,6 +140,7 @@ def render_batch(spec: RenderSpec, files: list[str]) -> list[Result]:
     for page in pages:
         text, deps = render_page(worker.config, worker.renderer, worker.listings, page, entries)
         results.append((page.file, text, sorted(deps)))
+    worker.renderer.flush_fragments()
     return results
 
 

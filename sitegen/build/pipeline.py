@@ -346,6 +346,7 @@ def _full(run: _Run) -> BuildResult:
                 config, store, renderer, out, run.variant_entries, None, variant_warnings
             )
             rendered += varied
+            renderer.flush_fragments()
             _template_warnings(run, store, variant_warnings)
             _keep_orders(store)
             for item in copied:
@@ -492,6 +493,7 @@ def _incremental(run: _Run) -> BuildResult:
                 variant_warnings,
             )
             rendered += varied
+            renderer.flush_fragments()
             _template_warnings(run, store, variant_warnings)
             _keep_orders(store)
             by_output = {item.output_path: item for item in copied}

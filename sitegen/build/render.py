@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+import orjson
 from markupsafe import Markup
 
+from sitegen import __version__
 from sitegen.build.sorting import DEP as SORTED_DEP
 from sitegen.build.sorting import SortFields, sorted_uids
 from sitegen.build.sorting import dep_key as sorted_dep_key
@@ -45,6 +47,8 @@ from sitegen.content.rte import EmbedContext, render_rte
 from sitegen.content.urls import page_url
 from sitegen.errors import BuildError
 from sitegen.store import LazyEntry, Store
+from sitegen.store.fragments import FILE_NAME as FRAGMENTS_FILE
+from sitegen.store.fragments import FragmentCache, fragment_key
 
 if TYPE_CHECKING:
     from sitegen.build.assets import AssetUrls
@@ -117,6 +121,9 @@ class Renderer:
         self._syntax_trees: dict[str, jinja2.nodes.Template | None] = {}
         # Live Preview edit tags (data-cslp) only where editors preview: never in production
         self.edit_tags = config.preview_mode
+        # converted rich text and Markdown kept between builds; not on a remote (Dask) worker
+        self.fragments = None if files else FragmentCache(config.state_dir / FRAGMENTS_FILE)
+        self._fragment_salt = f"{__version__}|{config.rte_html}|{config.preview_mode}".encode()
         search_path = [str(config.templates)]
         if PACKAGE_TEMPLATES.is_dir():
             search_path.append(str(PACKAGE_TEMPLATES))
@@ -139,7 +146,7 @@ class Renderer:
         # entries() gives Mappings that are not dicts: let tojson encode them too
         self.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _plain}
         self.env.filters["rte"] = self._rte_filter
-        self.env.filters["markdown"] = _markdown_filter
+        self.env.filters["markdown"] = self._markdown_filter
         self.env.filters["toc"] = _toc_filter
         self.env.filters["field"] = _field_filter
         self.env.globals.update(
@@ -532,13 +539,56 @@ class Renderer:
         if value is None or isinstance(value, jinja2.Undefined):
             touch(value)
             return Markup("")
+        key = self._rte_key(value)
+        if key is not None and self.fragments is not None:
+            cached = self.fragments.get(key)
+            if cached is not None:
+                return Markup(cached)
         html = render_rte(
             value,
             entry if entry is not None else ctx.get("entry"),
             embed=lambda item, embed: self._embed(ctx, item, embed),
             trusted_html=self.config.rte_html == "trusted",
         )
-        return Markup("".join(html) if isinstance(html, list) else html)
+        text = "".join(html) if isinstance(html, list) else html
+        if key is not None and self.fragments is not None:
+            self.fragments.put(key, text)
+        return Markup(text)
+
+    def _rte_key(self, value: Any) -> bytes | None:
+        """The fragment key of a rich-text value, or None when its HTML depends on more than
+        the value: embedded entries and assets (other entries, the site's templates)."""
+        if isinstance(value, str):
+            raw = value.encode("utf-8", "surrogatepass")
+            if b"data-sys-" in raw or b"embedded-" in raw:
+                return None
+        else:
+            try:
+                raw = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+            except (TypeError, orjson.JSONEncodeError):
+                return None
+            if b'"reference"' in raw or b"-uid" in raw:
+                return None
+        return fragment_key(b"rte", self._fragment_salt, raw)
+
+    def _markdown_filter(self, value: Any) -> Markup:
+        if value is None or isinstance(value, jinja2.Undefined):
+            touch(value)
+            return Markup("")
+        text = str(value)
+        if self.fragments is None or not text:
+            return Markup(render_markdown(text))
+        key = fragment_key(b"md", self._fragment_salt, text.encode("utf-8", "surrogatepass"))
+        cached = self.fragments.get(key)
+        if cached is None:
+            cached = render_markdown(text)
+            self.fragments.put(key, cached)
+        return Markup(cached)
+
+    def flush_fragments(self) -> None:
+        """Write the fragments converted so far (the end of a batch, a build or a request)."""
+        if self.fragments is not None:
+            self.fragments.flush()
 
     def _embed(self, ctx: jinja2.runtime.Context, item: dict, embed: EmbedContext) -> str | None:
         """Render an embedded entry or asset through the site's template, when it has one.
@@ -785,13 +835,6 @@ def _finalize(value: Any) -> Any:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:39] + "…"
-
-
-def _markdown_filter(value: Any) -> Markup:
-    if value is None or isinstance(value, jinja2.Undefined):
-        touch(value)
-        return Markup("")
-    return Markup(render_markdown(str(value)))
 
 
 def _toc_filter(value: Any, levels: int = 3) -> list[Heading]:

@@ -129,6 +129,7 @@ class PreviewSite:
         )
         for line in warning_lines(key for kind, key in deps if kind == WARNING):
             log.warning("preview of %s: %s", page.file, line)
+        self.renderer.flush_fragments()
         return html_text
 
     def script(self) -> str:
