@@ -467,6 +467,11 @@ def run(args: argparse.Namespace, site_dir: Path) -> int:
             if build.check.startswith("STALE"):
                 failures.append(f"{build.label}: {build.check}")
 
+        # a template every page extends changes: the whole site again, incrementally
+        base = site.root / "templates" / "base.html"
+        base.write_text(base.read_text(encoding="utf-8") + "\n{# edited #}\n", encoding="utf-8")
+        template = run_child(site.root, "edit base.html")
+
         parallel: list[Build] = []
         identical: bool | None = None
         if "jobs" in params:
@@ -552,8 +557,8 @@ def run(args: argparse.Namespace, site_dir: Path) -> int:
     row(
         "full build / floor",
         f"{ratio_full:.2f}×",
-        "≤ 1.5× at 10k",
-        ratio_full <= 1.5 if big else None,
+        "≤ 1.2× at 10k",
+        ratio_full <= 1.2 if big else None,
     )
     row("render phase / floor", f"{render_phase / floor.seconds:.2f}×")
     # The request target is judged on the in-process build: against a stack that is not
@@ -578,13 +583,31 @@ def run(args: argparse.Namespace, site_dir: Path) -> int:
     row(
         "incremental: edit 1 post",
         f"{one.seconds:.2f} s = {one_share:.1%} of full; {one.rendered} rendered; {one.check}",
-        "≤ 2% of full at 10k × 2 locales",
-        one_share <= 0.02 if big and args.locales == 2 else None,
+        "≤ 1% of full at 10k × 2 locales",
+        one_share <= 0.01 if big and args.locales == 2 else None,
     )
+    five_share = five.seconds / full.seconds
     row(
         f"incremental: rename author of {len(site.popular_author_post_uids):,} posts (5%)",
-        f"{five.seconds:.2f} s = {five.seconds / full.seconds:.1%} of full; "
+        f"{five.seconds:.2f} s = {five_share:.1%} of full; "
         f"{five.rendered:,} rendered; {five.check}",
+        "≤ 10% of full at 10k × 2 locales",
+        five_share <= 0.10 if big and args.locales == 2 else None,
+    )
+    full_ms = full.seconds * 1000 / max(full.rendered, 1)
+    five_ms = five.seconds * 1000 / max(five.rendered, 1)
+    row(
+        "  cost per re-rendered page, rename vs full build",
+        f"{five_ms:.2f} ms vs {full_ms:.2f} ms: {five_ms / full_ms:.2f}×",
+        "≤ 1×",
+        five_ms <= full_ms,
+    )
+    row(
+        "incremental: edit base.html (every page)",
+        f"{template.seconds:.2f} s = {template.seconds / full.seconds:.1%} of full; "
+        f"{template.rendered:,} rendered",
+        "faster than Hugo's whole build",
+        template.seconds < hugo_run.seconds if hugo_run is not None else None,
     )
     if len(parallel) >= 2:
         speedup = parallel[0].seconds / parallel[1].seconds
@@ -592,8 +615,8 @@ def run(args: argparse.Namespace, site_dir: Path) -> int:
             "full build jobs=1 → jobs=2",
             f"{parallel[0].seconds:.2f} s → {parallel[1].seconds:.2f} s: {speedup:.2f}× "
             f"(outputs {'byte-identical' if identical else 'DIFFER'})",
-            "≥ 1.6×",
-            speedup >= 1.6,
+            "≥ 1.8×",
+            speedup >= 1.8,
         )
         one, two = parallel[0].phase("rendering"), parallel[1].phase("rendering")
         if one and two:
@@ -631,7 +654,12 @@ def run(args: argparse.Namespace, site_dir: Path) -> int:
             f"{hugo_run.content_mb:.1f} MB)",
         )
         sg_ms = full.seconds * 1000 / full.pages
-        row("sitegen full / Hugo (ms per page)", f"{sg_ms / hugo_run.ms_per_page:.1f}×")
+        row(
+            "sitegen full / Hugo (ms per page)",
+            f"{sg_ms / hugo_run.ms_per_page:.2f}×",
+            "≤ 1.5×",
+            sg_ms / hugo_run.ms_per_page <= 1.5,
+        )
         row(
             "sitegen floor / Hugo (ms per page)", f"{floor.ms_per_page / hugo_run.ms_per_page:.1f}×"
         )
