@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 from sitegen.build import build_site
 from sitegen.cli import cli
 from sitegen.config import load_config
-from sitegen.errors import ConfigError
+from sitegen.errors import BuildError, ConfigError
 from tests.test_build import tree
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "example_site"
@@ -103,3 +104,83 @@ def test_help_imports_nothing_heavy():
     assert out.stdout.strip() == "[]"
     result = CliRunner().invoke(cli, ["build", "--help"])
     assert "--jobs" in result.output and "--executor" in result.output
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{path} no longer holds {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_large_incremental_build_renders_in_workers_like_one_process(
+    one_process: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A template change re-renders every page: in worker processes, with the same output and
+    dependencies as one process gives, and no pending-pages mark left behind."""
+    import sitegen.build.pipeline as pipeline
+
+    serial = _example(tmp_path / "serial")
+    build_site(load_config(serial, env={}), jobs=1)
+    _edit(serial / "templates/base.html", "</body>", "<!-- edited --></body>")
+    assert build_site(load_config(serial, env={}), jobs=1).kind == "incremental"
+
+    opened: list[int] = []
+    real_open = pipeline.open_workers
+
+    def counting(jobs: int, executor: str | None):
+        opened.append(jobs)
+        return real_open(jobs, executor)
+
+    parallel = _example(tmp_path / "parallel")
+    build_site(load_config(parallel, env={}), jobs=2)
+    _edit(parallel / "templates/base.html", "</body>", "<!-- edited --></body>")
+    monkeypatch.setattr(pipeline, "open_workers", counting)
+    result = build_site(load_config(parallel, env={}), jobs=2)
+    assert result.kind == "incremental" and result.pages_rendered > 400
+    assert opened == [2]  # the pages went to two worker processes
+    assert len(result.changed) > 400
+    assert tree(parallel / "public") == tree(serial / "public")
+    assert _deps(parallel) == _deps(serial)
+    db = sqlite3.connect(parallel / ".sitegen/store.sqlite")
+    try:
+        assert db.execute("SELECT value FROM meta WHERE key = 'pages_pending'").fetchone() is None
+    finally:
+        db.close()
+
+
+def test_a_large_incremental_build_that_fails_after_committing_content_is_redone(tmp_path: Path):
+    """Workers read committed state, so a large incremental build commits the content first.
+    If it then fails (here a template error), the live site stays as it was, and the next
+    build re-renders everything and removes what the failed build would have removed: the
+    site ends as a full build of the same content makes it."""
+    site = _example(tmp_path / "site")
+    build_site(load_config(site, env={}), jobs=2)
+    before = tree(site / "public")
+    posts = sorted((site / "stack/entries/blog_post").glob("*.en-us.json"))
+    gone = posts[0]
+    gone.unlink()  # an unpublished post: its page must go
+    base = site / "templates/base.html"
+    good = base.read_text(encoding="utf-8")
+    _edit(base, "</body>", "{{ 1 // 0 }}</body>")
+    with pytest.raises(BuildError, match="ZeroDivisionError"):
+        build_site(load_config(site, env={}), jobs=2)
+    assert tree(site / "public") == before  # nothing of the failed build is live
+    db = sqlite3.connect(site / ".sitegen/store.sqlite")
+    try:
+        (pending,) = db.execute("SELECT value FROM meta WHERE key = 'pages_pending'").fetchone()
+    finally:
+        db.close()
+    assert json.loads(pending)["gone"]  # the page of the unpublished post, among others
+
+    base.write_text(good.replace("</body>", "<!-- fixed --></body>", 1), encoding="utf-8")
+    again = build_site(load_config(site, env={}), jobs=1)  # one process: recovery either way
+    assert again.kind == "incremental"
+    assert "the last build stopped before it wrote its pages" in again.triggers
+    assert again.removed
+
+    fresh = _example(tmp_path / "fresh")
+    (fresh / "stack/entries/blog_post" / gone.name).unlink()
+    (fresh / "templates/base.html").write_text(base.read_text(encoding="utf-8"), encoding="utf-8")
+    build_site(load_config(fresh, env={}), jobs=1)
+    assert tree(site / "public") == tree(fresh / "public")
+    assert _deps(site) == _deps(fresh)

@@ -277,8 +277,7 @@ def render_pages(
                 (kind, key, file) for file, deps in rendered for kind, key in deps
             )
         else:
-            for file, deps in rendered:
-                store.graph.set_deps(file, deps)
+            store.graph.replace_deps(rendered)
 
     if pool is None:
         for batch in store.graph.pages(None if files is None else list(files)):

@@ -442,14 +442,18 @@ def _incremental(run: _Run) -> BuildResult:
             for name in old_copied.keys() | new_copied.keys()
             if content_hash(old_copied.get(name, "")) != content_hash(new_copied.get(name, ""))
         }
+        pending = PendingPages.load(store)
+        if pending:
+            triggers.append("the last build stopped before it wrote its pages")
         rerender_all = (
-            store.meta("render_fingerprint") != render_fingerprint(config)
+            pending is not None
+            or store.meta("render_fingerprint") != render_fingerprint(config)
             or store.meta("rendered_types") != json.dumps(sorted(types))
             or store.meta("site_files") != json.dumps(names)
         )
         if rerender_all:
             triggers.append("configuration or templated content types changed")
-            old_files = store.graph.all_page_files()
+            old_files = store.graph.all_page_files() | (pending.gone if pending else set())
             dirty = plan_all(config, store, types, listings, names)
             gone = old_files - dirty
         else:
@@ -474,14 +478,26 @@ def _incremental(run: _Run) -> BuildResult:
             )
             dirty = (dirty | new_files) - gone
         with OverlayOutput(config.output) as out:
-            assets = _sync_assets(
-                run, store, out, store.content.asset_files(), renderer, full=False
-            )
+            live_assets = pending.assets if pending else store.content.asset_files()
+            assets = _sync_assets(run, store, out, live_assets, renderer, full=False)
             if not rerender_all and assets.changed_urls:
                 dirty |= store.graph.dependents("asset_url", assets.changed_urls) - gone
             run.pages_rendered = store.graph.page_count(dirty)
             run.progress.start("Rendering pages", run.pages_rendered)
-            rendered = render_pages(config, store, renderer, listings, out, dirty, run.progress)
+            parallel = run.executor or (run.jobs > 1 and len(dirty) >= PARALLEL_MIN_PAGES)
+            with open_workers(run.jobs if parallel else 1, run.executor) as workers:
+                pool = None
+                if workers is not None:
+                    # workers read committed state: commit the content and the plan, marked
+                    # as not yet written out (a build that stops now is redone by the next)
+                    PendingPages(gone, live_assets).mark(store, pending)
+                    store.commit()
+                    spec = make_spec(config, store, types, remote=workers.remote)
+                    store.begin()
+                    pool = RenderPool(workers.executor, workers.share(spec), workers.count)
+                rendered = render_pages(
+                    config, store, renderer, listings, out, dirty, run.progress, pool
+                )
             variant_warnings = []
             varied, manifest = render_variants(
                 config,
@@ -511,9 +527,11 @@ def _incremental(run: _Run) -> BuildResult:
                     out.added
                     or out.changed
                     or out.removed
+                    or pending
                     or not (out.output / "pagefind").is_dir()
                 ):
                     _reindex(run, out)  # before the commit: a failure redoes this build
+                PendingPages.clear(store)
                 store.commit()
                 write_edge_functions(config, manifest)
         pages_by_locale = _pages_by_locale(config, store)
@@ -526,6 +544,43 @@ def _incremental(run: _Run) -> BuildResult:
     return _result(
         run, "incremental", client, pages_by_locale, entries, rendered, out, triggers, assets
     )
+
+
+@dataclass
+class PendingPages:
+    """What the live site still lacks when a build stopped after committing its content.
+
+    A large incremental build renders in worker processes, which read only committed state,
+    so it commits the content and the page plan before rendering. Until the pages are
+    written, the state says so: the files the build planned to remove and the asset rows the
+    live output holds. The next build then re-renders every page (comparing each with the
+    live file), removes those files and checks those assets, and converges on what a full
+    build would write. Kept in ``meta`` under ``pages_pending``; cleared by the final commit.
+    """
+
+    gone: set[str]
+    assets: dict[str, tuple[str, str, str, str, int]]
+
+    KEY = "pages_pending"
+
+    @classmethod
+    def load(cls, store: Store) -> PendingPages | None:
+        text = store.meta(cls.KEY)
+        if not text:
+            return None
+        data = json.loads(text)
+        return cls(set(data["gone"]), {uid: tuple(row) for uid, row in data["assets"].items()})
+
+    def mark(self, store: Store, earlier: PendingPages | None) -> None:
+        """Record this build's removals (and an unfinished earlier build's, which it carries
+        on with: the live output still holds that build's assets)."""
+        gone = self.gone | (earlier.gone if earlier else set())
+        assets = earlier.assets if earlier else self.assets
+        store.set_meta(self.KEY, json.dumps({"gone": sorted(gone), "assets": assets}))
+
+    @classmethod
+    def clear(cls, store: Store) -> None:
+        store.delete_meta(cls.KEY)
 
 
 def _reindex(run: _Run, out: OverlayOutput) -> None:

@@ -129,6 +129,9 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
+    def delete_meta(self, key: str) -> None:
+        self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
+
     def fingerprints(self, kind: str) -> dict[str, str]:
         rows = self.db.execute("SELECT name, hash FROM fingerprints WHERE kind = ?", (kind,))
         return dict(rows.fetchall())

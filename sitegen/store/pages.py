@@ -173,6 +173,17 @@ class PageGraph(Part):
             ((kind, key, file) for kind, key in deps),
         )
 
+    def replace_deps(self, rendered: list[tuple[str, Iterable[tuple[str, str]]]]) -> None:
+        """:meth:`set_deps` for a batch of pages: one delete and one insert for them all."""
+        files = [file for file, _ in rendered]
+        for i in range(0, len(files), BATCH):
+            chunk = files[i : i + BATCH]
+            self.db.execute(f"DELETE FROM deps WHERE file IN ({','.join('?' * len(chunk))})", chunk)
+        self.db.executemany(
+            "INSERT OR IGNORE INTO deps (kind, key, file) VALUES (?, ?, ?)",
+            ((kind, key, file) for file, deps in rendered for kind, key in deps),
+        )
+
     def load_deps(self, rows: Iterable[tuple[str, str, str]]) -> None:
         """Append (kind, key, file) rows of pages rendered for the first time in this store.
 
