@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sitegen.build import collector
 from sitegen.build.listings import Listings
 from sitegen.build.pages import Result, render_page
 from sitegen.build.render import PACKAGE_TEMPLATES, Renderer, ShippedFiles, static_hash
@@ -133,6 +134,8 @@ def render_batch(spec: RenderSpec, files: list[str]) -> list[Result]:
             old.close()
         _workers.clear()
         worker = _workers[spec.build_id] = _Worker(spec)
+        if spec.store_bytes is None:  # our own process (a cluster's worker is not ours to tune)
+            collector.tune()
     results = []
     pages = [page for batch in worker.store.graph.pages(files) for page in batch]
     keys = [(p.content_type, p.uid, p.locale) for p in pages if p.kind == "entry"]

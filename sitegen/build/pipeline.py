@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from sitegen.build import sorting, taxonomies
+from sitegen.build import collector, sorting, taxonomies
 from sitegen.build.assets import AssetSync, AssetUrls, previous_rows, sync_assets
 from sitegen.build.changes import (
     ContentChanges,
@@ -68,6 +68,7 @@ from sitegen.errors import APIError, BuildError, shown_path
 from sitegen.source.cda import CDAClient, StackUnavailable
 from sitegen.source.progress import NullProgress, Progress
 from sitegen.source.sync import SyncWalk, is_invalid_token
+from sitegen.source.tasks import gather
 from sitegen.store import DamagedState, StateError, Store
 
 STORE_NAME = "store.sqlite"
@@ -189,7 +190,7 @@ def build_site(
     if executor:
         check_executor(executor)
     config.state_dir.mkdir(parents=True, exist_ok=True)
-    with _BuildLock(config.state_dir):
+    with _BuildLock(config.state_dir), collector.tuned():
         return _build(config, full, progress, transport, jobs, executor, strict)
 
 
@@ -596,22 +597,35 @@ def _reindex(run: _Run, out: OverlayOutput) -> None:
 
 async def _pull_changes(run: _Run, store: Store, client: CDAClient) -> tuple[ContentChanges, str]:
     run.progress.start("Syncing changes")
+    codes = [loc.code for loc in run.config.locales]
     async with client:
-        check_content_types(store.content.content_types(), await client.content_types())
+
+        async def walk_sync() -> tuple[list[dict], SyncWalk, APIError | None]:
+            items: list[dict] = []
+            walk = SyncWalk(client, sync_token=store.meta("sync_token"), on_restart=items.clear)
+            try:
+                async for page in walk.pages():
+                    items.extend(page)
+                    run.progress.advance()
+            except APIError as err:  # said after the checks below, which explain more
+                return items, walk, err
+            return items, walk, None
+
+        # independent requests go out together: a one-entry edit waits for two round trips
+        # before it fetches the entry, not four
+        content_types, (items, walk, refused), fresh = await gather(
+            [client.content_types(), walk_sync(), taxonomies.fetch_taxonomies(client, codes)]
+        )
+        check_content_types(store.content.content_types(), content_types)
         read_before, reads = store.meta("branch_uid"), client.branch_uid
         if read_before and reads and reads != read_before:
             raise NeedsFullBuild(
                 f"[stack] branch {run.stack.branch!r} now reads branch {reads!r} "
                 f"(the last build read {read_before!r})"
             )
-        items: list[dict] = []
-        walk = SyncWalk(client, sync_token=store.meta("sync_token"), on_restart=items.clear)
-        async for page in walk.pages():
-            items.extend(page)
-            run.progress.advance()
+        if refused is not None:
+            raise refused
         changes = await apply_sync(run.config, store.content, client, items)
-        codes = [loc.code for loc in run.config.locales]
-        fresh = await taxonomies.fetch_taxonomies(client, codes)
         stored = taxonomies.load(store)
         changes.taxonomies = taxonomies.changed(stored, fresh)
         if changes.taxonomies:
