@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
+
+from sitegen.stack.responses import JSONResponse
 
 PAGE_SIZE = 30
 ACTIVE_POLLS = 1  # "Job active" answers before a job's data is ready

@@ -27,7 +27,7 @@ from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -63,9 +63,10 @@ from sitegen.stack.params import (
     with_tags,
 )
 from sitegen.stack.records import absolute_asset_urls, environment_uid
-from sitegen.stack.resolve import DeliveryOptions
+from sitegen.stack.resolve import DeliveryOptions, RenderMemo
 from sitegen.stack.responses import (
     CDAError,
+    JSONResponse,
     bad_parameter,
     bad_token,
     folder_error,
@@ -211,10 +212,11 @@ def list_entries(service: StackService, request: Request) -> Response:
     if bool_param(qp, "count"):
         return JSONResponse({"entries": len(found)})
     chosen = _variants(service, request)
+    memo = RenderMemo()
     shown = [
         _delivered(
             service,
-            catalog.render_entry(e, ct, opts),
+            catalog.render_entry(e, ct, opts, memo),
             ct,
             chosen,
             qp,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sitegen.content import codec
 from sitegen.content.timestamps import now_iso
 from sitegen.errors import StackFolderError
 from sitegen.stack.folder import (
@@ -191,7 +192,7 @@ _ITEM_COLUMNS = (
 
 def _item_row(r: Sequence[Any]) -> ItemRow:
     return ItemRow(
-        r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8], r[9], json.loads(r[10])
+        r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8], r[9], codec.loads(r[10])
     )
 
 
@@ -551,7 +552,7 @@ class History:
                         "SELECT item_key, data FROM items WHERE kind = 'entry'"
                     ).fetchall()
                     for key, data in rows:
-                        self._store_entry_refs(key, json.loads(data))
+                        self._store_entry_refs(key, codec.loads(data))
                     self._db.execute("INSERT INTO meta (key, value) VALUES ('entry_refs', '1')")
         self._entry_refs_ready = True
 
@@ -759,11 +760,11 @@ class History:
             f" FROM events e WHERE {where} AND e.seq > ? ORDER BY e.seq LIMIT ?"
         )
         rows = self._db.execute(sql, [*params, after, limit]).fetchall()
-        return [Event(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
+        return [Event(r[0], r[1], r[2], r[3], r[4], r[5], codec.loads(r[6])) for r in rows]
 
     def events(self) -> list[Event]:
         """Every recorded event in order (for tests and debugging)."""
         rows = self._db.execute(
             "SELECT seq, type, content_type_uid, uid, locale, event_at, data FROM events ORDER BY seq"
         ).fetchall()
-        return [Event(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
+        return [Event(r[0], r[1], r[2], r[3], r[4], r[5], codec.loads(r[6])) for r in rows]

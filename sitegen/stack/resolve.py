@@ -203,6 +203,52 @@ class _LazyListing(Sequence[JsonDict]):
         return found
 
 
+class RenderMemo:
+    """Referenced entries rendered once per request, not once per entry that references them.
+
+    A page of 100 posts names the same few authors and categories again and again; with
+    ``include_all`` each was rendered (with its own references) for every post. A rendering
+    is reused where it cannot differ: same entry, depth left and includes, and none of the
+    entries it reached is an ancestor of the new place (an ancestor is left as a stub, so
+    a rendering that met one is not kept at all). Reused renderings are shallow copies; no
+    one changes a delivered entry's nested values.
+    """
+
+    def __init__(self) -> None:
+        self._done: dict[tuple[Any, ...], tuple[JsonDict, frozenset]] = {}
+        self._open: list[tuple[set, list[bool]]] = []  # (entries reached, [no cycle met])
+
+    def touch(self, key: tuple[Any, Any]) -> None:
+        for reached, _ in self._open:
+            reached.add(key)
+
+    def cycle(self) -> None:
+        for _, clean in self._open:
+            clean[0] = False
+
+    def reuse(self, key: tuple[Any, ...], ancestors: set[tuple[str, str]]) -> JsonDict | None:
+        found = self._done.get(key)
+        if found is None or not found[1].isdisjoint(ancestors):
+            return None
+        self.touch_all(found[1])
+        return dict(found[0])
+
+    def touch_all(self, keys: frozenset) -> None:
+        for reached, _ in self._open:
+            reached.update(keys)
+
+    def enter(self) -> None:
+        self._open.append((set(), [True]))
+
+    def leave(self, key: tuple[Any, ...], rendered: JsonDict) -> None:
+        reached, clean = self._open.pop()
+        if clean[0]:
+            self._done[key] = (rendered, frozenset(reached))
+        else:
+            self.cycle()
+        self.touch_all(frozenset(reached))
+
+
 class Catalog:
     """Published content of the folder's history, read on demand, indexed and cached.
 
@@ -516,10 +562,13 @@ class Catalog:
         }
         return out
 
-    def render_entry(self, entry: JsonDict, ct: str, opts: DeliveryOptions) -> JsonDict:
-        """An entry as the CDA delivers it for these options."""
+    def render_entry(
+        self, entry: JsonDict, ct: str, opts: DeliveryOptions, memo: RenderMemo | None = None
+    ) -> JsonDict:
+        """An entry as the CDA delivers it for these options; ``memo`` (one per request)
+        renders each referenced entry once for all the entries of a page."""
         out = self._render(
-            entry, ct, opts, opts.include_all_depth, opts.include, {(ct, entry["uid"])}
+            entry, ct, opts, opts.include_all_depth, opts.include, {(ct, entry["uid"])}, memo
         )
         base_only, base_except = opts.only.get("BASE", []), opts.exclude.get("BASE", [])
         out = self._project_references(out, opts)
@@ -537,6 +586,7 @@ class Catalog:
         depth_left: int,
         include: tuple[str, ...],
         ancestors: set[tuple[str, str]],
+        memo: RenderMemo | None = None,
     ) -> JsonDict:
         ct_def = self.stack.content_types.get(ct)
         schema = ct_def["schema"] if ct_def else []
@@ -551,7 +601,7 @@ class Catalog:
                 )
                 if wanted:
                     sub = tuple(i[len(path) + 1 :] for i in include if i.startswith(path + "."))
-                    return self._expand(value, opts, depth_left - 1, sub, ancestors)
+                    return self._expand(value, opts, depth_left - 1, sub, ancestors, memo)
             return value
 
         out = map_leaves(schema, entry, leaf)
@@ -580,20 +630,36 @@ class Catalog:
         depth_left: int,
         include: tuple[str, ...],
         ancestors: set[tuple[str, str]],
+        memo: RenderMemo | None = None,
     ) -> list[Any]:
         out: list[Any] = []
         for stub in stubs:
             if not isinstance(stub, dict):
                 continue
             ct, uid = stub.get("_content_type_uid"), stub.get("uid")
+            if memo is not None:
+                memo.touch((ct, uid))
             if (ct, uid) in ancestors:
+                if memo is not None:
+                    memo.cycle()
                 out.append(stub)  # an entry is not expanded inside itself
+                continue
+            key = (ct, uid, depth_left, include)
+            done = memo.reuse(key, ancestors) if memo is not None else None
+            if done is not None:
+                out.append(done)
                 continue
             target = self.find_entry(ct, uid, opts.locale, fallback=True) if ct and uid else None
             if target is None:
                 continue  # unresolvable references are dropped, as Contentstack does
-            rendered = self._render(target, ct, opts, depth_left, include, ancestors | {(ct, uid)})
+            if memo is not None:
+                memo.enter()
+            rendered = self._render(
+                target, ct, opts, depth_left, include, ancestors | {(ct, uid)}, memo
+            )
             rendered["_content_type_uid"] = ct
+            if memo is not None:
+                memo.leave(key, rendered)
             out.append(rendered)
         return out
 

@@ -10,9 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import JSONResponse
+import orjson
+from starlette import responses
 
 JsonDict = dict[str, Any]
+
+
+class JSONResponse(responses.JSONResponse):
+    """Starlette's JSON response encoded by orjson: a page of 100 entries with everything
+    included is about a megabyte, which the standard library encodes six times slower. What
+    orjson refuses (integers past 64 bits, lone surrogates) goes through Starlette's encoder."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content)
+        except (orjson.JSONEncodeError, TypeError):
+            return super().render(content)
 
 
 class CDAError(Exception):

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from sitegen.content.timestamps import format_time
 from sitegen.stack.folder import TAXONOMIES_DIR
@@ -33,7 +33,7 @@ from sitegen.stack.params import (
 )
 from sitegen.stack.records import environment_uid, user_uid
 from sitegen.stack.resolve import default_order
-from sitegen.stack.responses import CDAError, bad_parameter, unknown_taxonomy_item
+from sitegen.stack.responses import CDAError, JSONResponse, bad_parameter, unknown_taxonomy_item
 from sitegen.stack.service import StackService
 from sitegen.stack.taxonomies import (
     Taxonomy,
