@@ -453,7 +453,8 @@ def _incremental(run: _Run) -> BuildResult:
             or store.meta("site_files") != json.dumps(names)
         )
         if rerender_all:
-            triggers.append("configuration or templated content types changed")
+            if not pending:
+                triggers.append("configuration or templated content types changed")
             old_files = store.graph.all_page_files() | (pending.gone if pending else set())
             dirty = plan_all(config, store, types, listings, names)
             gone = old_files - dirty

@@ -446,11 +446,20 @@ class ContentTables(Part):
     def _entries_with_urls_among(
         self, base: str, cts: list[str], locs: list[str], keys: list[EntryKey]
     ) -> Iterator[tuple[str, str, str, str, str]]:
+        # the keys as a VALUES table joined on the primary key: OR-ed key clauses beside the
+        # other conditions made SQLite scan every entry with a url (0.37 s per 300 keys at
+        # 10k × 2 entries, against 2 ms for the join)
+        columns = "content_type, uid, locale, url, updated_at"
+        conditions = base.split(" WHERE ", 1)[1]
         for i in range(0, len(keys), BATCH):
             chunk = keys[i : i + BATCH]
-            where = " OR ".join(["(content_type = ? AND uid = ? AND locale = ?)"] * len(chunk))
+            values = ",".join(["(?, ?, ?)"] * len(chunk))
             yield from self.db.execute(
-                f"{base} AND ({where})", (*cts, *locs, *[v for k in chunk for v in k])
+                f"WITH wanted (ct, id, loc) AS (VALUES {values})"
+                f" SELECT {columns} FROM wanted JOIN entries"
+                " ON content_type = wanted.ct AND uid = wanted.id AND locale = wanted.loc"
+                f" WHERE {conditions}",
+                (*[v for k in chunk for v in k], *cts, *locs),
             ).fetchall()
 
 
