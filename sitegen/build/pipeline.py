@@ -601,31 +601,26 @@ async def _pull_changes(run: _Run, store: Store, client: CDAClient) -> tuple[Con
     codes = [loc.code for loc in run.config.locales]
     async with client:
 
-        async def walk_sync() -> tuple[list[dict], SyncWalk, APIError | None]:
+        async def walk_sync() -> tuple[list[dict], SyncWalk]:
             items: list[dict] = []
             walk = SyncWalk(client, sync_token=store.meta("sync_token"), on_restart=items.clear)
-            try:
-                async for page in walk.pages():
-                    items.extend(page)
-                    run.progress.advance()
-            except APIError as err:  # said after the checks below, which explain more
-                return items, walk, err
-            return items, walk, None
+            async for page in walk.pages():
+                items.extend(page)
+                run.progress.advance()
+            return items, walk
 
-        # independent requests go out together: a one-entry edit waits for two round trips
-        # before it fetches the entry, not four
-        content_types, (items, walk, refused), fresh = await gather(
-            [client.content_types(), walk_sync(), taxonomies.fetch_taxonomies(client, codes)]
-        )
-        check_content_types(store.content.content_types(), content_types)
+        # the content types first (the clearest errors: credentials, branch, a changed type);
+        # then the sync walk and the taxonomies together, one round trip instead of two
+        check_content_types(store.content.content_types(), await client.content_types())
         read_before, reads = store.meta("branch_uid"), client.branch_uid
         if read_before and reads and reads != read_before:
             raise NeedsFullBuild(
                 f"[stack] branch {run.stack.branch!r} now reads branch {reads!r} "
                 f"(the last build read {read_before!r})"
             )
-        if refused is not None:
-            raise refused
+        (items, walk), fresh = await gather(
+            [walk_sync(), taxonomies.fetch_taxonomies(client, codes)]
+        )
         changes = await apply_sync(run.config, store.content, client, items)
         stored = taxonomies.load(store)
         changes.taxonomies = taxonomies.changed(stored, fresh)
