@@ -14,6 +14,7 @@ from sitegen.config import load_config
 from sitegen.errors import BuildError, ConfigError
 from tests.sites import make_site as _make_site
 from tests.sites import write_json
+from tests.test_build import tree
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -181,6 +182,41 @@ def test_an_edit_rerenders_only_the_listing_page_that_shows_the_entry(tmp_path: 
     # rendered: post4's two pages, the two home pages (they list entries('post')), the two
     # listing pages that show post4, and the sitemap; not the other four listing pages
     assert result.rendered == 7
+
+
+def test_listing_pages_of_edits_in_place_and_of_moves_match_a_full_build(tmp_path: Path):
+    """An edit that keeps a member's place plans only the pages showing it, without reading
+    the listing (listings.plan_showing); one that moves it plans the listing whole. Either
+    way the site equals a full build's, feed included."""
+    notes = "{% for p in paginator.items %}<p>{{ p.title }}: {{ p.notes }}</p>{% endfor %}\n"
+    feed = '\n[[feeds]]\npath = "/blog/feed.xml"\ncontent_type = "post"\nsort = "title"\nlimit = 3\nsummary = "notes"\n'
+    toml = BLOG.replace('sort = "-updated_at"', 'sort = "title"').replace("list.html", "notes.html")
+    site = make_site(tmp_path / "a", toml + feed, posts=7, **{"notes.html": notes})
+    build(site)
+
+    def edit(uid: str, **fields: str) -> None:
+        path = site / f"stack/entries/post/{uid}.en-us.json"
+        data = json.loads(path.read_text())
+        data.update(fields)
+        write_json(path, data)
+
+    edit("post1", notes="Shown on page 1 and in the feed.")
+    edit("post6", notes="The last page's only post.")
+    result = build(site)
+    assert result.kind == "incremental"
+    assert sorted(f for f in result.changed if f.startswith("blog/")) == [
+        "blog/feed.xml",
+        "blog/index.html",
+        "blog/page/4/index.html",
+    ]
+    edit("post0", title="Zulu, now last")  # moves from page 1 to page 4
+    moved = build(site)
+    assert {"blog/index.html", "blog/page/4/index.html"} <= set(moved.changed)
+
+    twin = tmp_path / "b"
+    shutil.copytree(site, twin, ignore=shutil.ignore_patterns("public", ".sitegen"))
+    build(twin)
+    assert tree(site / "public") == tree(twin / "public")
 
 
 def test_atom_feed(tmp_path: Path):

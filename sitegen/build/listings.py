@@ -244,12 +244,14 @@ def rebuild_members(config: SiteConfig, store: Store) -> None:
 
 def update_members(
     config: SiteConfig, store: Store, rows: Iterable[EntryKey]
-) -> set[tuple[str, str]]:
-    """Re-evaluate changed entry rows; returns the (source, locale) pairs whose members moved."""
+) -> dict[tuple[str, str], list[Member] | None]:
+    """Re-evaluate changed entry rows; returns the (source, locale) pairs whose members
+    changed, each with its changed members when they all stayed in place (the same sort key
+    and terms before and after: only what they show changed), else None."""
     by_type: dict[str, list[EntryKey]] = {}
     for key in rows:
         by_type.setdefault(key[0], []).append(key)
-    changed: set[tuple[str, str]] = set()
+    changed: dict[tuple[str, str], list[Member] | None] = {}
     codes = {loc.code for loc in config.locales}
     for source in sources(config):
         keys = [k for ct in source.content_types for k in by_type.get(ct, []) if k[2] in codes]
@@ -266,12 +268,23 @@ def update_members(
                 if key in data and state is not None
                 else None
             )
-            if new != store.listings.member(source.id, locale, uid):
-                if new is None:
-                    store.listings.delete_member(source.id, locale, uid)
-                else:
-                    store.listings.put_member(source.id, locale, new)
-                changed.add((source.id, locale))
+            old = store.listings.member(source.id, locale, uid)
+            if new == old:
+                continue
+            if new is None:
+                store.listings.delete_member(source.id, locale, uid)
+            else:
+                store.listings.put_member(source.id, locale, new)
+            pair = (source.id, locale)
+            in_place = (
+                old is not None
+                and new is not None
+                and (old.sort_key, old.terms) == (new.sort_key, new.terms)
+            )
+            if in_place and changed.get(pair, []) is not None:
+                changed.setdefault(pair, []).append(new)  # type: ignore[union-attr]
+            else:
+                changed[pair] = None
     return changed
 
 
@@ -362,36 +375,83 @@ class Listings:
         for group in self.groups(source_id, locale).values():
             chunks = self.chunks(source, group)
             for number, items in enumerate(chunks, 1):
-                url = self.url(source, group.key, number)
-                fingerprint = _digest(
-                    [
-                        source.id,
-                        locale,
-                        group.key,
-                        group.label,
-                        number,
-                        len(chunks),
-                        len(group.members),
-                        [(m.uid, m.hash) for m in items],
-                        self._tree_view(source, group.key, locale),
-                    ]
-                )
                 pages.append(
-                    Page(
-                        file=output_file(url, self.prefixes[locale]),
-                        kind=source.kind,
-                        content_type="",
-                        uid="",
-                        locale=locale,
-                        url=url,
-                        source=source.id,
-                        term=group.key,
-                        number=number,
-                        lastmod=max((m.updated_at for m in items), default=None),
-                        fingerprint=fingerprint,
+                    self._page(
+                        source, locale, group, number, len(chunks), len(group.members), items
                     )
                 )
         return pages
+
+    def plan_showing(self, source_id: str, locale: str, members: list[Member]) -> list[Page] | None:
+        """The pages that show these members, which kept their places (see update_members),
+        made without reading the whole listing: their positions tell the pages. None for a
+        term listing (a member can be on many of its pages): plan it whole."""
+        source = self.sources[source_id]
+        if source.terms:
+            return None
+        table = self.store.listings
+        count = table.count(source_id, locale)
+        size = source.per_page if source.kind == "feed" else (source.per_page or max(count, 1))
+        if size <= 0:
+            return None
+        total = 1 if source.kind == "feed" else max(-(-count // size), 1)
+        numbers = set()
+        for member in members:
+            number = table.rank(source_id, locale, member.sort_key) // size + 1
+            if number <= total:  # a feed shows only its first page's worth
+                numbers.add(number)
+        group = Group("", "", [])
+        return [
+            self._page(
+                source,
+                locale,
+                group,
+                number,
+                total,
+                count,
+                table.members_slice(source_id, locale, (number - 1) * size, size),
+            )
+            for number in sorted(numbers)
+        ]
+
+    def _page(
+        self,
+        source: Source,
+        locale: str,
+        group: Group,
+        number: int,
+        total: int,
+        count: int,
+        items: list[Member],
+    ) -> Page:
+        """Page ``number`` of ``total`` of a group of ``count`` members, showing ``items``."""
+        url = self.url(source, group.key, number)
+        fingerprint = _digest(
+            [
+                source.id,
+                locale,
+                group.key,
+                group.label,
+                number,
+                total,
+                count,
+                [(m.uid, m.hash) for m in items],
+                self._tree_view(source, group.key, locale),
+            ]
+        )
+        return Page(
+            file=output_file(url, self.prefixes[locale]),
+            kind=source.kind,
+            content_type="",
+            uid="",
+            locale=locale,
+            url=url,
+            source=source.id,
+            term=group.key,
+            number=number,
+            lastmod=max((m.updated_at for m in items), default=None),
+            fingerprint=fingerprint,
+        )
 
     def chunks(self, source: Source, group: Group) -> list[list[Member]]:
         if source.kind == "feed":

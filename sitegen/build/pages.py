@@ -152,21 +152,28 @@ def replan(
     )
     dirty, gone = set(new_files), old_files - new_files
 
-    changed = update_members(config, store, rows)
-    changed |= listings.over_taxonomies(taxonomies)
+    members = update_members(config, store, rows)
+    by_terms = listings.over_taxonomies(taxonomies)
+    changed = set(members) | by_terms
     listings.forget()
     for source, locale in sorted(changed):
         old = store.graph.pages_of_source(source, locale)
-        new = listings.plan(source, locale)
-        dropped = old.keys() - {page.file for page in new}
-        for file in dropped:
-            store.graph.remove_page(file)
+        shown = members.get((source, locale))
+        new = None
+        if shown is not None and (source, locale) not in by_terms:
+            # members that kept their places: only the pages showing them can change
+            new = listings.plan_showing(source, locale, shown)
+        if new is None:
+            new = listings.plan(source, locale)
+            dropped = old.keys() - {page.file for page in new}
+            for file in dropped:
+                store.graph.remove_page(file)
+            gone |= dropped
         for page in new:
             if old.get(page.file) != page.fingerprint:
                 store.graph.remove_page(page.file)
                 _add(config, store, page)
                 dirty.add(page.file)
-        gone |= dropped
     # the members just planned stay cached: the listing pages to render read them again
     dirty |= store.graph.dependents("listing", [f"{source}/{locale}" for source, locale in changed])
 

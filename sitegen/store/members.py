@@ -78,5 +78,27 @@ class ListingMembers(Part):
             for i, r in enumerate(rows)
         ]
 
+    def count(self, source: str, locale: str) -> int:
+        return self.db.execute(
+            "SELECT COUNT(*) FROM members WHERE source = ? AND locale = ?", (source, locale)
+        ).fetchone()[0]
+
+    def rank(self, source: str, locale: str, sort_key: bytes) -> int:
+        """How many members come before one with this sort key (sort keys are unique: each
+        ends with the uid)."""
+        return self.db.execute(
+            "SELECT COUNT(*) FROM members WHERE source = ? AND locale = ? AND sort_key < ?",
+            (source, locale, sort_key),
+        ).fetchone()[0]
+
+    def members_slice(self, source: str, locale: str, offset: int, limit: int) -> list[Member]:
+        """``limit`` members from position ``offset`` in listing order (what one page shows)."""
+        rows = self.db.execute(
+            "SELECT uid, sort_key, terms, hash, updated_at FROM members"
+            " WHERE source = ? AND locale = ? ORDER BY sort_key LIMIT ? OFFSET ?",
+            (source, locale, limit, offset),
+        ).fetchall()
+        return [Member(r[0], r[1], codec.loads(r[2]), r[3], r[4]) for r in rows]
+
     def clear_members(self) -> None:
         self.db.execute("DELETE FROM members")
