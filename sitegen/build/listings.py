@@ -291,6 +291,9 @@ def update_members(
 # -- pages ---------------------------------------------------------------------------------------
 
 
+WINDOWS = 4  # pages of a listing read by position before the whole listing is read once
+
+
 class Listings:
     """The listings and feeds of one build: their pages, and what their templates are given."""
 
@@ -304,6 +307,7 @@ class Listings:
         # every page URL of a listing, per (source, locale, term, pages): each of its pages
         # shows them all (paginator.urls), so making them once keeps a listing linear
         self._page_urls: OrderedDict[tuple[str, str, str, int], list[str]] = OrderedDict()
+        self._windows: dict[tuple[str, str], int] = {}  # pages shown by position, per listing
         self.taxonomies = load_taxonomies(store)  # term trees, for term listings over them
 
     def taxonomy(self, source: Source) -> Taxonomy | None:
@@ -483,29 +487,33 @@ class Listings:
     def context(self, page: Page) -> dict[str, Any]:
         """``paginator`` and ``term`` for a listing page; ``feed`` for a feed."""
         source = self.sources[page.source]
-        group = self.groups(page.source, page.locale)[page.term]
-        chunks = self.chunks(source, group)
-        items_members = chunks[page.number - 1]
+        window = self._window(source, page)
+        if window is None:
+            group = self.groups(page.source, page.locale)[page.term]
+            chunks = self.chunks(source, group)
+            window = (chunks[page.number - 1], len(chunks), len(group.members))
+        items_members, total_pages, total_items = window
         keys = [source.member_key(m.uid, page.locale) for m in items_members]
         entries = self.store.content.entries_by_key(keys)
         items = [entries[key] for key in keys]
         if source.kind == "feed":
             return {"feed": self._feed(source, page, items)}
-        urls = self.page_urls(source, page.locale, group.key, len(chunks))
+        urls = self.page_urls(source, page.locale, page.term, total_pages)
         n = page.number
         context: dict[str, Any] = {
             "paginator": Paginator(
                 items=items,
                 number=n,
-                total_pages=len(chunks),
-                total_items=len(group.members),
+                total_pages=total_pages,
+                total_items=total_items,
                 per_page=source.per_page,
                 previous_url=urls[n - 2] if n > 1 else None,
-                next_url=urls[n] if n < len(chunks) else None,
+                next_url=urls[n] if n < total_pages else None,
                 urls=urls,
             )
         }
         if source.terms:
+            group = self.groups(page.source, page.locale)[page.term]
             context["term"] = {
                 "key": group.key,
                 "label": group.label,
@@ -516,6 +524,26 @@ class Listings:
             if taxonomy is not None:
                 context["term"].update(self._tree_context(source, taxonomy, group.key, page.locale))
         return context
+
+    def _window(self, source: Source, page: Page) -> tuple[list[Member], int, int] | None:
+        """The members a page of a listing without terms shows, its page count and the
+        listing's size, read from the store by position, for the first few pages of a listing
+        a build renders (an incremental build renders one or two); None: read the whole
+        listing once (a full build renders all its pages), or a term listing."""
+        key = (source.id, page.locale)
+        if source.terms or key in self._groups:
+            return None
+        asked = self._windows[key] = self._windows.get(key, 0) + 1
+        if asked > WINDOWS:
+            return None
+        table = self.store.listings
+        count = table.count(source.id, page.locale)
+        if source.kind == "feed":
+            return table.members_slice(source.id, page.locale, 0, source.per_page), 1, count
+        size = source.per_page or max(count, 1)
+        total = max(-(-count // size), 1)
+        offset = (page.number - 1) * size
+        return table.members_slice(source.id, page.locale, offset, size), total, count
 
     def _term_link(self, source: Source, key: str, locale: str) -> dict[str, Any]:
         group = self.groups(source.id, locale)[key]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS content_types (uid TEXT PRIMARY KEY, data TEXT NOT NULL);
@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS members (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (source, locale, uid)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS members_in_order ON members (source, locale, sort_key);
 CREATE TABLE IF NOT EXISTS deps (
     kind TEXT NOT NULL,
     key TEXT NOT NULL,
