@@ -430,3 +430,47 @@ def test_pinned_uids_through_in_query():
     both = {"$or": [in_query, {"uid": "c"}], "rating": 3}
     assert pinned_uids(both, referrers) == {"ref_a", "ref_b", "c"}
     assert pinned_uids({**in_query, "uid": {"$in": ["ref_a", "z"]}}, referrers) == {"ref_a"}
+
+
+def test_requests_that_arrive_during_a_rescan_share_the_next_one(stack_dir, monkeypatch):
+    """A rescan that began after a request arrived serves it: of three requests arriving
+    while one scan runs, the first waits for its own and the other two share the next, which
+    sees an edit made before they arrived."""
+    import threading
+    import time
+
+    service = StackService(stack_dir)
+    service.refresh()
+    scanning, release = threading.Event(), threading.Event()
+    scans: list[int] = []
+    real = service.stack.list_files
+
+    def slow_list_files():
+        scans.append(len(scans) + 1)
+        if len(scans) == 1:
+            scanning.set()
+            release.wait(10)
+        return real()
+
+    monkeypatch.setattr(service.stack, "list_files", slow_list_files)
+    titles: dict[str, str] = {}
+
+    def ask(name: str) -> None:
+        catalog = service.refresh()
+        titles[name] = catalog.find_entry("author", "jane", "en-us", False)["title"]
+
+    first = threading.Thread(target=ask, args=("first",))
+    first.start()
+    assert scanning.wait(10)  # scan 1 is running: what arrives now needs a scan begun later
+    path = stack_dir / "entries/author/jane.en-us.json"
+    write_json(path, {**read_json(path), "title": "Jane, edited while a scan ran"})
+    later = [threading.Thread(target=ask, args=(name,)) for name in ("second", "third")]
+    for thread in later:
+        thread.start()
+    time.sleep(0.2)  # both are waiting for the lock
+    release.set()
+    for thread in [first, *later]:
+        thread.join(10)
+    assert scans == [1, 2]  # not three: the second and third share scan 2
+    assert titles["second"] == titles["third"] == "Jane, edited while a scan ran"
+    service.close()

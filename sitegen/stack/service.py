@@ -84,6 +84,8 @@ class StackService:
         self._session: tuple[tuple[Any, ...], DraftCatalog] | None = None
         self._dimensions: dict[tuple[str, int, int], tuple[int, int] | None] = {}
         self._branches: dict[str, StackService] = {}
+        self._scans_begun = 0  # rescans begun, numbered in order (see refresh)
+        self._scan_done = 0  # the number of the last rescan that completed
 
     def _load(self) -> LocalStack:
         if self.main is None:
@@ -154,8 +156,18 @@ class StackService:
 
     def refresh(self, *, preview: bool = False, live_preview: str | None = None) -> Catalog:
         """Rescan the folder and return the catalog to answer from (the draft view's for a
-        preview request)."""
+        preview request).
+
+        Requests that arrive together (a build asks for the sync and the taxonomies at once)
+        share a scan: one that began after a request arrived has seen every file as it was
+        when the request was made, so that request is answered from it without another.
+        """
+        arrived = self._scans_begun  # scans begun before this request (an int: read whole)
         with self.lock:
+            if self._scan_done > arrived:
+                return self.catalog(preview=preview, live_preview=live_preview)
+            self._scans_begun += 1
+            number = self._scans_begun
             reloaded = self._reload_if_changed()
             listing = self.stack.list_files()
             changed = self.history.scan(self.stack, listing)
@@ -175,6 +187,7 @@ class StackService:
                 self._drafts = None
                 self._session = None
             self._listing = listing
+            self._scan_done = number
             return self.catalog(preview=preview, live_preview=live_preview)
 
     def catalog(self, *, preview: bool = False, live_preview: str | None = None) -> Catalog:
