@@ -125,6 +125,9 @@ def plan_all(
         return files
 
 
+FEW_MEMBERS = 16  # changed members of a listing whose pages are found one by one
+
+
 def replan(
     config: SiteConfig,
     store: Store,
@@ -160,8 +163,9 @@ def replan(
         old = store.graph.pages_of_source(source, locale)
         shown = members.get((source, locale))
         new = None
-        if shown is not None and (source, locale) not in by_terms:
-            # members that kept their places: only the pages showing them can change
+        if shown is not None and len(shown) <= FEW_MEMBERS and (source, locale) not in by_terms:
+            # a few members kept their places: only the pages showing them can change (each
+            # is found by its rank; for many, reading the listing once is cheaper)
             new = listings.plan_showing(source, locale, shown)
         if new is None:
             new = listings.plan(source, locale)
