@@ -6,6 +6,7 @@ import json
 import math
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -296,6 +297,36 @@ def test_a_referenced_entry_refetches_its_referrers_in_batches_of_100(tmp_path: 
     assert len(result.changed) == 2 * 150  # every post page shows the author
     html = (site / "public/posts/post-99/index.html").read_text()
     assert "Ada L. of Core Team" in html
+
+
+def test_many_changed_entries_are_fetched_and_listed_a_chunk_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Refetched referrers are stored, and re-evaluated for listings, a chunk at a time (an
+    author rename at 50,000 posts must not hold 5,000 decoded entries at once): with chunks
+    far smaller than the change, the site still equals a full build's."""
+    from sitegen.build import changes, listings
+
+    monkeypatch.setattr(changes, "FETCH_CHUNK", 40)
+    monkeypatch.setattr(listings, "MEMBER_BATCH", 7)
+    site = make_site(tmp_path / "a", posts=150)
+    with (site / "sitegen.toml").open("a") as f:
+        f.write(
+            '\n[[pages]]\npath = "/all/"\ntemplate = "all.html"\ncontent_type = "post"\n'
+            'sort = "title"\nper_page = 20\n'
+        )
+    (site / "templates/all.html").write_text(
+        "{% for p in paginator.items %}<p>{{ p.title }}: {{ p.author[0].title }}</p>{% endfor %}\n"
+    )
+    build(site)
+    author = site / "stack/entries/author/ada.en-us.json"
+    write_json(author, {"title": "Ada L.", "team": [{"uid": "core", "_content_type_uid": "team"}]})
+    result = build(site)
+    assert result.kind == "incremental" and len(result.changed) >= 2 * 150
+    twin = tmp_path / "b"
+    shutil.copytree(site, twin, ignore=shutil.ignore_patterns("public", ".sitegen"))
+    build(twin, full=True)
+    assert tree(site / "public") == tree(twin / "public")
 
 
 def test_no_change_costs_three_requests_and_writes_nothing(tmp_path: Path):

@@ -96,27 +96,37 @@ async def apply_sync(
     first_round = True
     while targets - done:
         batch = targets - done
-        fetched = await _fetch(client, batch)
+        referrers: dict[EntryKey, dict[str, Any]] = {}
         if first_round and new_by_type:
             for loc in locales:
                 found = await fetch_referrers(client, content_types, dict(new_by_type), loc)
                 for content_type, entries in found.items():
                     for entry in entries:
                         key = (content_type, entry["uid"], loc)
-                        fetched[key] = entry
+                        referrers[key] = entry
                         batch.add(key)
         first_round = False
         done |= batch
         changes.fetched += len(batch)
         changed_uids = set()
-        for key in sorted(batch):
-            old_refs.setdefault(key, content.refs_of(key))
-            if _apply(content, key, fetched.get(key), changes):
-                changed_uids.add(key[1])
+        # a chunk at a time, by content type and locale (whole requests of 100): an author
+        # rename at 50,000 posts refetches 5,000 entries, which must not all be in memory
+        ordered = sorted(batch, key=lambda k: (k[0], k[2], k[1]))
+        for start in range(0, len(ordered), FETCH_CHUNK):
+            chunk = ordered[start : start + FETCH_CHUNK]
+            fetched = await _fetch(client, {key for key in chunk if key not in referrers})
+            for key in chunk:
+                old_refs.setdefault(key, content.refs_of(key))
+                entry = referrers[key] if key in referrers else fetched.get(key)
+                if _apply(content, key, entry, changes):
+                    changed_uids.add(key[1])
         targets |= content.referrers(changed_uids, locales)
 
     _keep_dangling_refs(content, old_refs, changes)
     return changes
+
+
+FETCH_CHUNK = 1000  # changed entries fetched and stored at a time
 
 
 async def _fetch(client: CDAClient, keys: set[EntryKey]) -> dict[EntryKey, dict[str, Any]]:

@@ -255,42 +255,55 @@ def update_members(
     codes = {loc.code for loc in config.locales}
     for source in sources(config):
         keys = [k for ct in source.content_types for k in by_type.get(ct, []) if k[2] in codes]
-        if not keys:
-            continue
-        data = store.content.entries_by_key(keys)
-        for key in keys:
-            content_type, uid, locale = key
-            if source.mixed:
-                uid = f"{content_type}/{uid}"
-            state = store.content.entry_state(key)
-            new = (
-                member_of(source, data[key], state[0], content_type)
-                if key in data and state is not None
-                else None
-            )
-            old = store.listings.member(source.id, locale, uid)
-            if new == old:
-                continue
-            if new is None:
-                store.listings.delete_member(source.id, locale, uid)
-            else:
-                store.listings.put_member(source.id, locale, new)
-            pair = (source.id, locale)
-            in_place = (
-                old is not None
-                and new is not None
-                and (old.sort_key, old.terms) == (new.sort_key, new.terms)
-            )
-            if in_place and changed.get(pair, []) is not None:
-                changed.setdefault(pair, []).append(new)  # type: ignore[union-attr]
-            else:
-                changed[pair] = None
+        for start in range(0, len(keys), MEMBER_BATCH):  # decoded a batch at a time
+            batch = keys[start : start + MEMBER_BATCH]
+            _update(store, source, batch, store.content.entries_by_key(batch), changed)
     return changed
+
+
+def _update(
+    store: Store,
+    source: Source,
+    keys: list[EntryKey],
+    data: dict[EntryKey, dict[str, Any]],
+    changed: dict[tuple[str, str], list[Member] | None],
+) -> None:
+    """update_members for a batch of changed rows of one source, decoded in ``data``."""
+    for key in keys:
+        content_type, uid, locale = key
+        if source.mixed:
+            uid = f"{content_type}/{uid}"
+        state = store.content.entry_state(key)
+        new = (
+            member_of(source, data[key], state[0], content_type)
+            if key in data and state is not None
+            else None
+        )
+        old = store.listings.member(source.id, locale, uid)
+        if new == old:
+            continue
+        if new is None:
+            store.listings.delete_member(source.id, locale, uid)
+        else:
+            store.listings.put_member(source.id, locale, new)
+        pair = (source.id, locale)
+        in_place = (
+            old is not None
+            and new is not None
+            and (old.sort_key, old.terms) == (new.sort_key, new.terms)
+        )
+        shown = changed.get(pair, [])
+        if in_place and shown is not None and new is not None:
+            shown.append(new)
+            changed[pair] = shown
+        else:
+            changed[pair] = None  # a member came, went or moved: plan the listing whole
 
 
 # -- pages ---------------------------------------------------------------------------------------
 
 
+MEMBER_BATCH = 300  # changed entries decoded at a time to re-evaluate their membership
 WINDOWS = 4  # pages of a listing read by position before the whole listing is read once
 
 
