@@ -407,11 +407,9 @@ class Listings:
         if source.terms:
             return None
         table = self.store.listings
-        count = table.count(source_id, locale)
-        size = source.per_page if source.kind == "feed" else (source.per_page or max(count, 1))
+        count, size, total = self._layout(source, locale)
         if size <= 0:
             return None
-        total = 1 if source.kind == "feed" else max(-(-count // size), 1)
         numbers = set()
         for member in members:
             number = table.rank(source_id, locale, member.sort_key) // size + 1
@@ -549,14 +547,20 @@ class Listings:
         asked = self._windows[key] = self._windows.get(key, 0) + 1
         if asked > WINDOWS:
             return None
-        table = self.store.listings
-        count = table.count(source.id, page.locale)
-        if source.kind == "feed":
-            return table.members_slice(source.id, page.locale, 0, source.per_page), 1, count
-        size = source.per_page or max(count, 1)
-        total = max(-(-count // size), 1)
+        count, size, total = self._layout(source, page.locale)
+        if size <= 0:
+            return None
         offset = (page.number - 1) * size
-        return table.members_slice(source.id, page.locale, offset, size), total, count
+        return self.store.listings.members_slice(source.id, page.locale, offset, size), total, count
+
+    def _layout(self, source: Source, locale: str) -> tuple[int, int, int]:
+        """(members, page size, pages) of a listing without terms, from the store, as
+        :meth:`chunks` lays them out: a feed is one page of its first ``per_page``."""
+        count = self.store.listings.count(source.id, locale)
+        if source.kind == "feed":
+            return count, source.per_page, 1
+        size = source.per_page or max(count, 1)
+        return count, size, max(-(-count // size), 1)
 
     def _term_link(self, source: Source, key: str, locale: str) -> dict[str, Any]:
         group = self.groups(source.id, locale)[key]

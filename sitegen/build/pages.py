@@ -107,10 +107,10 @@ def plan_all(
     members were made while the content was pulled (a full build)."""
     with store.batch():
         store.graph.clear_pages()
-        # streamed from the cursor (pages go into another table): at 50,000 entries × 2, a
+        # read from the cursor as pages go into their own table: at 50,000 entries × 2, a
         # list of every row was a 60 MB spike at the end of the pull
         files = _add_entry_pages(
-            config, store, _streamed(store.content.entries_with_urls(sorted(types), _codes(config)))
+            config, store, store.content.entries_with_urls(sorted(types), _codes(config))
         )
         if not members_ready:
             rebuild_members(config, store)
@@ -127,17 +127,6 @@ def plan_all(
             files.update(_add(config, store, page) for page in plan_sitemaps(config, store))
         listings.forget()  # members are read again, a listing at a time, when rendered
         return files
-
-
-def _streamed(rows: Iterable[Any]) -> Iterator[Any]:
-    """Rows from a cursor a batch at a time (a cursor iterated while other tables are
-    written reads on safely; fetchmany keeps the batches small)."""
-    fetch = getattr(rows, "fetchmany", None)
-    if fetch is None:
-        yield from rows
-        return
-    while batch := fetch(2000):
-        yield from batch
 
 
 FEW_MEMBERS = 16  # changed members of a listing whose pages are found one by one

@@ -18,6 +18,7 @@ import json
 import os
 import sqlite3
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,7 +34,13 @@ from sitegen.build.changes import (
     apply_sync,
     check_content_types,
 )
-from sitegen.build.executors import PARALLEL_MIN_PAGES, check_executor, default_jobs, open_workers
+from sitegen.build.executors import (
+    PARALLEL_MIN_PAGES,
+    Workers,
+    check_executor,
+    default_jobs,
+    open_workers,
+)
 from sitegen.build.interrupts import HeldSignals
 from sitegen.build.links import LinkCheck, check_site
 from sitegen.build.listings import Listings, member_indexer
@@ -168,6 +175,20 @@ class _Run:
 
     def client(self) -> CDAClient:
         return CDAClient(self.stack, transport=self.transport)
+
+    def workers(self, pages: int) -> AbstractContextManager[Workers | None]:
+        """The render workers for ``pages`` files: none (this process) below the size where
+        starting them pays, or with ``--jobs 1``."""
+        parallel = self.executor or (self.jobs > 1 and pages >= PARALLEL_MIN_PAGES)
+        return open_workers(self.jobs if parallel else 1, self.executor)
+
+
+def _render_pool(
+    workers: Workers, config: SiteConfig, store: Store, types: frozenset[str]
+) -> RenderPool:
+    """Render tasks for ``workers``, which read the state as last committed."""
+    spec = make_spec(config, store, types, remote=workers.remote)
+    return RenderPool(workers.executor, workers.share(spec), workers.count)
 
 
 def build_site(
@@ -333,12 +354,8 @@ def _full(run: _Run) -> BuildResult:
             assets = _sync_assets(run, store, out, previous, renderer, full=True)
             run.pages_rendered = store.graph.page_count()
             run.progress.start("Rendering pages", run.pages_rendered)
-            parallel = run.executor or (run.jobs > 1 and len(files) >= PARALLEL_MIN_PAGES)
-            with open_workers(run.jobs if parallel else 1, run.executor) as workers:
-                pool = None
-                if workers is not None:
-                    spec = make_spec(config, store, types, remote=workers.remote)
-                    pool = RenderPool(workers.executor, workers.share(spec), workers.count)
+            with run.workers(len(files)) as workers:
+                pool = _render_pool(workers, config, store, types) if workers else None
                 rendered = render_pages(
                     config, store, renderer, listings, out, None, run.progress, pool
                 )
@@ -486,17 +503,15 @@ def _incremental(run: _Run) -> BuildResult:
                 dirty |= store.graph.dependents("asset_url", assets.changed_urls) - gone
             run.pages_rendered = store.graph.page_count(dirty)
             run.progress.start("Rendering pages", run.pages_rendered)
-            parallel = run.executor or (run.jobs > 1 and len(dirty) >= PARALLEL_MIN_PAGES)
-            with open_workers(run.jobs if parallel else 1, run.executor) as workers:
+            with run.workers(len(dirty)) as workers:
                 pool = None
                 if workers is not None:
                     # workers read committed state: commit the content and the plan, marked
                     # as not yet written out (a build that stops now is redone by the next)
-                    PendingPages(gone, live_assets).mark(store, pending)
+                    PendingPages(gone, live_assets).mark(store)
                     store.commit()
-                    spec = make_spec(config, store, types, remote=workers.remote)
+                    pool = _render_pool(workers, config, store, types)
                     store.begin()
-                    pool = RenderPool(workers.executor, workers.share(spec), workers.count)
                 rendered = render_pages(
                     config, store, renderer, listings, out, dirty, run.progress, pool
                 )
@@ -573,12 +588,10 @@ class PendingPages:
         data = json.loads(text)
         return cls(set(data["gone"]), {uid: tuple(row) for uid, row in data["assets"].items()})
 
-    def mark(self, store: Store, earlier: PendingPages | None) -> None:
-        """Record this build's removals (and an unfinished earlier build's, which it carries
-        on with: the live output still holds that build's assets)."""
-        gone = self.gone | (earlier.gone if earlier else set())
-        assets = earlier.assets if earlier else self.assets
-        store.set_meta(self.KEY, json.dumps({"gone": sorted(gone), "assets": assets}))
+    def mark(self, store: Store) -> None:
+        """Record what the live site lacks (a build carrying on an unfinished one was given
+        that one's removals and assets: see _incremental)."""
+        store.set_meta(self.KEY, json.dumps({"gone": sorted(self.gone), "assets": self.assets}))
 
     @classmethod
     def clear(cls, store: Store) -> None:

@@ -106,16 +106,29 @@ class _Output:
         else:
             self.changed.append(relative)
 
-    @staticmethod
-    def _write_file(target: Path, payload: bytes, relative: str) -> None:
+    def _write_file(self, target: str, payload: bytes, relative: str) -> None:
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(payload)
+            self._folder_for(target)
+            with open(target, "wb") as file:
+                file.write(payload)
         except (NotADirectoryError, IsADirectoryError, FileExistsError):
             raise BuildError(
                 f"output path {relative!r} clashes with another page's file or folder; "
                 "check the url fields of the entries that write there"
             ) from None
+
+    def _folder_for(self, target: str) -> None:
+        """Create the target's folder (one mkdir for a new folder, none for the last one)."""
+        folder = os.path.dirname(target)
+        if folder == self._folder:
+            return
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            os.makedirs(folder, exist_ok=True)
+        self._folder = folder
 
 
 class StagedOutput(_Output):
@@ -150,19 +163,6 @@ class StagedOutput(_Output):
             ) from None
         with open(fd, "wb") as file:
             file.write(payload)
-
-    def _folder_for(self, target: str) -> None:
-        """Create the target's folder (one mkdir for a new folder, none for the last one)."""
-        folder = os.path.dirname(target)
-        if folder == self._folder:
-            return
-        try:
-            os.mkdir(folder)
-        except FileExistsError:
-            pass
-        except FileNotFoundError:
-            os.makedirs(folder, exist_ok=True)
-        self._folder = folder
 
     def place(self, relative: str, source: Path) -> None:
         """Move a finished file (e.g. a download) into the new site; ``source`` is consumed.
@@ -227,7 +227,7 @@ class StagedOutput(_Output):
             remove_later(old)
 
 
-DEFER_REMOVAL = 1000  # scratch folders from which removing them is left to another process
+DEFER_REMOVAL = 1000  # staged files from which removing the scratch is left to another process
 
 
 class OverlayOutput(_Output):
@@ -236,11 +236,10 @@ class OverlayOutput(_Output):
     def __init__(self, output: Path, scratch_kind: str = "overlay"):
         super().__init__(output, scratch_kind)
         self._staged: list[str] = []
-        self._made: set[str] = set()  # scratch folders made so far
 
     def __exit__(self, *exc: object) -> None:
         # tens of thousands of emptied folders take seconds to unlink: not the build's wait
-        if len(self._made) < DEFER_REMOVAL:
+        if len(self._staged) < DEFER_REMOVAL:  # about a folder per staged page
             super().__exit__(*exc)
         elif self.scratch.exists():
             old = self.scratch.with_name(
@@ -258,19 +257,7 @@ class OverlayOutput(_Output):
         _, same = self._same_as_live(relative, payload)
         self._note(relative, same)
         if not same:
-            target = self._text_target(self.scratch, relative)
-            folder = os.path.dirname(target)
-            try:
-                if folder not in self._made:
-                    os.makedirs(folder, exist_ok=True)
-                    self._made.add(folder)
-                with open(target, "wb") as file:
-                    file.write(payload)
-            except (NotADirectoryError, IsADirectoryError, FileExistsError):
-                raise BuildError(
-                    f"output path {relative!r} clashes with another page's file or folder; "
-                    "check the url fields of the entries that write there"
-                ) from None
+            self._write_file(self._text_target(self.scratch, relative), payload, relative)
             self._staged.append(relative)
 
     def place(self, relative: str, source: Path) -> None:
