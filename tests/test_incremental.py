@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from sitegen.build import BuildResult, build_site
+from sitegen.build import BuildResult, build_site, pipeline
 from sitegen.config import load_config
 from sitegen.errors import BuildError
 from tests.incremental_site import TOPIC_TAGS, TOPIC_TREES, TwinSites, ref, tags
@@ -44,11 +44,16 @@ class IncrementalEqualsFull(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp: Path | None = None
+        self.share = pipeline.STAGE_SHARE
 
-    @initialize(seed=st.integers(0, 10**6))
-    def setup(self, seed: int) -> None:
+    @initialize(seed=st.integers(0, 10**6), staged=st.booleans())
+    def setup(self, seed: int, staged: bool) -> None:
         import tempfile
 
+        # both ways an incremental build writes: a new site swapped in, or changed files moved
+        # over the live ones (the site's size decides; here each example picks one)
+        self.share = pipeline.STAGE_SHARE
+        pipeline.STAGE_SHARE = 0.0 if staged else math.inf
         self.tmp = Path(tempfile.mkdtemp(prefix="sitegen-prop-"))
         self.sites = TwinSites(self.tmp, posts=5)
         self.next_post = 5
@@ -60,6 +65,7 @@ class IncrementalEqualsFull(RuleBasedStateMachine):
         self.changed_by_step = True
 
     def teardown(self) -> None:
+        pipeline.STAGE_SHARE = self.share
         if self.tmp is not None:
             import shutil
 
@@ -324,7 +330,7 @@ def test_many_changed_entries_are_fetched_and_listed_a_chunk_at_a_time(
     result = build(site)
     assert result.kind == "incremental" and len(result.changed) >= 2 * 150
     twin = tmp_path / "b"
-    shutil.copytree(site, twin, ignore=shutil.ignore_patterns("public", ".sitegen"))
+    shutil.copytree(site, twin, ignore=shutil.ignore_patterns("public", ".sitegen", ".public.*"))
     build(twin, full=True)
     assert tree(site / "public") == tree(twin / "public")
 
@@ -403,7 +409,10 @@ def test_content_type_deleted_removes_its_pages(tmp_path: Path):
     assert "posts/post-0/index.html" in result.removed
 
 
-def test_a_clash_in_the_live_site_fails_before_any_file_moves(tmp_path: Path):
+def test_a_clash_in_the_live_site_fails_before_any_file_moves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(pipeline, "STAGE_SHARE", math.inf)  # changed files move over live ones
     site = make_site(tmp_path / "site")
     build(site)
     for uid in ("post0", "post2"):  # two pages change, far apart in path order
@@ -459,3 +468,59 @@ def test_a_killed_incremental_build_converges(tmp_path: Path, seed: int):
     assert tree(sites.a / "public") == tree(sites.b / "public")
     leftovers = [p.name for p in sites.a.iterdir() if p.name.startswith(".public.")]
     assert leftovers == []
+
+
+@pytest.mark.parametrize("share", [0.0, math.inf], ids=["staged", "overlay"])
+def test_two_changed_pages_that_clash_fail_before_any_file_moves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: float
+):
+    monkeypatch.setattr(pipeline, "STAGE_SHARE", share)
+    site = make_site(tmp_path / "site")
+    build(site)
+    # one page becomes a file where the other's folder must be: neither is in the live site
+    for uid, url in (("post0", "/posts/a.html"), ("post2", "/posts/a.html/b/")):
+        post = site / f"stack/entries/post/{uid}.en-us.json"
+        write_json(post, {**json.loads(post.read_text()), "url": url})
+    before = tree(site / "public")
+    with pytest.raises(BuildError) as caught:
+        build(site)
+    assert "posts/a.html/b/index.html' clashes with" in str(caught.value)
+    assert tree(site / "public") == before  # no page of this build went in
+    post = site / "stack/entries/post/post2.en-us.json"
+    write_json(post, {**json.loads(post.read_text()), "url": "/posts/b/"})
+    assert build(site).kind == "incremental"
+    assert (site / "public/posts/a.html").is_file()
+    assert (site / "public/posts/b/index.html").is_file()
+
+
+def test_a_build_that_rerenders_most_pages_swaps_in_a_new_site_and_keeps_the_rest(
+    tmp_path: Path,
+):
+    sites = TwinSites(tmp_path, posts=4)
+    build(sites.a)
+    public = sites.a / "public"
+    (public / "google-site-verification.html").write_text("kept")  # a file sitegen did not write
+    (public / "latest").symlink_to("index.html")  # and a link
+    before = tree(public)
+    before_mtimes = mtimes(public)
+    assert pipeline.STAGE_SHARE <= 0.5
+    base = (sites.a / "templates/base.html").read_text(encoding="utf-8")
+    sites.write_template("base.html", base + "<!-- every page -->")
+    for entry in (sites.stack / "entries/post").glob("p3.*.json"):
+        entry.unlink()  # and a post's pages go
+    result = build(sites.a)
+    assert result.kind == "incremental"
+    after = tree(public)
+    assert after["google-site-verification.html"] == before["google-site-verification.html"]
+    assert os.readlink(public / "latest") == "index.html"
+    assert result.removed and set(result.removed) == before.keys() - after.keys()
+    changed = {f for f in after.keys() & before.keys() if after[f] != before[f]}
+    assert set(result.changed) == changed - {"latest"}  # the link's target changed, not it
+    untouched = set(after) - set(result.added) - set(result.changed) - {"latest"}
+    now = mtimes(public)
+    assert untouched and {f: now[f] for f in untouched} == {f: before_mtimes[f] for f in untouched}
+    build(sites.b, full=True)
+    theirs = tree(sites.b / "public")
+    ours = {f: v for f, v in after.items() if f not in ("google-site-verification.html", "latest")}
+    assert ours == theirs
+    assert not list(tmp_path.glob("a/.public.*staging*"))  # nothing half-made left beside it

@@ -285,6 +285,13 @@ def render_pages(
     count = 0
     sitemap = False
     fresh = files is None  # every page: a full build, where no page has dependencies yet
+    if files is not None:
+        files = set(files)
+        if len(files) >= store.graph.page_total() == store.graph.page_total(files):
+            # every page again (a template all pages extend changed): what each read is
+            # recorded afresh, in bulk, as a full build does, not replaced page by page
+            store.graph.clear_deps()
+            files, fresh = None, True
 
     def record(rendered: list[tuple[str, Iterable[tuple[str, str]]]]) -> None:
         if fresh:

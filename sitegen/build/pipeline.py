@@ -87,6 +87,9 @@ REBUILD_STATE = (
 # The full build's sync token is taken before the pull starts, from a little earlier still, so
 # that nothing published while (or just before) the pull ran can slip between the two.
 SYNC_MARGIN = timedelta(minutes=10)
+# an incremental build that re-renders at least this share of the pages writes a new site and
+# swaps it in (a full build's way) rather than moving each changed file over the live one
+STAGE_SHARE = 0.5
 
 
 @dataclass
@@ -496,7 +499,8 @@ def _incremental(run: _Run) -> BuildResult:
                 config, store, types, changes.rows, listings, names, changes.taxonomies
             )
             dirty = (dirty | new_files) - gone
-        with OverlayOutput(config.output) as out:
+        staged = rerender_all or len(dirty) >= STAGE_SHARE * store.graph.page_total()
+        with StagedOutput(config.output) if staged else OverlayOutput(config.output) as out:
             live_assets = pending.assets if pending else store.content.asset_files()
             assets = _sync_assets(run, store, out, live_assets, renderer, full=False)
             if not rerender_all and assets.changed_urls:
@@ -538,8 +542,13 @@ def _incremental(run: _Run) -> BuildResult:
             for file in sorted(gone - by_output.keys()):  # a static file may take a page's place
                 out.remove(file)
             _save_state(run, store, client, token, types, new_copied, names)
+            if isinstance(out, StagedOutput):
+                out.carry_over()  # the files this build left alone join the new site
             with run.held.holding():  # the changed files and the new state go in together
-                out.apply()
+                if isinstance(out, StagedOutput):
+                    out.swap()
+                else:
+                    out.apply()
                 if config.pagefind and (
                     out.added
                     or out.changed

@@ -106,17 +106,6 @@ class _Output:
         else:
             self.changed.append(relative)
 
-    def _write_file(self, target: str, payload: bytes, relative: str) -> None:
-        try:
-            self._folder_for(target)
-            with open(target, "wb") as file:
-                file.write(payload)
-        except (NotADirectoryError, IsADirectoryError, FileExistsError):
-            raise BuildError(
-                f"output path {relative!r} clashes with another page's file or folder; "
-                "check the url fields of the entries that write there"
-            ) from None
-
     def _folder_for(self, target: str) -> None:
         """Create the target's folder (one mkdir for a new folder, none for the last one)."""
         folder = os.path.dirname(target)
@@ -136,6 +125,7 @@ class StagedOutput(_Output):
 
     def __init__(self, output: Path):
         super().__init__(output, "staging")
+        self._dropped: set[str] = set()  # live files an incremental build removes
 
     def write(self, relative: str, data: str | bytes) -> None:
         payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -203,6 +193,52 @@ class StagedOutput(_Output):
         self.unchanged += 1
         self._kept.add(relative)
 
+    def remove(self, relative: str) -> None:
+        """Leave a live file out of the new site (see :meth:`carry_over`)."""
+        self._target(self.output, relative, resolve=True)  # refuses paths outside the output
+        self._dropped.add(relative)
+
+    def carry_over(self) -> int:
+        """Link every live file this build neither wrote, kept nor removed into the new site.
+
+        This makes a staged site of an incremental build: when most pages change, writing a
+        new site and swapping it in costs less than moving each changed file over the live
+        one (the moves wait for the last page; the staging overlaps the rendering). A link
+        in the live site stays a link. Returns the number of files carried over.
+        """
+        if not self.output.is_dir():
+            return 0
+        done = set(self.added) | set(self.changed) | self._kept | self._dropped
+        carried = 0
+        base = self._base(self.output)
+        for folder, dirs, files in os.walk(base):
+            dirs.sort()
+            rel = os.path.relpath(folder, base)
+            for name in sorted(files) + sorted(d for d in dirs if os.path.islink(f"{folder}/{d}")):
+                relative = name if rel == "." else f"{rel}/{name}"
+                if relative in done:
+                    continue
+                live = os.path.join(folder, name)
+                target = self._text_target(self.scratch, relative)
+                try:
+                    self._folder_for(target)
+                    if os.path.islink(live):
+                        os.symlink(os.readlink(live), target)
+                    else:
+                        try:
+                            os.link(live, target)
+                        except OSError:
+                            shutil.copy2(live, target)
+                except (NotADirectoryError, IsADirectoryError, FileExistsError):
+                    raise BuildError(
+                        f"output path {relative!r} of the live site clashes with a page of this "
+                        "build; run `sitegen build --full`"
+                    ) from None
+                self._kept.add(relative)
+                self.unchanged += 1
+                carried += 1
+        return carried
+
     def swap(self) -> None:
         """Replace the output folder by the staging folder (old one removed afterwards)."""
         if self.output.exists() and not self.output.is_dir():
@@ -254,10 +290,11 @@ class OverlayOutput(_Output):
 
     def write(self, relative: str, data: str | bytes) -> None:
         payload = data.encode("utf-8") if isinstance(data, str) else data
-        _, same = self._same_as_live(relative, payload)
+        _, same = self._same_as_live(relative, payload)  # refuses paths outside the output
         self._note(relative, same)
         if not same:
-            self._write_file(self._text_target(self.scratch, relative), payload, relative)
+            with open(self._staged_file(len(self._staged)), "wb") as file:
+                file.write(payload)
             self._staged.append(relative)
 
     def place(self, relative: str, source: Path) -> None:
@@ -267,10 +304,17 @@ class OverlayOutput(_Output):
         if same:
             source.unlink()
             return
-        target = self._target(self.scratch, relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
+        os.replace(source, self._staged_file(len(self._staged)))
         self._staged.append(relative)
+
+    def _staged_file(self, index: int) -> str:
+        """The scratch file of the index-th staged file.
+
+        The scratch folder is flat (files named by number, not mirroring the site's folders):
+        a new folder costs a mkdir as dear as the file itself, and a page is usually alone
+        in its folder.
+        """
+        return os.path.join(self._base(self.scratch), str(index))
 
     def keep(self, relative: str) -> None:
         """The live file stays as it is."""
@@ -291,26 +335,27 @@ class OverlayOutput(_Output):
         removals = [self._target(self.output, relative, resolve=True) for relative in self.removed]
         removed = {self._text_target(self.output, relative) for relative in self.removed}
         folders = _LiveFolders(self._base(self.output), removed)
-        moves = []
-        for relative in self._staged:
-            live = self._text_target(self.output, relative)
+        moves = [self._text_target(self.output, relative) for relative in self._staged]
+        for live in moves:  # no staged file may be where another one's folder must be
+            folders.known[live] = "clash"
+        for relative, live in zip(self._staged, moves, strict=True):
             if not folders.fits(os.path.dirname(live)) or os.path.isdir(live):
                 raise BuildError(
-                    f"output path {relative!r} clashes with a file or folder of the live site; "
-                    "move it away or run `sitegen build --full`"
+                    f"output path {relative!r} clashes with a file or folder of the live site "
+                    "or of another changed page; check the url fields of the entries that "
+                    "write there, or run `sitegen build --full`"
                 )
-            moves.append((relative, live))
         for live in removals:
             live.unlink(missing_ok=True)
             _prune_empty_parents(live.parent, self.output)
-        scratch = self._base(self.scratch)
         made: set[str] = set()
-        for relative, live in moves:
+        for index, live in enumerate(moves):
             folder = os.path.dirname(live)
             if folder not in made:
-                os.makedirs(folder, exist_ok=True)  # a removal may have pruned it
+                if removals or folders.known.get(folder) != "dir":  # a removal may prune it
+                    os.makedirs(folder, exist_ok=True)
                 made.add(folder)
-            os.replace(os.path.join(scratch, relative), live)
+            os.replace(self._staged_file(index), live)
 
 
 class _LiveFolders:

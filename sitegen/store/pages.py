@@ -119,6 +119,20 @@ class PageGraph(Part):
     def all_page_files(self) -> set[str]:
         return {f for (f,) in self.db.execute("SELECT file FROM pages")}
 
+    def page_total(self, files: Iterable[str] | None = None) -> int:
+        """Files that page rows write (HTML pages, feeds and site files), all or among
+        ``files``."""
+        if files is None:
+            return self.db.execute("SELECT COUNT(*) FROM pages").fetchone()[0]
+        ordered = sorted(files)
+        total = 0
+        for i in range(0, len(ordered), BATCH):
+            chunk = ordered[i : i + BATCH]
+            total += self.db.execute(
+                f"SELECT COUNT(*) FROM pages WHERE file IN ({','.join('?' * len(chunk))})", chunk
+            ).fetchone()[0]
+        return total
+
     def page_count_by_locale(self) -> dict[str, int]:
         """HTML pages (entries and listings) per locale; feeds and site files are not counted."""
         return dict(
@@ -183,6 +197,10 @@ class PageGraph(Part):
             "INSERT OR IGNORE INTO deps (kind, key, file) VALUES (?, ?, ?)",
             ((kind, key, file) for file, deps in rendered for kind, key in deps),
         )
+
+    def clear_deps(self) -> None:
+        """Forget what every page read (all pages are about to be rendered again)."""
+        self.db.execute("DELETE FROM deps")
 
     def load_deps(self, rows: Iterable[tuple[str, str, str]]) -> None:
         """Append (kind, key, file) rows of pages rendered for the first time in this store.
