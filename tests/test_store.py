@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from sitegen.store import dumps, references
+import pytest
+
+from sitegen.content import codec
+from sitegen.store import Store, dumps, references
 
 
 def _doc(*children: dict) -> dict:
@@ -108,3 +112,52 @@ def test_deeply_nested_rich_text_round_trips_and_deeper_is_a_value_error():
         assert "nested more than 5,000 levels" in str(err)
     else:
         raise AssertionError("6,000 levels decoded")
+
+
+SPANNED = {
+    "uid": "post1",
+    "title": "Ünïcode 😀 title",
+    "author": [{"uid": "jane", "_content_type_uid": "author", "title": "Jåne 日本"}],
+    "body": {"type": "doc", "children": [{"text": "x" * 2000 + "😀"}]},
+    "\uffff": ["last of the BMP"],
+    "😀": {"astral": "key"},
+    '"q': {"a\u2028": "line separator"},
+    "count": 3,
+}
+
+
+@pytest.mark.parametrize("value", [SPANNED, {"b": [1], "a": {"x": "ascii only"}}, {}])
+def test_field_spans_point_at_each_value_in_the_canonical_text(value: dict):
+    text, spans = codec.dumps_fields(value, {"count"})
+    assert text == dumps(value)
+    assert spans is not None
+    others = [key for key in sorted(value) if key != "count"]
+    assert len(spans) == 2 * len(others)
+    for i, key in enumerate(others):
+        assert json.loads(text[spans[2 * i] : spans[2 * i + 1]]) == value[key]
+
+
+def test_what_orjson_refuses_is_stored_without_spans():
+    text, spans = codec.dumps_fields({"n": 2**70, "s": "x"}, ())
+    assert json.loads(text) == {"n": 2**70, "s": "x"} and spans is None
+
+
+def test_a_lazy_entry_decodes_only_the_fields_it_is_asked_for(tmp_path: Path):
+    store = Store(tmp_path / "state.sqlite")
+    store.content.put_entry("post", "en-us", SPANNED)
+    store.db.execute(  # a corrupt body of the same length: reading it would fail
+        "UPDATE entries SET data = replace(data, 'xx', '\\q') WHERE uid = 'post1'"
+    )
+    key = ("post", "post1", "en-us")
+    [from_store] = store.content.lazy_entries("post", "en-us", ["post1"])
+    with_data = store.content.lazy_by_key([key])[key]
+    for entry in (from_store, with_data):
+        assert entry["title"] == SPANNED["title"]  # from the summary
+        assert entry["author"] == SPANNED["author"]  # its span alone, from store or text
+        assert entry["😀"] == SPANNED["😀"] and entry['"q'] == SPANNED['"q']
+        assert set(entry) == set(SPANNED) | {"_content_type_uid"}
+        with pytest.raises(ValueError):
+            entry["body"]  # the broken field is the only one that fails
+        with pytest.raises(KeyError):
+            entry["missing"]
+    store.close()

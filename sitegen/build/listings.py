@@ -505,7 +505,7 @@ class Listings:
             window = (chunks[page.number - 1], len(chunks), len(group.members))
         items_members, total_pages, total_items = window
         keys = [source.member_key(m.uid, page.locale) for m in items_members]
-        entries = self.store.content.entries_by_key(keys)
+        entries = self.store.content.lazy_by_key(keys)  # a page shows a few fields of each
         items = [entries[key] for key in keys]
         if source.kind == "feed":
             return {"feed": self._feed(source, page, items)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -35,6 +35,35 @@ def dumps(value: Any) -> str:
     except (orjson.JSONEncodeError, UnicodeDecodeError):
         with _deep():  # orjson stops at 255 levels; rich text can nest deeper
             return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def dumps_fields(value: dict[str, Any], skip: Container[str]) -> tuple[str, list[int] | None]:
+    """:func:`dumps` of an object, and where in that text the value of each of its keys not
+    in ``skip`` is: [start, end, start, end, …] in key order (None when the text came from
+    the fallback encoder, whose pieces this does not measure).
+
+    orjson writes an object as ``{"key":value,…}`` with each value as it writes that value
+    alone, so the spans follow from the lengths of the pieces.
+    """
+    try:
+        whole = orjson.dumps(value, option=_SORTED)
+    except orjson.JSONEncodeError:
+        return dumps(value), None
+    try:
+        text = whole.decode()
+    except UnicodeDecodeError:
+        return dumps(value), None
+    ascii_only = len(text) == len(whole)  # then bytes and characters count alike
+    spans: list[int] = []
+    at = 1  # after "{"
+    for key in sorted(value):
+        piece = orjson.dumps(value[key], option=_SORTED)
+        size = len(piece) if ascii_only else len(piece.decode())
+        start = at + len(orjson.dumps(key) if ascii_only else orjson.dumps(key).decode()) + 1
+        at = start + size + 1  # past the "," (or the closing "}")
+        if key not in skip:
+            spans += (start, start + size)
+    return text, spans
 
 
 def loads(text: str | bytes) -> Any:

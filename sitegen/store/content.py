@@ -97,7 +97,8 @@ def _entry_row(
     ``entry`` gets ``_content_type_uid``, as stored (and as ``iter_entries`` reads it back).
     """
     entry["_content_type_uid"] = content_type
-    data = dumps(entry)
+    plain = _plain_fields(entry)
+    data, spans = codec.dumps_fields(entry, plain)
     url = entry.get("url")
     row = (
         content_type,
@@ -107,7 +108,7 @@ def _entry_row(
         str(entry.get("updated_at") or ""),
         url if isinstance(url, str) and url.strip() else None,
         _digest(data),  # = entry_hash(content_type, entry), without a second dumps
-        _summary(entry),
+        _summary(entry, plain, spans),
         data,
     )
     return row, references(entry, data)
@@ -388,6 +389,34 @@ class ContentTables(Part):
             raise KeyError(key)
         return codec.loads(row[0])
 
+    def entry_text(self, key: EntryKey, start: int, end: int) -> str:
+        """Characters ``start:end`` of an entry's stored data (one field's text)."""
+        row = self.db.execute(
+            "SELECT substr(data, ?, ?) FROM entries"
+            " WHERE content_type = ? AND uid = ? AND locale = ?",
+            (start + 1, end - start, *key),
+        ).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return row[0]
+
+    def lazy_by_key(self, keys: list[EntryKey]) -> dict[EntryKey, LazyEntry]:
+        """A few entries (a listing page's) as :class:`LazyEntry`, each with its data at hand:
+        what a template reads of them is decoded, not the rest."""
+        result: dict[EntryKey, LazyEntry] = {}
+        for i in range(0, len(keys), BATCH):
+            chunk = keys[i : i + BATCH]
+            values = ",".join(["(?, ?, ?)"] * len(chunk))
+            for ct, uid, locale, summary, data in self.db.execute(
+                f"WITH wanted (ct, id, loc) AS (VALUES {values})"
+                " SELECT content_type, uid, locale, summary, data FROM wanted JOIN entries"
+                " ON content_type = wanted.ct AND uid = wanted.id AND locale = wanted.loc",
+                [v for key in chunk for v in key],
+            ):
+                key = (ct, uid, locale)
+                result[key] = LazyEntry(summary, self, key, data)
+        return result
+
     def url_of(self, uid: str, locale: str, content_type: str | None = None) -> str | None:
         """The url field of an entry in a locale, or None when it has none or is not there."""
         if content_type:
@@ -466,71 +495,119 @@ class ContentTables(Part):
 SUMMARY_TEXT_LIMIT = 500
 
 
-def _summary(entry: dict[str, Any]) -> str:
-    """The entry's short plain fields and the names of all its fields (see LazyEntry)."""
-    plain = {
+def _plain_fields(entry: dict[str, Any]) -> dict[str, Any]:
+    """The fields a summary holds: scalars and short strings."""
+    return {
         k: v
         for k, v in entry.items()
         if v is None
         or isinstance(v, bool | int | float)
         or (isinstance(v, str) and len(v) <= SUMMARY_TEXT_LIMIT)
     }
-    return dumps({"fields": plain, "keys": sorted(entry)})
 
 
-# (field names with values in the summary, all field names) → (name → index, names, order):
-# the entries of one content type share a handful of shapes, so each entry keeps only a tuple
-Shape = tuple[dict[str, int], frozenset[str], tuple[str, ...]]
-_SHAPES: dict[tuple[tuple[str, ...], tuple[str, ...]], Shape] = {}
+def _summary(entry: dict[str, Any], plain: dict[str, Any], spans: list[int] | None) -> str:
+    """The entry's short plain fields, the names of all its fields and where the others are
+    in its data (see LazyEntry)."""
+    summary: dict[str, Any] = {"fields": plain, "keys": sorted(entry)}
+    if spans is not None:
+        summary["spans"] = spans
+    return dumps(summary)
+
+
+# (field names with values in the summary, all field names, spans or not) → (name → index,
+# names, order, other name → span index): the entries of one content type share a handful of
+# shapes, so each entry keeps only tuples
+Shape = tuple[dict[str, int], frozenset[str], tuple[str, ...], dict[str, int]]
+_SHAPES: dict[tuple[tuple[str, ...], tuple[str, ...], bool], Shape] = {}
 
 
 class LazyEntry(Mapping[str, Any]):
-    """An entry that decodes its full data only when a field outside its summary is read.
+    """An entry that decodes its summary first, and any other field only when it is read.
 
     Collections of tens of thousands of these are kept for a whole build, so the summary is
     decoded on first use and then held as a tuple of values beside a shape shared by every
-    entry with the same fields, not as a dict (and its text) per entry.
+    entry with the same fields, not as a dict (and its text) per entry. A field outside the
+    summary is decoded alone from its span of the entry's data (read from the store, or
+    given with ``data`` for the few entries of a listing page); an entry stored without
+    spans is decoded whole.
     """
 
-    __slots__ = ("_full", "_key", "_shape", "_store", "_text", "_values")
+    __slots__ = (
+        "_data_text",
+        "_full",
+        "_key",
+        "_read",
+        "_shape",
+        "_spans",
+        "_store",
+        "_text",
+        "_values",
+    )
 
-    def __init__(self, summary: str, store: ContentTables, key: EntryKey):
+    def __init__(self, summary: str, store: ContentTables, key: EntryKey, data: str | None = None):
         self._text: str | None = summary  # decoded on first use: a listing may show 20 of 10,000
         self._shape: Shape | None = None
         self._values: tuple[Any, ...] = ()
+        self._spans: tuple[int, ...] = ()
         self._store = store
         self._key = key
+        self._data_text = data
+        self._read: dict[str, Any] | None = None  # fields outside the summary, as decoded
         self._full: dict[str, Any] | None = None
 
     def _parsed(self) -> Shape:
         if self._shape is None:
             data = codec.loads(self._text or '{"fields": {}, "keys": []}')
             fields: dict[str, Any] = data["fields"]
-            shape_key = (tuple(fields), tuple(data["keys"]))
+            spans = data.get("spans")
+            shape_key = (tuple(fields), tuple(data["keys"]), spans is not None)
             shape = _SHAPES.get(shape_key)
             if shape is None:
                 names = shape_key[0]
+                others = [k for k in shape_key[1] if k not in fields] if spans is not None else []
                 shape = _SHAPES[shape_key] = (
                     {name: i for i, name in enumerate(names)},
                     frozenset(shape_key[1]),
                     shape_key[1],
+                    {name: 2 * i for i, name in enumerate(others)},
                 )
             self._shape, self._values, self._text = shape, tuple(fields.values()), None
+            self._spans = tuple(spans or ())
         return self._shape
 
     def _data(self) -> dict[str, Any]:
         if self._full is None:
-            self._full = self._store.entry_data(self._key)
+            text = self._data_text
+            self._full = (
+                codec.loads(text) if text is not None else self._store.entry_data(self._key)
+            )
+            self._data_text = self._read = None
         return self._full
 
     def __getitem__(self, name: str) -> Any:
-        index, names, _ = self._parsed()
+        index, names, _, spanned = self._parsed()
         if self._full is None:
             position = index.get(name)
             if position is not None:
                 return self._values[position]
             if name not in names:
                 raise KeyError(name)
+            at = spanned.get(name)
+            if at is not None:
+                if self._read is None:
+                    self._read = {}
+                elif name in self._read:
+                    return self._read[name]
+                start, end = self._spans[at], self._spans[at + 1]
+                text = self._data_text
+                piece = (
+                    text[start:end]
+                    if text is not None
+                    else self._store.entry_text(self._key, start, end)
+                )
+                value = self._read[name] = codec.loads(piece)
+                return value
         return self._data()[name]
 
     def __contains__(self, name: object) -> bool:
