@@ -149,15 +149,16 @@ def replan(
     any page came, went or changed.
     """
     rows = sorted(rows)
-    old_files: set[str] = set()
+    old_pages: dict[str, Page] = {}
     for key in rows:
-        for file in store.graph.pages_of(key):
-            old_files.add(file)
-            store.graph.remove_page(file)
+        old_pages.update((page.file, page) for page in store.graph.entry_pages(key))
     new_files = _add_entry_pages(
-        config, store, store.content.entries_with_urls(sorted(types), _codes(config), rows)
+        config,
+        store,
+        store.content.entries_with_urls(sorted(types), _codes(config), rows),
+        old_pages,
     )
-    dirty, gone = set(new_files), old_files - new_files
+    dirty, gone = set(new_files), old_pages.keys() - new_files
 
     members = update_members(config, store, rows)
     by_terms = listings.over_taxonomies(taxonomies)
@@ -178,9 +179,11 @@ def replan(
                 store.graph.remove_page(file)
             gone |= dropped
         for page in new:
-            if old.get(page.file) != page.fingerprint:
-                store.graph.remove_page(page.file)
+            if page.file not in old:
                 _add(config, store, page)
+                dirty.add(page.file)
+            elif old[page.file] != page.fingerprint:
+                store.graph.update_page(page)  # what it read is replaced when it is rendered
                 dirty.add(page.file)
     # the members just planned stay cached: the listing pages to render read them again
     dirty |= store.graph.dependents("listing", [f"{source}/{locale}" for source, locale in changed])
@@ -213,15 +216,29 @@ def _static_listings(config: SiteConfig) -> list[Page]:
 
 
 def _add_entry_pages(
-    config: SiteConfig, store: Store, rows: Iterable[tuple[str, str, str, str, str]]
+    config: SiteConfig,
+    store: Store,
+    rows: Iterable[tuple[str, str, str, str, str]],
+    recorded: dict[str, Page] | None = None,
 ) -> set[str]:
+    """Record the pages of entry rows; ``recorded``: these entries' pages as recorded before,
+    left as they are where nothing about them changed (their rows, and what they read, are
+    not deleted and written again) and removed before the others are added."""
     prefixes = {loc.code: loc.prefix for loc in config.locales}
-    files: set[str] = set()
+    pages = []
     for content_type, uid, locale, url, updated_at in rows:
         check_url(url, f"entry {uid!r} of content type {content_type!r} in {locale}")
         file = output_file(url, prefixes[locale])
-        page = Page(file, "entry", content_type, uid, locale, url, lastmod=updated_at)
-        files.add(_add(config, store, page))
+        pages.append(Page(file, "entry", content_type, uid, locale, url, lastmod=updated_at))
+    files = {page.file for page in pages}
+    if recorded is not None:
+        kept = {page for page in pages if recorded.get(page.file) == page}
+        for file, page in recorded.items():
+            if page not in kept:
+                store.graph.remove_page(file)
+        pages = [page for page in pages if page not in kept]
+    for page in pages:
+        _add(config, store, page)
     return files
 
 

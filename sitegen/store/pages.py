@@ -75,6 +75,14 @@ class PageGraph(Part):
         self._touch(page.file)
         return None
 
+    def update_page(self, page: Page) -> None:
+        """Record a new version of a page that writes the same file (its dependencies stay
+        until it is rendered again)."""
+        self.db.execute(
+            f"UPDATE pages SET ({PAGE_COLUMNS}) = ({PAGE_SLOTS}) WHERE file = ?", (*page, page.file)
+        )
+        self._touch(page.file)
+
     def remove_page(self, file: str) -> None:
         if self._cases is not None and self._cases.get(case_key(file)) == file:
             del self._cases[case_key(file)]
@@ -102,6 +110,15 @@ class PageGraph(Part):
             key,
         )
         return [f for (f,) in rows]
+
+    def entry_pages(self, key: EntryKey) -> list[Page]:
+        """The pages an entry (content type, uid, locale) writes, as recorded."""
+        rows = self.db.execute(
+            f"SELECT {PAGE_COLUMNS} FROM pages WHERE kind = 'entry' AND content_type = ?"
+            " AND uid = ? AND locale = ?",
+            key,
+        )
+        return [Page(*row) for row in rows]
 
     def pages_of_source(self, source: str, locale: str | None = None) -> dict[str, str]:
         """file → fingerprint of the pages a listing, feed or site file wrote (in a locale)."""
@@ -188,15 +205,32 @@ class PageGraph(Part):
         )
 
     def replace_deps(self, rendered: list[tuple[str, Iterable[tuple[str, str]]]]) -> None:
-        """:meth:`set_deps` for a batch of pages: one delete and one insert for them all."""
+        """:meth:`set_deps` for a batch of pages, writing only the rows that differ.
+
+        A page rendered again mostly reads what it read before (an author renamed: the same
+        posts, the same listing members), and reading its rows costs far less than deleting
+        and inserting them into two indexes (and writing those pages at the commit).
+        """
+        new = {(kind, key, file) for file, deps in rendered for kind, key in deps}
         files = [file for file, _ in rendered]
+        old: set[tuple[str, str, str]] = set()
         for i in range(0, len(files), BATCH):
             chunk = files[i : i + BATCH]
-            self.db.execute(f"DELETE FROM deps WHERE file IN ({','.join('?' * len(chunk))})", chunk)
-        self.db.executemany(
-            "INSERT OR IGNORE INTO deps (kind, key, file) VALUES (?, ?, ?)",
-            ((kind, key, file) for file, deps in rendered for kind, key in deps),
-        )
+            old.update(
+                self.db.execute(
+                    "SELECT kind, key, file FROM deps INDEXED BY deps_by_file"
+                    f" WHERE file IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            )
+        if old - new:
+            self.db.executemany(
+                "DELETE FROM deps WHERE kind = ? AND key = ? AND file = ?", sorted(old - new)
+            )
+        if new - old:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO deps (kind, key, file) VALUES (?, ?, ?)", sorted(new - old)
+            )
 
     def clear_deps(self) -> None:
         """Forget what every page read (all pages are about to be rendered again)."""
