@@ -38,32 +38,29 @@ def dumps(value: Any) -> str:
 
 
 def dumps_fields(value: dict[str, Any], skip: Container[str]) -> tuple[str, list[int] | None]:
-    """:func:`dumps` of an object, and where in that text the value of each of its keys not
-    in ``skip`` is: [start, end, start, end, …] in key order (None when the text came from
-    the fallback encoder, whose pieces this does not measure).
+    """:func:`dumps` of an object, and where in that text's UTF-8 bytes the value of each of
+    its keys not in ``skip`` is: [start, end, start, end, …] in key order (None when a value
+    needs the fallback encoder).
 
-    orjson writes an object as ``{"key":value,…}`` with each value as it writes that value
-    alone, so the spans follow from the lengths of the pieces.
+    The text is built from its pieces, as orjson writes an object (``{"key":value,…}``, each
+    value as written alone), so the spans come from their lengths; when a piece needs the
+    fallback, the whole object takes it, as :func:`dumps` would.
     """
     try:
-        whole = orjson.dumps(value, option=_SORTED)
-    except orjson.JSONEncodeError:
+        keys = sorted(value)
+        pieces = [
+            orjson.dumps(key) + b":" + orjson.dumps(value[key], option=_SORTED) for key in keys
+        ]
+    except (orjson.JSONEncodeError, TypeError):
         return dumps(value), None
-    try:
-        text = whole.decode()
-    except UnicodeDecodeError:
-        return dumps(value), None
-    ascii_only = len(text) == len(whole)  # then bytes and characters count alike
     spans: list[int] = []
     at = 1  # after "{"
-    for key in sorted(value):
-        piece = orjson.dumps(value[key], option=_SORTED)
-        size = len(piece) if ascii_only else len(piece.decode())
-        start = at + len(orjson.dumps(key) if ascii_only else orjson.dumps(key).decode()) + 1
-        at = start + size + 1  # past the "," (or the closing "}")
-        if key not in skip:
-            spans += (start, start + size)
-    return text, spans
+    for key, piece in zip(keys, pieces, strict=True):
+        end = at + len(piece)
+        if key not in skip:  # the value follows its key and ":"
+            spans += (at + len(orjson.dumps(key)) + 1, end)
+        at = end + 1  # past the ","
+    return (b"{" + b",".join(pieces) + b"}").decode(), spans
 
 
 def loads(text: str | bytes) -> Any:

@@ -72,7 +72,7 @@ def dumps(value: Any) -> str:
 
 def entry_hash(content_type: str, entry: dict[str, Any]) -> str:
     """The fingerprint of an entry as stored: equal hashes mean equal delivered data."""
-    return _digest(dumps({**entry, "_content_type_uid": content_type}))
+    return _digest(codec.dumps_fields({**entry, "_content_type_uid": content_type}, ())[0])
 
 
 def _digest(text: str) -> str:
@@ -389,10 +389,10 @@ class ContentTables(Part):
             raise KeyError(key)
         return codec.loads(row[0])
 
-    def entry_text(self, key: EntryKey, start: int, end: int) -> str:
-        """Characters ``start:end`` of an entry's stored data (one field's text)."""
+    def entry_bytes(self, key: EntryKey, start: int, end: int) -> bytes:
+        """Bytes ``start:end`` of an entry's stored data in UTF-8 (one field's text)."""
         row = self.db.execute(
-            "SELECT substr(data, ?, ?) FROM entries"
+            "SELECT substr(CAST(data AS BLOB), ?, ?) FROM entries"
             " WHERE content_type = ? AND uid = ? AND locale = ?",
             (start + 1, end - start, *key),
         ).fetchone()
@@ -409,7 +409,8 @@ class ContentTables(Part):
             values = ",".join(["(?, ?, ?)"] * len(chunk))
             for ct, uid, locale, summary, data in self.db.execute(
                 f"WITH wanted (ct, id, loc) AS (VALUES {values})"
-                " SELECT content_type, uid, locale, summary, data FROM wanted JOIN entries"
+                " SELECT content_type, uid, locale, summary, CAST(data AS BLOB)"
+                " FROM wanted JOIN entries"
                 " ON content_type = wanted.ct AND uid = wanted.id AND locale = wanted.loc",
                 [v for key in chunk for v in key],
             ):
@@ -528,13 +529,13 @@ class LazyEntry(Mapping[str, Any]):
     Collections of tens of thousands of these are kept for a whole build, so the summary is
     decoded on first use and then held as a tuple of values beside a shape shared by every
     entry with the same fields, not as a dict (and its text) per entry. A field outside the
-    summary is decoded alone from its span of the entry's data (read from the store, or
-    given with ``data`` for the few entries of a listing page); an entry stored without
-    spans is decoded whole.
+    summary is decoded alone from its span of the entry's data (UTF-8 bytes, read from the
+    store, or given with ``data`` for the few entries of a listing page); an entry stored
+    without spans is decoded whole.
     """
 
     __slots__ = (
-        "_data_text",
+        "_data_raw",
         "_full",
         "_key",
         "_read",
@@ -552,7 +553,7 @@ class LazyEntry(Mapping[str, Any]):
         self._spans: tuple[int, ...] = ()
         self._store = store
         self._key = key
-        self._data_text = data
+        self._data_raw = data
         self._read: dict[str, Any] | None = None  # fields outside the summary, as decoded
         self._full: dict[str, Any] | None = None
 
@@ -578,11 +579,9 @@ class LazyEntry(Mapping[str, Any]):
 
     def _data(self) -> dict[str, Any]:
         if self._full is None:
-            text = self._data_text
-            self._full = (
-                codec.loads(text) if text is not None else self._store.entry_data(self._key)
-            )
-            self._data_text = self._read = None
+            raw = self._data_raw
+            self._full = codec.loads(raw) if raw is not None else self._store.entry_data(self._key)
+            self._data_raw = self._read = None
         return self._full
 
     def __getitem__(self, name: str) -> Any:
@@ -600,11 +599,11 @@ class LazyEntry(Mapping[str, Any]):
                 elif name in self._read:
                     return self._read[name]
                 start, end = self._spans[at], self._spans[at + 1]
-                text = self._data_text
+                raw = self._data_raw
                 piece = (
-                    text[start:end]
-                    if text is not None
-                    else self._store.entry_text(self._key, start, end)
+                    raw[start:end]
+                    if raw is not None
+                    else self._store.entry_bytes(self._key, start, end)
                 )
                 value = self._read[name] = codec.loads(piece)
                 return value
