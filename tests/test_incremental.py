@@ -44,7 +44,7 @@ class IncrementalEqualsFull(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp: Path | None = None
-        self.share = pipeline.STAGE_SHARE
+        self.share = pipeline.STAGE_SHARE, pipeline.STAGE_MIN
 
     @initialize(seed=st.integers(0, 10**6), staged=st.booleans())
     def setup(self, seed: int, staged: bool) -> None:
@@ -52,8 +52,8 @@ class IncrementalEqualsFull(RuleBasedStateMachine):
 
         # both ways an incremental build writes: a new site swapped in, or changed files moved
         # over the live ones (the site's size decides; here each example picks one)
-        self.share = pipeline.STAGE_SHARE
-        pipeline.STAGE_SHARE = 0.0 if staged else math.inf
+        self.share = pipeline.STAGE_SHARE, pipeline.STAGE_MIN
+        pipeline.STAGE_SHARE, pipeline.STAGE_MIN = (0.0, 0) if staged else (math.inf, 0)
         self.tmp = Path(tempfile.mkdtemp(prefix="sitegen-prop-"))
         self.sites = TwinSites(self.tmp, posts=5)
         self.next_post = 5
@@ -65,7 +65,7 @@ class IncrementalEqualsFull(RuleBasedStateMachine):
         self.changed_by_step = True
 
     def teardown(self) -> None:
-        pipeline.STAGE_SHARE = self.share
+        pipeline.STAGE_SHARE, pipeline.STAGE_MIN = self.share
         if self.tmp is not None:
             import shutil
 
@@ -475,6 +475,7 @@ def test_two_changed_pages_that_clash_fail_before_any_file_moves(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: float
 ):
     monkeypatch.setattr(pipeline, "STAGE_SHARE", share)
+    monkeypatch.setattr(pipeline, "STAGE_MIN", 0)
     site = make_site(tmp_path / "site")
     build(site)
     # one page becomes a file where the other's folder must be: neither is in the live site
@@ -494,8 +495,9 @@ def test_two_changed_pages_that_clash_fail_before_any_file_moves(
 
 
 def test_a_build_that_rerenders_most_pages_swaps_in_a_new_site_and_keeps_the_rest(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
+    monkeypatch.setattr(pipeline, "STAGE_MIN", 0)  # a site this small is not staged otherwise
     sites = TwinSites(tmp_path, posts=4)
     build(sites.a)
     public = sites.a / "public"
@@ -503,6 +505,7 @@ def test_a_build_that_rerenders_most_pages_swaps_in_a_new_site_and_keeps_the_res
     (public / "latest").symlink_to("index.html")  # and a link
     before = tree(public)
     before_mtimes = mtimes(public)
+    inode = public.stat().st_ino
     assert pipeline.STAGE_SHARE <= 0.5
     base = (sites.a / "templates/base.html").read_text(encoding="utf-8")
     sites.write_template("base.html", base + "<!-- every page -->")
@@ -510,6 +513,7 @@ def test_a_build_that_rerenders_most_pages_swaps_in_a_new_site_and_keeps_the_res
         entry.unlink()  # and a post's pages go
     result = build(sites.a)
     assert result.kind == "incremental"
+    assert public.stat().st_ino != inode  # a new folder went in
     after = tree(public)
     assert after["google-site-verification.html"] == before["google-site-verification.html"]
     assert os.readlink(public / "latest") == "index.html"

@@ -87,9 +87,11 @@ REBUILD_STATE = (
 # The full build's sync token is taken before the pull starts, from a little earlier still, so
 # that nothing published while (or just before) the pull ran can slip between the two.
 SYNC_MARGIN = timedelta(minutes=10)
-# an incremental build that re-renders at least this share of the pages writes a new site and
-# swaps it in (a full build's way) rather than moving each changed file over the live one
+# an incremental build that re-renders at least this share of the pages (and this many) writes
+# a new site and swaps it in (a full build's way) rather than moving each changed file over
+# the live one; a small change leaves the output folder itself in place
 STAGE_SHARE = 0.5
+STAGE_MIN = 1000
 
 
 @dataclass
@@ -499,7 +501,7 @@ def _incremental(run: _Run) -> BuildResult:
                 config, store, types, changes.rows, listings, names, changes.taxonomies
             )
             dirty = (dirty | new_files) - gone
-        staged = rerender_all or len(dirty) >= STAGE_SHARE * store.graph.page_total()
+        staged = len(dirty) >= max(STAGE_MIN, STAGE_SHARE * store.graph.page_total())
         with StagedOutput(config.output) if staged else OverlayOutput(config.output) as out:
             live_assets = pending.assets if pending else store.content.asset_files()
             assets = _sync_assets(run, store, out, live_assets, renderer, full=False)
