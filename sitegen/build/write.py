@@ -15,6 +15,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -126,6 +127,12 @@ class StagedOutput(_Output):
     def __init__(self, output: Path):
         super().__init__(output, "staging")
         self._dropped: set[str] = set()  # live files an incremental build removes
+        self._live = _LiveListing(output)
+
+    def __enter__(self):
+        super().__enter__()
+        self._live.start()  # nothing changes the live site until the swap
+        return self
 
     def write(self, relative: str, data: str | bytes) -> None:
         payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -206,37 +213,31 @@ class StagedOutput(_Output):
         one (the moves wait for the last page; the staging overlaps the rendering). A link
         in the live site stays a link. Returns the number of files carried over.
         """
-        if not self.output.is_dir():
-            return 0
         done = set(self.added) | set(self.changed) | self._kept | self._dropped
         carried = 0
         base = self._base(self.output)
-        for folder, dirs, files in os.walk(base):
-            dirs.sort()
-            rel = os.path.relpath(folder, base)
-            for name in sorted(files) + sorted(d for d in dirs if os.path.islink(f"{folder}/{d}")):
-                relative = name if rel == "." else f"{rel}/{name}"
-                if relative in done:
-                    continue
-                live = os.path.join(folder, name)
-                target = self._text_target(self.scratch, relative)
-                try:
-                    self._folder_for(target)
-                    if os.path.islink(live):
-                        os.symlink(os.readlink(live), target)
-                    else:
-                        try:
-                            os.link(live, target)
-                        except OSError:
-                            shutil.copy2(live, target)
-                except (NotADirectoryError, IsADirectoryError, FileExistsError):
-                    raise BuildError(
-                        f"output path {relative!r} of the live site clashes with a page of this "
-                        "build; run `sitegen build --full`"
-                    ) from None
-                self._kept.add(relative)
-                self.unchanged += 1
-                carried += 1
+        for relative in self._live.files():
+            if relative in done:
+                continue
+            live = os.path.join(base, relative)
+            target = self._text_target(self.scratch, relative)
+            try:
+                self._folder_for(target)
+                if os.path.islink(live):
+                    os.symlink(os.readlink(live), target)
+                else:
+                    try:
+                        os.link(live, target)
+                    except OSError:
+                        shutil.copy2(live, target)
+            except (NotADirectoryError, IsADirectoryError, FileExistsError):
+                raise BuildError(
+                    f"output path {relative!r} of the live site clashes with a page of this "
+                    "build; run `sitegen build --full`"
+                ) from None
+            self._kept.add(relative)
+            self.unchanged += 1
+            carried += 1
         return carried
 
     def swap(self) -> None:
@@ -247,13 +248,11 @@ class StagedOutput(_Output):
             )
         if self.output.is_dir():
             written = set(self.added) | set(self.changed) | self._kept
-            for folder, dirs, files in os.walk(self.output):
-                dirs.sort()
-                base = os.path.relpath(folder, self.output)
-                for name in sorted(files):
-                    relative = name if base == "." else f"{base}/{name}"
-                    if relative not in written:
-                        self.removed.append(relative)
+            self.removed += (
+                relative
+                for relative in self._live.files()
+                if relative not in written and relative not in self._live.linked_folders
+            )
         # a name of its own: the last build's old folder may still be being removed
         old = self.output.parent / f".{self.output.name}.{uuid.uuid4().hex[:8]}.old-{os.getpid()}"
         if self.output.exists():
@@ -261,6 +260,48 @@ class StagedOutput(_Output):
         os.replace(self.scratch, self.output)
         if old.exists():
             remove_later(old)
+
+
+class _LiveListing:
+    """The live site's files (and links to folders), listed by a thread while the new site is
+    made: walking a site of 100,000 folders takes seconds, which the rendering hides."""
+
+    def __init__(self, output: Path):
+        self.output = output
+        self._files: list[str] = []
+        self.linked_folders: set[str] = set()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._walk, name="sitegen-live-listing", daemon=True)
+        self._thread.start()
+
+    def files(self) -> list[str]:
+        """Every file of the live site (and link to a folder), by relative path, in order."""
+        if self._thread is None:
+            self.start()
+        assert self._thread is not None
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._files
+
+    def _walk(self) -> None:
+        try:
+            base = os.path.abspath(self.output)
+            found: list[str] = []
+            for folder, dirs, files in os.walk(base):
+                dirs.sort()
+                rel = os.path.relpath(folder, base)
+                links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]
+                for name in sorted(files + links):
+                    found.append(name if rel == "." else f"{rel}/{name}")
+                for name in links:
+                    self.linked_folders.add(name if rel == "." else f"{rel}/{name}")
+            self._files = found
+        except BaseException as err:  # raised again where the listing is read
+            self._error = err
 
 
 DEFER_REMOVAL = 1000  # staged files from which removing the scratch is left to another process
