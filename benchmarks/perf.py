@@ -152,12 +152,26 @@ def run_child(site_dir: Path, label: str, *extra: str) -> Build:
     data = json.loads(line[len("RESULT ") :])
     data["phases"] = [tuple(p) for p in data["phases"]]
     build = Build(label=label, **data)
+    settle(site_dir)
     print(
         f"  {label}: {build.kind}, {build.seconds:.2f} s, {build.rendered:,} rendered, "
         f"{build.written:,} written, {build.requests} requests, peak RSS {build.maxrss_mib:,.0f} MiB",
         flush=True,
     )
     return build
+
+
+def settle(site_dir: Path, limit: float = 120.0) -> None:
+    """Wait until the folders a build left to be deleted in the background are gone.
+
+    A build that swaps in a new site hands the old one (tens of thousands of files) to a
+    process of its own and returns; measured back to back, the next build would share the
+    machine with that deletion. A user's next build rarely follows within seconds.
+    """
+    output = load(site_dir).output
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and any(output.parent.glob(f".{output.name}.*-*")):
+        time.sleep(0.2)
 
 
 # -- the local stack in its own process -------------------------------------------------------
