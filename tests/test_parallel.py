@@ -184,3 +184,23 @@ def test_a_large_incremental_build_that_fails_after_committing_content_is_redone
     build_site(load_config(fresh, env={}), jobs=1)
     assert tree(site / "public") == tree(fresh / "public")
     assert _deps(site) == _deps(fresh)
+
+
+def test_a_worker_that_dies_stops_the_build_with_a_clear_error():
+    """A worker killed (say, by the out-of-memory killer) breaks the process pool; the build
+    says so in one line rather than a traceback."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sitegen.build.parallel import RenderPool
+
+    executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        dying = executor.submit(os._exit, 1)
+        with pytest.raises(Exception):  # noqa: B017 (the pool's own error, whichever it is)
+            dying.result(timeout=60)
+        with pytest.raises(BuildError, match="a worker process stopped while rendering"):
+            list(RenderPool(executor, spec=None, window=1).render(["index.html"]))  # type: ignore[arg-type]
+    finally:
+        executor.shutdown(wait=True)

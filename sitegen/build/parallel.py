@@ -18,6 +18,7 @@ import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from sitegen.build.pages import Result, render_page
 from sitegen.build.render import PACKAGE_TEMPLATES, Renderer, ShippedFiles, static_hash
 from sitegen.build.state import template_sources
 from sitegen.config import SiteConfig
+from sitegen.errors import BuildError
 from sitegen.store import Store
 
 BATCH = 100  # pages per task: large enough to amortize the round trip, small to balance load
@@ -159,18 +161,28 @@ class RenderPool:
         self.window = max(window, 1)
 
     def render(self, files: Iterable[str]) -> Iterator[list[Result]]:
+        try:
+            yield from self._render(files)
+        except BrokenProcessPool:
+            raise BuildError(
+                "a worker process stopped while rendering (killed, or out of memory?); nothing "
+                "of this build went live and the next build does its work again; if it keeps "
+                "happening, build with fewer --jobs (or --jobs 1)"
+            ) from None
+
+    def _render(self, files: Iterable[str]) -> Iterator[list[Result]]:
         pending: deque[Future] = deque()
         batch: list[str] = []
-        for file in files:
-            batch.append(file)
-            if len(batch) == BATCH:
-                pending.append(self.executor.submit(render_batch, self.spec, batch))
-                batch = []
-                if len(pending) >= self.window:
-                    yield pending.popleft().result()
-        if batch:
-            pending.append(self.executor.submit(render_batch, self.spec, batch))
         try:
+            for file in files:
+                batch.append(file)
+                if len(batch) == BATCH:
+                    pending.append(self.executor.submit(render_batch, self.spec, batch))
+                    batch = []
+                    if len(pending) >= self.window:
+                        yield pending.popleft().result()
+            if batch:
+                pending.append(self.executor.submit(render_batch, self.spec, batch))
             while pending:
                 yield pending.popleft().result()
         finally:
