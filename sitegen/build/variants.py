@@ -126,8 +126,7 @@ def render_variants(
     manifest: dict[str, list[str]] = {}
     rendered = 0
     for item in entries:
-        files = store.graph.pages_of((item.content_type, item.uid, item.locale))
-        for page in (p for batch in store.graph.pages(files) for p in batch):
+        for page in store.graph.entry_pages((item.content_type, item.uid, item.locale)):
             if personalize is None or page.kind != "entry":
                 continue
             file = variant_file(personalize, item.alias, page.file)

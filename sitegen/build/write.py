@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 from sitegen.errors import BuildError
@@ -34,7 +35,6 @@ class _Output:
         self.unchanged = 0
         self._kept: set[str] = set()  # unchanged files, by relative path
         self._bases: dict[Path, str] = {}
-        self._folder = ""  # the folder the last file went to: pages come sorted by path
 
     def __enter__(self):
         self.output.parent.mkdir(parents=True, exist_ok=True)
@@ -107,19 +107,6 @@ class _Output:
         else:
             self.changed.append(relative)
 
-    def _folder_for(self, target: str) -> None:
-        """Create the target's folder (one mkdir for a new folder, none for the last one)."""
-        folder = os.path.dirname(target)
-        if folder == self._folder:
-            return
-        try:
-            os.mkdir(folder)
-        except FileExistsError:
-            pass
-        except FileNotFoundError:
-            os.makedirs(folder, exist_ok=True)
-        self._folder = folder
-
 
 class StagedOutput(_Output):
     """A complete new site in a staging folder, committed by :meth:`swap`."""
@@ -128,6 +115,7 @@ class StagedOutput(_Output):
         super().__init__(output, "staging")
         self._dropped: set[str] = set()  # live files an incremental build removes
         self._live = _LiveListing(output)
+        self._folder = ""  # the folder the last file went to: pages come sorted by path
 
     def __enter__(self):
         super().__enter__()
@@ -160,6 +148,19 @@ class StagedOutput(_Output):
             ) from None
         with open(fd, "wb") as file:
             file.write(payload)
+
+    def _folder_for(self, target: str) -> None:
+        """Create the target's folder (one mkdir for a new folder, none for the last one)."""
+        folder = os.path.dirname(target)
+        if folder == self._folder:
+            return
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            os.makedirs(folder, exist_ok=True)
+        self._folder = folder
 
     def place(self, relative: str, source: Path) -> None:
         """Move a finished file (e.g. a download) into the new site; ``source`` is consumed.
@@ -205,16 +206,15 @@ class StagedOutput(_Output):
         self._target(self.output, relative, resolve=True)  # refuses paths outside the output
         self._dropped.add(relative)
 
-    def carry_over(self) -> int:
+    def carry_over(self) -> None:
         """Link every live file this build neither wrote, kept nor removed into the new site.
 
         This makes a staged site of an incremental build: when most pages change, writing a
         new site and swapping it in costs less than moving each changed file over the live
         one (the moves wait for the last page; the staging overlaps the rendering). A link
-        in the live site stays a link. Returns the number of files carried over.
+        in the live site stays a link.
         """
         done = set(self.added) | set(self.changed) | self._kept | self._dropped
-        carried = 0
         base = self._base(self.output)
         for relative in self._live.files():
             if relative in done:
@@ -237,8 +237,6 @@ class StagedOutput(_Output):
                 ) from None
             self._kept.add(relative)
             self.unchanged += 1
-            carried += 1
-        return carried
 
     def swap(self) -> None:
         """Replace the output folder by the staging folder (old one removed afterwards)."""
@@ -294,11 +292,11 @@ class _LiveListing:
             for folder, dirs, files in os.walk(base):
                 dirs.sort()
                 rel = os.path.relpath(folder, base)
-                links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]
-                for name in sorted(files + links):
-                    found.append(name if rel == "." else f"{rel}/{name}")
-                for name in links:
-                    self.linked_folders.add(name if rel == "." else f"{rel}/{name}")
+                prefix = "" if rel == "." else f"{rel}/"
+                links = {d for d in dirs if os.path.islink(os.path.join(folder, d))}
+                for name in sorted([*files, *links]):
+                    found.append(prefix + name)
+                self.linked_folders.update(prefix + name for name in links)
             self._files = found
         except BaseException as err:  # raised again where the listing is read
             self._error = err
@@ -375,10 +373,8 @@ class OverlayOutput(_Output):
         """
         removals = [self._target(self.output, relative, resolve=True) for relative in self.removed]
         removed = {self._text_target(self.output, relative) for relative in self.removed}
-        folders = _LiveFolders(self._base(self.output), removed)
         moves = [self._text_target(self.output, relative) for relative in self._staged]
-        for live in moves:  # no staged file may be where another one's folder must be
-            folders.known[live] = "clash"
+        folders = _LiveFolders(self._base(self.output), removed, moves)
         for relative, live in zip(self._staged, moves, strict=True):
             if not folders.fits(os.path.dirname(live)) or os.path.isdir(live):
                 raise BuildError(
@@ -393,7 +389,7 @@ class OverlayOutput(_Output):
         for index, live in enumerate(moves):
             folder = os.path.dirname(live)
             if folder not in made:
-                if removals or folders.known.get(folder) != "dir":  # a removal may prune it
+                if removals or not folders.seen_as_folder(folder):  # a removal may prune it
                     os.makedirs(folder, exist_ok=True)
                 made.add(folder)
             os.replace(self._staged_file(index), live)
@@ -404,14 +400,20 @@ class _LiveFolders:
     once links are followed, and no file (other than one being removed) is where it or a
     parent must be. Each folder is looked at once, after its parent."""
 
-    def __init__(self, root: str, removed: set[str]):
+    def __init__(self, root: str, removed: set[str], staged: Iterable[str] = ()):
         self.root = root
         self.real_root = os.path.realpath(root)
         self.removed = removed
         self.known: dict[str, str] = {root: "dir"}  # folder → "dir", "absent" or "clash"
+        # a file going in is no folder for another one
+        self.known.update((file, "clash") for file in staged)
 
     def fits(self, folder: str) -> bool:
         return self._state(folder) != "clash"
+
+    def seen_as_folder(self, folder: str) -> bool:
+        """Whether :meth:`fits` found ``folder`` to be a folder of the live site already."""
+        return self.known.get(folder) == "dir"
 
     def _state(self, folder: str) -> str:
         known = self.known.get(folder)

@@ -546,7 +546,9 @@ class LazyEntry(Mapping[str, Any]):
         "_values",
     )
 
-    def __init__(self, summary: str, store: ContentTables, key: EntryKey, data: str | None = None):
+    def __init__(
+        self, summary: str, store: ContentTables, key: EntryKey, data: bytes | None = None
+    ):
         self._text: str | None = summary  # decoded on first use: a listing may show 20 of 10,000
         self._shape: Shape | None = None
         self._values: tuple[Any, ...] = ()

@@ -103,19 +103,11 @@ class PageGraph(Part):
             if len(self.touched) > TOUCHED_LIMIT:
                 self.touched = None  # as good as all of them: not worth listing
 
-    def pages_of(self, key: EntryKey) -> list[str]:
-        rows = self.db.execute(
-            "SELECT file FROM pages WHERE kind = 'entry' AND content_type = ? AND uid = ?"
-            " AND locale = ?",
-            key,
-        )
-        return [f for (f,) in rows]
-
     def entry_pages(self, key: EntryKey) -> list[Page]:
         """The pages an entry (content type, uid, locale) writes, as recorded."""
         rows = self.db.execute(
             f"SELECT {PAGE_COLUMNS} FROM pages WHERE kind = 'entry' AND content_type = ?"
-            " AND uid = ? AND locale = ?",
+            " AND uid = ? AND locale = ? ORDER BY file",
             key,
         )
         return [Page(*row) for row in rows]
@@ -139,16 +131,7 @@ class PageGraph(Part):
     def page_total(self, files: Iterable[str] | None = None) -> int:
         """Files that page rows write (HTML pages, feeds and site files), all or among
         ``files``."""
-        if files is None:
-            return self.db.execute("SELECT COUNT(*) FROM pages").fetchone()[0]
-        ordered = sorted(files)
-        total = 0
-        for i in range(0, len(ordered), BATCH):
-            chunk = ordered[i : i + BATCH]
-            total += self.db.execute(
-                f"SELECT COUNT(*) FROM pages WHERE file IN ({','.join('?' * len(chunk))})", chunk
-            ).fetchone()[0]
-        return total
+        return self._count("1", files)
 
     def page_count_by_locale(self) -> dict[str, int]:
         """HTML pages (entries and listings) per locale; feeds and site files are not counted."""
@@ -162,15 +145,18 @@ class PageGraph(Part):
     def page_count(self, files: Iterable[str] | None = None) -> int:
         """HTML pages (entries and listings) among ``files`` (all pages when None): what
         rendering them counts as pages, as :meth:`page_count_by_locale` does."""
-        kinds = "kind IN ('entry', 'listing')"
+        return self._count("kind IN ('entry', 'listing')", files)
+
+    def _count(self, condition: str, files: Iterable[str] | None) -> int:
+        """Page rows meeting ``condition``, all or among ``files`` (in batches of them)."""
         if files is None:
-            return self.db.execute(f"SELECT COUNT(*) FROM pages WHERE {kinds}").fetchone()[0]
+            return self.db.execute(f"SELECT COUNT(*) FROM pages WHERE {condition}").fetchone()[0]
         ordered = sorted(files)
         total = 0
         for i in range(0, len(ordered), BATCH):
             chunk = ordered[i : i + BATCH]
             total += self.db.execute(
-                f"SELECT COUNT(*) FROM pages WHERE {kinds}"
+                f"SELECT COUNT(*) FROM pages WHERE {condition}"
                 f" AND file IN ({','.join('?' * len(chunk))})",
                 chunk,
             ).fetchone()[0]
